@@ -1,0 +1,331 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The CSE flag audit: every incident tested against the statutory definition, with reasons.
+
+A child under 18 + sexual activity + an exchange (something the victim needs or wants,
+and/or financial advantage or increased status of the perpetrator or facilitator). The
+recorded flag is compared with that test, the way a force's manual review does it, so
+prevalence can be counted on the definition rather than on how consistently officers
+applied a flag.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from audit.age import StatedAge, VictimAge, age_at, date_range, stated_ages, victim_age
+from audit.lexicon import Lexicon, default_lexicon
+from audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
+from audit.text import Finding, Reader, normalise
+
+AUDIT_VERSION = "audit-1"
+
+CONFIRMED, OVER_FLAGGED, UNDER_FLAGGED, NOT_CSE = "CONFIRMED", "OVER_FLAGGED", "UNDER_FLAGGED", "NOT_CSE"
+
+AUDIT_COLUMNS = [
+    "incident_id", "recorded_flags", "flagged_cse", "meets_cse_definition", "verdict", "suggested_flags",
+    "reasons", "victim_age", "victim_age_max", "age_basis", "child", "sexual", "exchange", "cce_indicators",
+    "network_ids", "confidence", "audit_version",
+]
+
+_EVIDENCE_MAX = 60
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.replace('"', "'").replace(";", ",").split())
+    return text if len(text) <= _EVIDENCE_MAX else text[:_EVIDENCE_MAX - 1].rstrip() + "…"
+
+
+def flag_list(value: object) -> list[str]:
+    """Flags as recorded, from a list or a `;`-joined cell."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [f.strip() for f in value.split(";") if f.strip()]
+    if isinstance(value, float) and value != value:
+        return []
+    try:
+        return [str(f).strip() for f in value if f is not None and str(f).strip()]
+    except TypeError:
+        return [str(value).strip()] if str(value).strip() else []
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+@dataclass
+class _Victim:
+    dob: str | None
+    candidates: tuple[str, ...]
+    gender: str | None
+
+
+@dataclass
+class _Age:
+    side: str | None          # child | adult | None
+    low: int | None
+    high: int | None
+    basis: str                # dob | summary | offence | unknown
+    reason: str
+    conflict: bool = False
+
+
+class Auditor:
+    """Holds the compiled lexicon, the code table and the text caches for one run."""
+
+    def __init__(self, lexicon: Lexicon | None = None, codes: OffenceCodes | None = None,
+                 network_is_exchange: bool = False):
+        self.lex = lexicon or default_lexicon()
+        self.codes = codes or default_codes()
+        self.reader = Reader(self.lex)
+        self.network_is_exchange = network_is_exchange
+        self._ages: dict[str, tuple[StatedAge, ...]] = {}
+
+    # -- age ---------------------------------------------------------------------------
+
+    def stated(self, summary: str | None) -> tuple[StatedAge, ...]:
+        t = normalise(summary)
+        if not t:
+            return ()
+        hit = self._ages.get(t)
+        if hit is None:
+            hit = stated_ages(t, self.lex)
+            if len(self._ages) < 200_000:
+                self._ages[t] = hit
+        return hit
+
+    def victim_statements(self, summary: str | None, victims: list[_Victim]) -> list[StatedAge]:
+        """Ages the summary gives the victim: by a victim noun ("girl aged 14"), else the first
+        one whose sex matches a victim's ("Female (15)")."""
+        stated = self.stated(summary)
+        named = [s for s in stated if s.subject == "victim"]
+        if named:
+            return named
+        genders = {(v.gender or "").upper()[:1] for v in victims}
+        gendered = [s for s in stated if (s.subject == "female" and "F" in genders)
+                    or (s.subject == "male" and "M" in genders)]
+        return gendered[:1]
+
+    def age(self, victims: list[_Victim], on: str | None, summary: str | None, offence: Offence | None,
+            offence_text: str | None) -> _Age:
+        ages: list[VictimAge] = [victim_age(v.dob, v.candidates, on) for v in victims] if on else []
+        child = [a for a in ages if a.side == "child"]
+        if child:
+            youngest = min(child, key=lambda a: a.age.low)
+            return _Age("child", youngest.age.low, youngest.age.high, "dob", "AGE<18:%s" % youngest.age.text())
+        conflicts = [a for a in ages if a.conflict]
+        all_adult = bool(ages) and all(a.side == "adult" for a in ages)
+
+        about_victim = self.victim_statements(summary, victims)
+        if all_adult:
+            oldest = min(ages, key=lambda a: a.age.low)
+            reason = "AGE>=18:%s" % oldest.age.text()
+            said = [s for s in about_victim if s.age < 18]
+            if said:
+                reason += ";AGE:CONFLICT(summary \"%s\")" % _quote(said[0].evidence)
+            return _Age("adult", oldest.age.low, oldest.age.high, "dob", reason, conflict=bool(said))
+        if about_victim:
+            sides = {"child" if s.age < 18 else "adult" for s in about_victim}
+            if len(sides) == 1:
+                s = min(about_victim, key=lambda s: s.age)
+                side = sides.pop()
+                mark = "<18" if side == "child" else ">=18"
+                return _Age(side, s.age, s.age, "summary", "AGE%s:%dy(summary \"%s\")" % (mark, s.age, _quote(s.evidence)),
+                            conflict=bool(conflicts))
+        if conflicts:
+            return _Age(None, None, None, "unknown", "AGE:UNKNOWN(dob records disagree %s)" % "/".join(conflicts[0].conflict),
+                        conflict=True)
+        under = offence.victim_under if offence is not None and offence.child_specific else None
+        if under is None and offence_text:
+            under = under_age_in_title(offence_text.lower())
+        if under is not None and under <= 18:
+            code = offence.code if offence is not None else "title"
+            return _Age("child", None, under - 1, "offence", "AGE<18:under%d(offence %s)" % (under, code))
+        return _Age(None, None, None, "unknown", "AGE:UNKNOWN")
+
+    # -- one incident ------------------------------------------------------------------
+
+    def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
+                  summary: str | None, on: str | None, victims: list[_Victim], networks: list[str]) -> dict:
+        offence = self.codes.lookup(code, offence_text)
+        age = self.age(victims, on, summary, offence, offence_text)
+        found = list(self.reader.read(summary)) + [f for f in self.reader.read(offence_text) if f.kind != "exchange"]
+        counted = [f for f in found if f.counted]
+
+        reasons = [age.reason]
+        sexual_text = next((f for f in counted if f.kind == "sexual"), None)
+        if offence is not None and offence.sexual:
+            sexual = True
+            reasons.append("SEXUAL:%s" % offence.code)
+        elif sexual_text is not None:
+            sexual = True
+            reasons.append('SEXUAL:text("%s")' % _quote(sexual_text.evidence))
+        else:
+            sexual = False
+            reasons.append("NOT_SEXUAL:%s" % offence.code if offence is not None else "NOT_SEXUAL")
+
+        exchanges = _first_per_category([f for f in counted if f.kind in ("exchange", "gain")])
+        exchange = bool(exchanges)
+        if offence is not None and offence.implies_exchange:
+            exchange = True
+            reasons.append("EXCHANGE:offence(%s)" % offence.code)
+        for f in exchanges:
+            reasons.append('EXCHANGE:%s("%s")' % (f.reason, _quote(f.evidence)))
+        if networks:
+            reasons.append("NETWORK:%s" % "+".join(networks[:3]))
+            if self.network_is_exchange and not exchange:
+                exchange = True
+                reasons.append("EXCHANGE:network_status")
+        if not exchange:
+            reasons.append("NO_EXCHANGE")
+
+        cce_found = _first_per_category([f for f in counted if f.kind == "cce"])
+        cce = bool(cce_found) or (offence is not None and offence.cce and not sexual)
+        for f in cce_found[:2]:
+            reasons.append('CCE:%s("%s")' % (f.reason, _quote(f.evidence)))
+        for f in found:
+            if not f.counted and f.kind in ("exchange", "gain", "sexual"):
+                tag = "NEGATED" if f.status == "negated" else "IGNORED"
+                extra = "" if tag == "NEGATED" else ",%s" % f.status
+                reasons.append('%s:%s("%s"%s)' % (tag, f.reason if f.kind != "sexual" else "sexual", _quote(f.evidence), extra))
+
+        child = age.side == "child"
+        meets = child and sexual and exchange
+        flagged = any(f.upper() == "CSE" for f in flags)
+        if flagged:
+            verdict = CONFIRMED if meets else OVER_FLAGGED
+        else:
+            verdict = UNDER_FLAGGED if meets else NOT_CSE
+
+        recorded = {f.upper() for f in flags}
+        suggested: list[str] = []
+        if verdict == UNDER_FLAGGED:
+            suggested.append("CSE")
+        elif verdict == OVER_FLAGGED and child:
+            if sexual and not exchange:
+                suggested.append("CSA")
+            elif cce and not sexual:
+                suggested.append("CCE")
+        suggested = [s for s in suggested if s not in recorded or s == "CSE"]
+
+        if age.side is None or age.conflict:
+            confidence = "low"
+        elif age.basis != "dob" or (exchange and not exchanges and not (offence and offence.implies_exchange)):
+            confidence = "medium"
+        else:
+            confidence = "high"
+
+        return {
+            "incident_id": incident_id,
+            "recorded_flags": ";".join(flags),
+            "flagged_cse": flagged,
+            "meets_cse_definition": meets,
+            "verdict": verdict,
+            "suggested_flags": ";".join(suggested),
+            "reasons": ";".join(reasons),
+            "victim_age": age.low,
+            "victim_age_max": age.high,
+            "age_basis": age.basis,
+            "child": None if age.side is None else child,
+            "sexual": sexual,
+            "exchange": exchange,
+            "cce_indicators": cce,
+            "network_ids": ";".join(networks),
+            "confidence": confidence,
+            "audit_version": AUDIT_VERSION,
+        }
+
+
+def _first_per_category(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        if f.category not in seen:
+            seen.add(f.category)
+            out.append(f)
+    return out
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def _victims(involvements: pd.DataFrame, persons: pd.DataFrame) -> dict[str, list[_Victim]]:
+    if involvements is None or involvements.empty:
+        return {}
+    inv = involvements[_col(involvements, "role").astype(str).str.upper().str.strip() == "VICTIM"]
+    inv = inv[["incident_id", "person_id"]].drop_duplicates()
+    cols = [c for c in ("person_id", "date_of_birth", "dob_candidates", "gender") if c in persons.columns]
+    per = persons[cols].drop_duplicates("person_id")
+    merged = inv.merge(per, on="person_id", how="left")
+    out: dict[str, list[_Victim]] = defaultdict(list)
+    dobs = _col(merged, "date_of_birth").tolist()
+    cands = _col(merged, "dob_candidates").tolist()
+    genders = _col(merged, "gender").tolist()
+    for inc, dob, cand, gender in zip(merged["incident_id"].tolist(), dobs, cands, genders):
+        out[str(inc)].append(_Victim(_text(dob), _candidates(cand), _text(gender)))
+    return out
+
+
+def _candidates(value: object) -> tuple[str, ...]:
+    if value is None or (isinstance(value, float) and value != value):
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(";") if v.strip())
+    try:
+        return tuple(str(v).strip() for v in value if _text(v))
+    except TypeError:
+        return ()
+
+
+def _networks(network_context: pd.DataFrame | None) -> dict[str, list[str]]:
+    if network_context is None or len(network_context) == 0:
+        return {}
+    out: dict[str, set[str]] = defaultdict(set)
+    for inc, net in zip(network_context["incident_id"].tolist(), network_context["network_id"].tolist()):
+        n = _text(net)
+        if n is not None:
+            out[str(inc)].add(n)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
+                    network_context: pd.DataFrame | None = None, lexicon: Lexicon | None = None, *,
+                    codes: OffenceCodes | None = None, network_is_exchange: bool = False) -> pd.DataFrame:
+    """One row per incident: the verdict on its CSE flag under the statutory definition, and why.
+
+    `persons` has one row per resolved person: person_id, date_of_birth (most precise),
+    gender and optionally dob_candidates (every DOB its records give). `network_context`
+    (incident_id, network_id) names incidents attributed to a detected network; it is
+    reported, and counts as the exchange element (the perpetrators' status within the
+    group) only when `network_is_exchange` is set.
+    """
+    auditor = Auditor(lexicon, codes, network_is_exchange)
+    victims = _victims(involvements, persons)
+    networks = _networks(network_context)
+    ids = incidents["incident_id"].astype(str).tolist()
+    occurred = _col(incidents, "occurred_at").tolist()
+    reported = _col(incidents, "reported_at").tolist()
+    rows = []
+    for inc, flags, code, offence, summary, occ, rep in zip(
+            ids, _col(incidents, "flags").tolist(), _col(incidents, "offence_code").tolist(),
+            _col(incidents, "offence").tolist(), _col(incidents, "summary").tolist(), occurred, reported):
+        occ, rep = _text(occ), _text(rep)
+        on = occ if occ and date_range(occ) else rep
+        rows.append(auditor.audit_one(inc, flag_list(flags), _text(code), _text(offence), _text(summary), on,
+                                      victims.get(inc, []), networks.get(inc, [])))
+    out = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+    for col in ("victim_age", "victim_age_max"):
+        out[col] = out[col].astype("Int64")
+    out["child"] = out["child"].astype("boolean")
+    return out
+
+
+__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "flag_list", "age_at"]

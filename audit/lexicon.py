@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The indicator lexicon: analysts' YAML compiled once into a few combined patterns.
+
+Kept as data (audit/lexicon.yaml) so a force can add the words its officers use without
+touching code; compiled into one alternation per role so a summary is scanned a handful
+of times however many phrases the lexicon grows to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
+KINDS = ("exchange", "gain", "sexual", "cce")
+
+
+class LexiconError(ValueError):
+    """The lexicon file cannot be used; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    kind: str
+    reason: str
+    items: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+
+def _words(patterns: list[str] | tuple[str, ...]) -> str:
+    return "|".join("(?:%s)" % p for p in patterns)
+
+
+def _compile(patterns, where: str, *, anchored: bool = True) -> re.Pattern[str] | None:
+    patterns = [str(p) for p in patterns or []]
+    if not patterns:
+        return None
+    for p in patterns:
+        try:
+            compiled = re.compile(p)
+        except re.error as exc:
+            raise LexiconError("%s: pattern %r is not a valid regular expression: %s" % (where, p, exc)) from None
+        if compiled.groups:
+            raise LexiconError("%s: pattern %r has a capturing group; write (?:...)" % (where, p))
+    body = _words(patterns)
+    return re.compile(r"(?<![\w£])(?:%s)(?![\w])" % body if anchored else body)
+
+
+def _grouped(entries: list[tuple[str, list[str]]], where: str) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One alternation with a named group per category; returns the pattern and group -> category."""
+    parts, names = [], {}
+    for i, (name, patterns) in enumerate(entries):
+        if not patterns:
+            continue
+        _compile(patterns, "%s.%s" % (where, name))
+        group = "g%d" % i
+        names[group] = name
+        parts.append("(?P<%s>%s)" % (group, _words(patterns)))
+    if not parts:
+        return None, names
+    return re.compile(r"(?<![\w£])(?:%s)(?![\w])" % "|".join(parts)), names
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Lists append, mappings merge, scalars replace: an extension file only adds words."""
+    out = dict(base)
+    for key, value in (extra or {}).items():
+        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _merge(out[key], value)
+        elif key in out and isinstance(out[key], list) and isinstance(value, list):
+            out[key] = out[key] + [v for v in value if v not in out[key]]
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class Lexicon:
+    """Compiled indicator lexicon. Build with `Lexicon.load()`."""
+
+    raw: dict[str, Any]
+    categories: dict[str, Category] = field(init=False)
+
+    def __post_init__(self) -> None:
+        raw = self.raw
+        cats: dict[str, Category] = {}
+        for name, spec in (raw.get("categories") or {}).items():
+            spec = spec or {}
+            kind = spec.get("kind")
+            if kind not in KINDS:
+                raise LexiconError("categories.%s: kind must be one of %s, not %r" % (name, ", ".join(KINDS), kind))
+            if kind in ("sexual", "cce") and spec.get("items"):
+                raise LexiconError("categories.%s: a %s category has phrases only" % (name, kind))
+            cats[name] = Category(name, kind, str(spec.get("reason") or name),
+                                  tuple(str(p) for p in spec.get("items") or ()),
+                                  tuple(str(p) for p in spec.get("phrases") or ()))
+        self.categories = cats
+        self.items, self.item_groups = _grouped([(c.name, list(c.items)) for c in cats.values()], "items")
+        # one alternation per kind, so a span ("to clear a debt") can be both an exchange and CCE
+        self.phrase_sets: list[tuple[re.Pattern[str], dict[str, str]]] = []
+        for kinds in (("exchange", "gain"), ("sexual",), ("cce",)):
+            pattern, groups = _grouped([(c.name, list(c.phrases)) for c in cats.values() if c.kind in kinds],
+                                       "phrases")
+            if pattern is not None:
+                self.phrase_sets.append((pattern, groups))
+
+        self.transfer = _compile(raw.get("transfer"), "transfer")
+        self.transfer_to_subject = _compile(raw.get("transfer_to_subject"), "transfer_to_subject")
+        neg = raw.get("negation") or {}
+        self.negation_window = int(neg.get("window", 8))
+        self.negation = _compile(neg.get("cues"), "negation.cues")
+        self.pseudo_negation = _compile(neg.get("pseudo"), "negation.pseudo")
+        breaks = [str(b) for b in raw.get("clause_breaks") or []]
+        starters = [str(s) for s in raw.get("clause_starters") or []]
+        _compile(breaks, "clause_breaks")
+        _compile(starters, "clause_starters")
+        splitters = [r"[.;!?:\n]+", r"\s-\s", r"\((?!\s*\d)", r"\)"]
+        if breaks:
+            splitters.append(r"(?<!nothing)(?<!anything)(?<!\ball),?\s\b(?:%s)\b" % _words(breaks))
+        if starters:
+            splitters.append(r",(?=\s(?:%s)\b)" % _words(starters))
+        self.clause_split = re.compile("|".join(splitters))
+
+        att = raw.get("attribution") or {}
+        self.own = _compile(att.get("own"), "attribution.own")
+        subj = att.get("own_subject") or []
+        _compile(subj, "attribution.own_subject")
+        aux_active = r"(?: (?:had|has|then|also|later|once|went to|tried to|wanted to|to|would|often|usually))*"
+        self.own_subject = re.compile(r"(?<!\w)(?:%s)%s $" % (_words(subj), aux_active)) if subj else None
+        givers = att.get("non_perpetrator_givers") or []
+        _compile(givers, "attribution.non_perpetrator_givers")
+        aux = r"(?: (?:had|has|have|was|were|then|also|later|subsequently|would|usually|often|regularly|once|kindly|had been|have been|has been))*"
+        if givers:
+            self.giver_before = re.compile(r"(?<!\w)(?:%s)(?!['’]s)%s $" % (_words(givers), aux))
+            self.giver_after = re.compile(r"^[^,]{0,25}?\bby (?:%s)(?!['’]s)\b" % _words(givers))
+        else:
+            self.giver_before = self.giver_after = None
+        self.benign = _compile(att.get("benign"), "attribution.benign")
+        nag = att.get("not_a_gift_when_followed_by") or []
+        _compile(nag, "attribution.not_a_gift_when_followed_by")
+        self.not_a_gift = re.compile(r"^ (?:%s)\b" % _words(nag)) if nag else None
+
+        age = raw.get("age") or {}
+        for key in ("victim_nouns", "other_nouns", "female_nouns", "male_nouns"):
+            _compile(age.get(key), "age.%s" % key)
+        self.age_victim = _compile(age.get("victim_nouns"), "age.victim_nouns")
+        self.age_other = _compile(age.get("other_nouns"), "age.other_nouns")
+        self.age_female = _compile(age.get("female_nouns"), "age.female_nouns")
+        self.age_male = _compile(age.get("male_nouns"), "age.male_nouns")
+
+        every = [p for c in cats.values() for p in c.items + c.phrases] + [str(p) for p in raw.get("transfer") or []]
+        self.any_indicator = _compile(every, "categories")
+
+    @property
+    def version(self) -> str:
+        return str(self.raw.get("version", "0"))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, extra_paths: list[str | Path] | None = None) -> Lexicon:
+        """The lexicon at `path` (default: the shipped one), with extension files merged over it."""
+        raw = _read(Path(path) if path else DEFAULT_PATH)
+        for extra in extra_paths or []:
+            raw = _merge(raw, _read(Path(extra)))
+        return cls(raw)
+
+    def category(self, name: str) -> Category:
+        return self.categories[name]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise LexiconError("%s: not valid YAML: %s" % (path, exc)) from None
+    if not isinstance(data, dict):
+        raise LexiconError("%s: expected a mapping at the top" % path)
+    return data
+
+
+_DEFAULT: Lexicon | None = None
+
+
+def default_lexicon() -> Lexicon:
+    """The shipped lexicon, compiled once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Lexicon.load()
+    return _DEFAULT

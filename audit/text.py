@@ -1,0 +1,235 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reading an officer's summary for the indicators of the CSE definition.
+
+Plain `re` over clauses, no NLP model: an indicator counts only when it is asserted
+(not inside a negation's scope in its clause) and is about the victim or the
+perpetrator's gain (not "the suspect bought himself a phone", not "her mother had given
+her money for the bus"). Every finding keeps the words it rests on, so each verdict can
+be checked against the record by a person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from audit.lexicon import Lexicon
+
+COUNTED = "counted"
+NEGATED = "negated"
+OWN = "own"
+THIRD_PARTY = "third_party"
+BENIGN = "benign"
+NOT_A_GIFT = "not_a_gift"
+
+VERB_BEFORE_ITEM = 60  # characters from a transfer word to the item it governs
+VERB_AFTER_ITEM = 35   # passive: "cider was supplied", "money changed hands"
+
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+_WORDS = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str        # exchange | gain | sexual | cce
+    category: str
+    reason: str
+    evidence: str
+    status: str = COUNTED
+
+    @property
+    def counted(self) -> bool:
+        return self.status == COUNTED
+
+
+def normalise(text: object) -> str:
+    """Lower-case, straight quotes, single spaces: the form lexicon patterns are written for."""
+    if not isinstance(text, str) or not text:
+        return ""
+    return _SPACE.sub(" ", text.translate(_QUOTES)).strip().lower()
+
+
+def clauses(text: str, lexicon: Lexicon) -> list[tuple[int, int]]:
+    """Spans of the clauses negation scope is confined to."""
+    spans, start = [], 0
+    for m in lexicon.clause_split.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = max(start, m.end())
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _words_between(text: str, a: int, b: int) -> int:
+    return len(_WORDS.findall(text[a:b])) if b > a else 0
+
+
+class Reader:
+    """Finds the lexicon's indicators in text; one per lexicon, caching by text."""
+
+    def __init__(self, lexicon: Lexicon, cache_size: int = 200_000):
+        self.lex = lexicon
+        self._cache: dict[str, tuple[Finding, ...]] = {}
+        self._cache_size = cache_size
+
+    def read(self, text: object) -> tuple[Finding, ...]:
+        t = normalise(text)
+        if not t:
+            return ()
+        hit = self._cache.get(t)
+        if hit is not None:
+            return hit
+        out = self._read(t)
+        if len(self._cache) < self._cache_size:
+            self._cache[t] = out
+        return out
+
+    # -- internals -------------------------------------------------------------------
+
+    def _read(self, t: str) -> tuple[Finding, ...]:
+        lex = self.lex
+        if lex.any_indicator is None or not lex.any_indicator.search(t):
+            return ()
+        findings: list[Finding] = []
+        for s, e in clauses(t, lex):
+            seg = t[s:e]
+            if not lex.any_indicator.search(seg):
+                continue
+            negs = self._negations(seg)
+            for pattern, groups in lex.phrase_sets:
+                for m in pattern.finditer(seg):
+                    cat = lex.categories[groups[m.lastgroup]]
+                    status = NEGATED if self._negated(seg, negs, m.start(), m.end()) else COUNTED
+                    findings.append(Finding(cat.kind, cat.name, cat.reason, m.group(0), status))
+            before = len(findings)
+            if lex.items is not None:
+                findings.extend(self._items(seg, negs))
+            if len(findings) == before and negs:
+                denied = self._denied_exchange(seg, negs)
+                if denied is not None:
+                    findings.append(denied)
+        return _dedupe(findings)
+
+    def _denied_exchange(self, seg: str, negs: list[tuple[int, int]]) -> Finding | None:
+        """'Nothing was offered or given': an exchange denied without naming a thing, kept as evidence."""
+        for v0, v1, _ in self._transfers(seg):
+            for c0, c1 in negs:
+                if c0 < v0 and _words_between(seg, c1, v0) <= self.lex.negation_window:
+                    return Finding("exchange", "any", "any", seg[c0:v1], NEGATED)
+        return None
+
+    def _negations(self, seg: str) -> list[tuple[int, int]]:
+        lex = self.lex
+        if lex.negation is None:
+            return []
+        cues = [(m.start(), m.end()) for m in lex.negation.finditer(seg)]
+        if cues and lex.pseudo_negation is not None:
+            pseudo = [(m.start(), m.end()) for m in lex.pseudo_negation.finditer(seg)]
+            cues = [c for c in cues if not any(p0 <= c[0] < p1 for p0, p1 in pseudo)]
+        return cues
+
+    def _negated(self, seg: str, negs: list[tuple[int, int]], start: int, end: int) -> bool:
+        for c0, c1 in negs:
+            if c0 >= end:
+                continue
+            if c0 >= start or _words_between(seg, c1, start) <= self.lex.negation_window:
+                return True
+        return False
+
+    def _transfers(self, seg: str) -> list[tuple[int, int, bool]]:
+        lex = self.lex
+        out = []
+        if lex.transfer is not None:
+            out += [(m.start(), m.end(), False) for m in lex.transfer.finditer(seg)]
+        if lex.transfer_to_subject is not None:
+            out += [(m.start(), m.end(), True) for m in lex.transfer_to_subject.finditer(seg)]
+        return out
+
+    def _items(self, seg: str, negs: list[tuple[int, int]]) -> list[Finding]:
+        lex = self.lex
+        items = [(m, lex.categories[lex.item_groups[m.lastgroup]]) for m in lex.items.finditer(seg)]
+        items = [(m, c) for m, c in items if c.kind in ("exchange", "gain")]
+        if not items:
+            return []
+        transfers = self._transfers(seg)
+        if not transfers:
+            return []
+        benign = [(b.start(), b.end()) for b in lex.benign.finditer(seg)] if lex.benign is not None else []
+        out = []
+        for m, cat in items:
+            i0, i1 = m.start(), m.end()
+            verb = _nearest(transfers, i0, i1)
+            if verb is None:
+                continue
+            v0, v1, to_subject = verb
+            s0, s1 = min(v0, i0), max(v1, i1)
+            evidence = seg[s0:s1]
+            if any(b0 < i1 and i0 < b1 for b0, b1 in benign):
+                status = BENIGN
+            elif lex.not_a_gift is not None and lex.not_a_gift.match(seg[i1:]):
+                status = NOT_A_GIFT
+            elif self._own(seg, v0, v1, i0, i1, to_subject):
+                status = OWN
+            elif self._third_party(seg, v0, i1, to_subject):
+                status = THIRD_PARTY
+            elif self._negated(seg, negs, s0, s1):
+                status = NEGATED
+            else:
+                status = COUNTED
+            out.append(Finding(cat.kind, cat.name, cat.reason, evidence, status))
+        return out
+
+    def _own(self, seg: str, v0: int, v1: int, i0: int, i1: int, to_subject: bool) -> bool:
+        lex = self.lex
+        lo, hi = (v0, i1) if v0 < i0 else (i0, v1)
+        if lex.own is not None and lex.own.search(seg, lo, min(len(seg), hi + 20)):
+            return True
+        if not to_subject and v0 < i0 and lex.own_subject is not None:
+            return lex.own_subject.search(seg[:v0]) is not None
+        return False
+
+    def _third_party(self, seg: str, v0: int, i1: int, to_subject: bool) -> bool:
+        lex = self.lex
+        if to_subject or lex.giver_before is None:
+            return False
+        if lex.giver_before.search(seg[:v0]):
+            return True
+        return lex.giver_after.match(seg[max(v0, i1):]) is not None
+
+
+def _nearest(transfers: list[tuple[int, int, bool]], i0: int, i1: int) -> tuple[int, int, bool] | None:
+    """The transfer word governing the item: before it (active) or just after it (passive)."""
+    best, dist = None, None
+    for v0, v1, to_subject in transfers:
+        if v1 <= i0:
+            d = i0 - v1
+            if d > VERB_BEFORE_ITEM:
+                continue
+        elif v0 >= i1:
+            d = v0 - i1
+            if d > VERB_AFTER_ITEM:
+                continue
+            d += 10  # prefer the active reading when both are near
+        else:
+            d = 0
+        if dist is None or d < dist:
+            best, dist = (v0, v1, to_subject), d
+    return best
+
+
+_RANK = {COUNTED: 0, NEGATED: 1, OWN: 2, THIRD_PARTY: 3, NOT_A_GIFT: 4, BENIGN: 5}
+
+
+def _dedupe(findings: list[Finding]) -> tuple[Finding, ...]:
+    """One finding per (category, status), the counted one first: enough to explain, no repetition."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for f in sorted(findings, key=lambda f: _RANK[f.status]):
+        key = (f.category, f.status)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return tuple(out)

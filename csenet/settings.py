@@ -1,0 +1,64 @@
+"""One settings object for every part of csenet, from the environment (CSENET_*) or flags."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CSENET_", extra="ignore")
+
+    graph: str | None = Field(
+        default=None,
+        description="Graph URL: unset = embedded FalkorDB; bolt://, neo4j://, neo4j+s:// = Neo4j 5; "
+        "falkordb://host:port = a running FalkorDB.",
+    )
+    data: Path = Field(default=Path("csenet-data"), description="Data directory of the embedded store.")
+    graph_name: str = Field(default="csenet", description="Graph (FalkorDB key / Neo4j database) name.")
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str | None = None
+
+    # Limits applied at every start of the embedded server and on every read.
+    memory_limit_mb: int = Field(default=4096, ge=64, description="Embedded server maxmemory (MB).")
+    query_timeout_ms: int = Field(default=30_000, ge=100, description="Timeout of one read query.")
+    write_timeout_ms: int = Field(default=600_000, ge=1000, description="Timeout of one write batch.")
+    result_limit: int = Field(default=100_000, ge=1, description="Most rows one query may return.")
+    batch_size: int = Field(default=5_000, ge=1, le=100_000, description="Rows per UNWIND write batch.")
+    write_concurrency: int = Field(
+        default=32, ge=1, le=128,
+        description="Batches in flight on the embedded store: each waits for its AOF fsync (WAITAOF), so several overlap.",
+    )
+    startup_timeout_s: float = Field(default=30.0, gt=0)
+
+    # Person resolution
+    match_threshold: float = Field(default=0.95, gt=0, lt=1, description="Splink match probability to link.")
+    link_on_shared_phone: bool = Field(default=False, description="Treat a shared normalised phone as a strong identifier.")
+    link_rules: Path | None = Field(default=None, description="Must-link / cannot-link CSV honoured by every resolution.")
+
+    # API
+    access_log: Path | None = Field(default=None, description="Append-only access log (default: DATA/access-log.jsonl).")
+    pseudonym_key_file: Path | None = Field(default=None, description="Key for victim pseudonyms (default: DATA/pseudonym.key).")
+    users_file: Path | None = Field(default=None, description="API users and hashed tokens (default: DATA/users.json).")
+    api_host: str = Field(default="127.0.0.1", description="Address `csenet serve` listens on.")
+    api_port: int = Field(default=8765, ge=1, le=65535, description="Port `csenet serve` listens on.")
+    api_page_size_max: int = Field(default=500, ge=1, le=10_000, description="Most rows one API page may hold.")
+    export_max_nodes: int = Field(default=20_000, ge=1, description="Most nodes one subgraph export may hold.")
+
+    def access_log_path(self) -> Path:
+        return self.access_log or self.data / "access-log.jsonl"
+
+    def pseudonym_key_path(self) -> Path:
+        return self.pseudonym_key_file or self.data / "pseudonym.key"
+
+    def users_path(self) -> Path:
+        return self.users_file or self.data / "users.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Facilitators: people who make the abuse possible without being recorded as suspects.
+
+The Inquiry's definition counts those "facilitating" exploitation as network members,
+and OCG mapping (which starts from suspects) never sees them. Two patterns are in the
+records:
+
+- premises: a person whose home is where CSE incidents with different suspects happen,
+  again and again (at least two incidents);
+- introduction: a person linked to a child (a recorded association other than family,
+  an earlier incident together, the child found at their home when missing, or abused
+  there) *before* the child's CSE incident with someone else, who is associated with
+  that someone or whose home it happened in.
+
+Each finding adds a FACILITATION link from the facilitator to the suspects it helped,
+so the facilitator joins their network through evidence an investigator can check.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from graph.associations import (FACILITATION, MAX_SHARED_GROUP, PERPETRATOR_ROLES, SHARED_VICTIM, Links,
+                                definitely_child)
+from graph.facts import Facts, day
+
+EARLIER_ROLES = ("SUSPECT", "OFFENDER", "OTHER")
+NOT_INTRODUCERS = ("FAMILY",)
+CIRCULAR = (SHARED_VICTIM, FACILITATION)
+
+
+@dataclass
+class Facilitation:
+    reasons: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    incidents: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def note(self, person: str, reason: str, incident: str) -> None:
+        self.reasons[person].add(reason)
+        self.incidents[person].add(incident)
+
+
+def find(facts: Facts, links: Links) -> Facilitation:
+    """Facilitators, their reasons and incidents; adds FACILITATION evidence to `links`."""
+    found = Facilitation()
+    inc = facts.incidents.set_index("incident_id")
+    cse = {i for i, v in inc["cse"].items() if v}
+    date = inc["date"].to_dict()
+    place = inc["location_id"].to_dict()
+    dob = dict(zip(facts.persons["person_id"], facts.persons["date_of_birth"]))
+    roles = facts.roles
+    recs = {(r.person_id, r.incident_id): r.record_ids for r in roles.itertuples()}
+    suspects: dict[str, set[str]] = defaultdict(set)
+    victims: dict[str, set[str]] = defaultdict(set)
+    for r in roles.itertuples():
+        if r.incident_id in cse and r.role in PERPETRATOR_ROLES:
+            suspects[r.incident_id].add(r.person_id)
+        elif r.incident_id in cse and r.role == "VICTIM":
+            victims[r.incident_id].add(r.person_id)
+    cse_victims = set().union(*victims.values()) if victims else set()
+
+    residents, home_records = _residents(facts)
+
+    # premises used again and again
+    at: dict[str, list[str]] = defaultdict(list)
+    for iid in sorted(suspects):
+        if place.get(iid):
+            at[place[iid]].append(iid)
+    for loc, iids in sorted(at.items()):
+        people = set().union(*(suspects[i] for i in iids))
+        if len(iids) < 2 or len(people) < 2:
+            continue
+        last = max((date.get(i) or "" for i in iids), default="")
+        for x in residents.get(loc, ()):
+            if x in cse_victims or definitely_child(dob.get(x), last or None):
+                continue
+            for iid in iids:
+                for s in sorted(suspects[iid] - {x}):
+                    links.add(x, s, FACILITATION, ("PREMISES", loc, iid), incidents=[iid], locations=[loc],
+                              records=[*home_records.get((x, loc), []), *recs[(s, iid)]], victims=victims[iid])
+                found.note(x, "PREMISES:%s" % loc, iid)
+
+    # introductions
+    earlier = _links_to_children(facts, residents, cse_victims, date)
+    premises: dict[str, set[str]] = defaultdict(set)
+    for loc, people in residents.items():
+        for x in people:
+            premises[x].add(loc)
+    for iid in sorted(suspects):
+        dj = date.get(iid)
+        if not dj:
+            continue
+        for child in sorted(victims[iid]):
+            for x, when, reason, evidence in earlier.get(child, ()):
+                if x in suspects[iid] or x in victims[iid] or x in cse_victims:
+                    continue
+                if when is not None and when >= dj:
+                    continue
+                if when is None and not reason.startswith("ASSOCIATION"):
+                    continue
+                if definitely_child(dob.get(x), dj):
+                    continue
+                hosts = place.get(iid) in premises.get(x, ())
+                helped = [s for s in sorted(suspects[iid]) if hosts or _known(links, x, s)]
+                for s in helped:
+                    links.add(x, s, FACILITATION, ("INTRODUCED", child, iid), incidents=[iid, *evidence["incidents"]],
+                              records=[*evidence["records"], *recs[(s, iid)]], locations=evidence["locations"],
+                              victims=[child])
+                if helped:
+                    found.note(x, "%s:%s" % (reason, child), iid)
+    return found
+
+
+def _known(links: Links, a: str, b: str) -> bool:
+    """Associated by something other than abusing the same child: that alone shows no introduction."""
+    ev = links.pairs.get((a, b) if a < b else (b, a))
+    return ev is not None and any(k not in CIRCULAR for k in ev.items)
+
+
+def _residents(facts: Facts) -> tuple[dict[str, list[str]], dict[tuple[str, str], list[str]]]:
+    """location_id -> people whose recorded home (postcode and address) is that location."""
+    locs = facts.locations.dropna(subset=["home"])
+    by_home: dict[str, list[str]] = defaultdict(list)
+    for loc, home in zip(locs["location_id"], locs["home"]):
+        by_home[home].append(loc)
+    people: dict[str, set[str]] = defaultdict(set)
+    records: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in facts.records.dropna(subset=["home", "person_id"]).itertuples():
+        for loc in by_home.get(r.home, ()):
+            people[loc].add(r.person_id)
+            records[(r.person_id, loc)].append(r.record_id)
+    residents = {loc: sorted(p) for loc, p in people.items() if len(p) <= MAX_SHARED_GROUP}
+    return residents, records
+
+
+def _links_to_children(facts: Facts, residents: dict[str, list[str]], children: set[str],
+                       date: dict[str, str]) -> dict[str, list[tuple[str, str | None, str, dict]]]:
+    """child -> (person, date of the link or None, reason, evidence) for every link to a CSE victim."""
+    out: dict[str, list] = defaultdict(list)
+
+    def ev(incidents=(), records=(), locations=()) -> dict:
+        return {"incidents": list(incidents), "records": list(records), "locations": list(locations)}
+
+    for r in facts.recorded.itertuples():
+        if r.kind in NOT_INTRODUCERS:
+            continue
+        for child, x in ((r.a, r.b), (r.b, r.a)):
+            if child in children:
+                out[child].append((x, day(r.recorded_at), "ASSOCIATION", ev(records=[r.record_a, r.record_b])))
+
+    by_incident = facts.roles.groupby("incident_id", sort=True)
+    for iid, group in by_incident:
+        kids = [p for p in group["person_id"] if p in children]
+        if not kids or not date.get(iid):
+            continue
+        others = [(p, recs) for p, role, recs in zip(group["person_id"], group["role"], group["record_ids"])
+                  if role in EARLIER_ROLES]
+        for child in kids:
+            for x, recs in others:
+                if x != child:
+                    out[child].append((x, date[iid], "EARLIER_INCIDENT", ev(incidents=[iid], records=recs)))
+
+    for m in facts.missing.itertuples():
+        if m.person_id in children and m.found_location_id in residents:
+            for x in residents[m.found_location_id]:
+                if x != m.person_id:
+                    out[m.person_id].append((x, day(m.started_at), "FOUND_AT_HOME",
+                                             ev(locations=[m.found_location_id])))
+    for child in out:
+        out[child].sort(key=lambda t: (t[0], t[1] or "", t[2]))
+    return out

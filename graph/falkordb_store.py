@@ -1,0 +1,255 @@
+"""FalkorDB adapter (embedded or an already running server), through the `falkordb` client."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import redis
+from falkordb import FalkorDB
+from falkordb.edge import Edge
+from falkordb.node import Node
+from falkordb.path import Path as FPath
+
+from csenet.settings import Settings
+from graph import schema
+from graph.embedded import EmbeddedServer
+from graph.params import ParameterError, cypher_header
+from graph.store import Progress, Record, ResultTooLarge, StoreError, batch_params
+
+log = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Node | Edge):
+        return dict(value.properties)
+    if isinstance(value, FPath):
+        return [_plain(n) for n in value.nodes()]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class FalkorStore:
+    dialect = "falkordb"
+
+    def __init__(self, connect: Callable[..., FalkorDB], settings: Settings, server: EmbeddedServer | None = None):
+        self._connect = connect
+        self.settings = settings
+        self.server = server
+        self.db = connect()
+        self.graph = self.db.select_graph(settings.graph_name)
+        self._local = threading.local()
+        self._writers: list[FalkorDB] = []
+        self._writers_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+        self._pending_lock = threading.Lock()
+        self._durable = self._aof_enabled()
+        self._apply_limits()
+        if not self.db.connection.exists(settings.graph_name):
+            self.graph.query("RETURN 0")  # read-only queries on a missing graph fail: create it empty
+
+    @classmethod
+    def embedded(cls, settings: Settings) -> FalkorStore:
+        server = EmbeddedServer(settings)
+        socket = server.acquire()
+        try:
+            return cls(lambda **kw: FalkorDB(unix_socket_path=socket, **kw), settings, server)
+        except Exception:
+            server.release()
+            raise
+
+    @classmethod
+    def external(cls, url: str, settings: Settings) -> FalkorStore:
+        u = urlparse(url)
+        return cls(lambda **kw: FalkorDB(
+            host=u.hostname or "localhost", port=u.port or 6379,
+            username=unquote(u.username) if u.username else None,
+            password=unquote(u.password) if u.password else None, **kw), settings)
+
+    # -- protocol ------------------------------------------------------------------
+    def read(self, query: str, params: Mapping[str, Any] | None = None, *,
+             timeout_ms: int | None = None, limit: int | None = None) -> list[Record]:
+        limit = limit or self.settings.result_limit
+        text = self._text(query, params)
+        try:
+            result = self.graph.ro_query(text, timeout=timeout_ms or self.settings.query_timeout_ms)
+        except redis.exceptions.ResponseError as exc:
+            raise StoreError(_reason(exc)) from None
+        columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
+        if len(result.result_set) > limit:
+            raise ResultTooLarge("query returned more than %d rows; narrow it or page it" % limit)
+        return [{c: _plain(v) for c, v in zip(columns, row)} for row in result.result_set]
+
+    def write(self, query: str, params: Mapping[str, Any] | None = None) -> dict[str, int]:
+        writer = self._writer()
+        result = self._execute(writer, self._text(query, params))
+        self._wait_durable(writer)
+        return {
+            "nodes_created": int(result.nodes_created),
+            "nodes_deleted": int(result.nodes_deleted),
+            "relationships_created": int(result.relationships_created),
+            "relationships_deleted": int(result.relationships_deleted),
+            "properties_set": int(result.properties_set),
+        }
+
+    def write_batches(self, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int | None = None,
+                      progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
+        """Returns once every batch is applied; each is acknowledged when its own WAITAOF returns.
+
+        Under `appendfsync everysec` a WAITAOF returns at the next fsync, up to a second
+        later. The next step of a load only needs this step's writes applied, so each
+        batch waits for its fsync on its own pinned connection in the background;
+        `progress` counts a batch only once it is durable, and `sync()` waits for all.
+        """
+        batch_size = batch_size or self.settings.batch_size
+        applied: list[Future] = []
+        for n, params in batch_params(rows, batch_size, extra):
+            done_applying: Future = Future()
+            durable = self._pool().submit(self._write_then_wait, query, params, n, done_applying, progress)
+            applied.append(done_applying)
+            with self._pending_lock:
+                self._pending.append(durable)
+        total = 0
+        for fut in applied:
+            total += fut.result()
+        return total
+
+    def _write_then_wait(self, query: str, params: Mapping[str, Any], n: int, applied: Future,
+                         progress: Progress | None) -> int:
+        writer = self._writer()
+        try:
+            self._execute(writer, self._text(query, params))
+        except BaseException as exc:
+            applied.set_exception(exc)
+            raise
+        applied.set_result(n)
+        self._wait_durable(writer)
+        if progress:
+            progress(n)
+        return n
+
+    def sync(self) -> None:
+        """Wait until every batch written so far is durable; raise the first failure."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        errors = [f.exception() for f in pending if f.exception() is not None]
+        if errors:
+            raise errors[0]
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.settings.write_concurrency,
+                                                thread_name_prefix="csenet-write")
+        return self._executor
+
+    def ensure_schema(self) -> None:
+        indexed: set[tuple[str, str]] = set()
+        try:
+            for row in self.graph.ro_query("CALL db.indexes()").result_set:
+                if row[6] == "NODE":
+                    indexed.update((row[0], p) for p in row[1])
+        except redis.exceptions.ResponseError:
+            pass
+        wanted = [(label, key) for label, key in schema.NODE_KEYS.items()]
+        wanted += [(label, p) for label, props in schema.LOOKUP_INDEXES.items() for p in props]
+        created = False
+        for label, prop in wanted:
+            if (label, prop) in indexed:
+                continue
+            created = True
+            label, prop = schema.checked(label, prop)
+            self.graph.query("CREATE INDEX FOR (n:%s) ON (n.%s)" % (label, prop))
+        constrained = {(r[1], tuple(r[2])) for r in self.graph.ro_query("CALL db.constraints()").result_set}
+        for label, key in schema.NODE_KEYS.items():
+            if (label, (key,)) in constrained:
+                continue
+            created = True
+            try:
+                self.db.connection.execute_command(
+                    "GRAPH.CONSTRAINT", "CREATE", self.settings.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key)
+            except redis.exceptions.ResponseError as exc:
+                if "already exists" not in str(exc):
+                    raise StoreError(_reason(exc)) from None
+        self._wait_durable(self.db)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        for conn in [self.db, *self._writers]:
+            try:
+                conn.connection.close()
+            except Exception:  # pragma: no cover - closing a dead connection
+                pass
+        self._writers.clear()
+        if self.server is not None:
+            self.server.release()
+            self.server = None
+
+    # -- FalkorDB specifics ------------------------------------------------------------
+    def drop_graph(self) -> None:
+        try:
+            self.graph.delete()
+        except redis.exceptions.ResponseError:
+            pass
+        self._wait_durable(self.db)
+
+    def _execute(self, writer: FalkorDB, text: str):
+        try:
+            return writer.select_graph(self.settings.graph_name).query(text, timeout=self.settings.write_timeout_ms)
+        except redis.exceptions.ResponseError as exc:
+            raise StoreError(_reason(exc)) from None
+
+    def _writer(self) -> FalkorDB:
+        """This thread's pinned connection: WAITAOF waits for the writes of its own connection."""
+        writer = getattr(self._local, "writer", None)
+        if writer is None:
+            writer = self._connect(single_connection_client=True)
+            self._local.writer = writer
+            with self._writers_lock:
+                self._writers.append(writer)
+        return writer
+
+    def _text(self, query: str, params: Mapping[str, Any] | None) -> str:
+        try:
+            return cypher_header(params) + query
+        except ParameterError as exc:
+            raise StoreError("parameter refused: %s" % exc) from None
+
+    def _aof_enabled(self) -> bool:
+        try:
+            return self.db.connection.config_get("appendonly").get("appendonly") == "yes"
+        except redis.exceptions.ResponseError:
+            return False
+
+    def _apply_limits(self) -> None:
+        """Applied at every connection too, so a reused server keeps this process's limits."""
+        s = self.settings
+        conn = self.db.connection
+        try:
+            if self.server is not None:
+                conn.config_set("maxmemory", "%dmb" % s.memory_limit_mb)
+            conn.execute_command("GRAPH.CONFIG", "SET", "TIMEOUT_DEFAULT", s.query_timeout_ms)
+            conn.execute_command("GRAPH.CONFIG", "SET", "RESULTSET_SIZE", s.result_limit + 1)
+        except redis.exceptions.ResponseError as exc:
+            log.warning("could not apply limits to the FalkorDB server: %s", exc)
+
+    def _wait_durable(self, conn: FalkorDB) -> None:
+        """A batch counts as written only once the AOF holding it is fsynced."""
+        if not self._durable:
+            return
+        local, _replicas = conn.connection.execute_command("WAITAOF", 1, 0, 0)
+        if int(local) < 1:
+            raise StoreError("FalkorDB did not confirm the write was fsynced to its append-only file")
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).strip() or exc.__class__.__name__

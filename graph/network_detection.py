@@ -1,0 +1,319 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Network detection in memory: from the facts to networks, bridges and bridging scores.
+
+Networks under the Inquiry's working definition, found in the records rather than the OCG map.
+
+IICSA (2019): a network is two or more people, known to or associated with one another,
+involved in or facilitating the sexual exploitation of children. So: take everyone
+involved in CSE (suspects and offenders of CSE incidents, and facilitators), join those
+with association evidence (graph/associations.py), and each connected group of two or
+more is a network. A connected group an investigator cannot work (too big, or two tight
+groups held together by a thread) is split with Leiden, and the threads between the
+parts are kept as BRIDGES_TO. Networks are explained by their ties, never by a
+presumed hierarchy (Cockbain 2018): nothing here ranks anyone as a leader.
+
+The algorithms run in igraph on edges pulled with plain Cypher, so Neo4j and FalkorDB
+give the same networks, and everything is sorted and seeded, so the same graph gives the
+same network ids and members every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import igraph as ig
+import leidenalg
+
+from csenet.settings import Settings
+from graph import associations, facilitators
+from graph.facts import Facts
+
+DETECTION_VERSION = "networks/1.0"
+PERPETRATOR, FACILITATOR, VICTIM = "PERPETRATOR", "FACILITATOR", "VICTIM"
+ROLE_ORDER = {PERPETRATOR: 0, FACILITATOR: 1, VICTIM: 2}
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """Thresholds of network detection; `network_<name>` in the settings overrides each."""
+
+    window_days: int = 90           # same premises: CSE incidents at most this far apart
+    min_tie_weight: float = 1.0     # weaker association evidence does not join a network
+    max_network_size: int = 25      # a bigger connected group is always split
+    split_min_size: int = 8         # a smaller one is never split
+    min_split_modularity: float = 0.4
+    min_part_size: int = 4          # a weakly knit group splits only into parts this big ...
+    min_part_density: float = 0.5   # ... each tightly knit on its own
+    resolution: float = 1.0
+    seed: int = 2019
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None, **overrides: Any) -> DetectionParams:
+        values = {f.name: getattr(settings, "network_" + f.name) for f in fields(cls)
+                  if settings is not None and getattr(settings, "network_" + f.name, None) is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass
+class Network:
+    network_id: str
+    members: list[str]
+    roles: dict[str, str]
+    component_id: str
+    component_size: int
+    props: dict[str, Any] = field(default_factory=dict)
+    member_incidents: dict[str, list[str]] = field(default_factory=dict)
+    victims: dict[str, list[str]] = field(default_factory=dict)
+
+
+def digest_id(prefix: str, ids: list[str]) -> str:
+    return prefix + hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()[:12].upper()
+
+
+# -- splitting ------------------------------------------------------------------------
+
+def _leiden(g: ig.Graph, params: DetectionParams) -> list[int]:
+    part = leidenalg.find_partition(g, leidenalg.RBConfigurationVertexPartition, weights="weight",
+                                    resolution_parameter=params.resolution, seed=params.seed, n_iterations=-1)
+    return list(part.membership)
+
+
+def _merge_small(g: ig.Graph, membership: list[int], min_size: int) -> list[int]:
+    """Fold parts smaller than min_size into the neighbouring part they are most tied to."""
+    membership = list(membership)
+    while True:
+        sizes = Counter(membership)
+        small = sorted((n, c) for c, n in sizes.items() if n < min_size)
+        if not small or len(sizes) == 1:
+            return membership
+        _, part = small[0]
+        ties: Counter = Counter()
+        for e in g.es:
+            s, t = e.tuple
+            if (membership[s] == part) != (membership[t] == part):
+                other = membership[t] if membership[s] == part else membership[s]
+                ties[other] += e["weight"]
+        if not ties:
+            return membership
+        target = sorted(ties.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        membership = [target if m == part else m for m in membership]
+
+
+def _groups(membership: list[int]) -> list[list[int]]:
+    parts: dict[int, list[int]] = defaultdict(list)
+    for v, m in enumerate(membership):
+        parts[m].append(v)
+    return sorted(parts.values(), key=lambda p: p[0])
+
+
+def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
+    """Vertex groups of one connected component: itself, unless too big or weakly knit."""
+    n = g.vcount()
+    whole = [list(range(n))]
+    if n < params.split_min_size:
+        return whole
+    oversized = n > params.max_network_size
+    membership = _merge_small(g, _leiden(g, params), 2 if oversized else params.min_part_size)
+    groups = _groups(membership)
+    if len(groups) == 1:
+        return whole
+    if oversized:
+        out = []
+        for grp in groups:
+            if len(grp) > params.max_network_size:
+                sub = g.induced_subgraph(grp)
+                out.extend([grp[v] for v in part] for part in split_component(sub, params))
+            else:
+                out.append(grp)
+        return sorted(out, key=lambda p: p[0])
+    knit = all(len(grp) >= params.min_part_size and g.induced_subgraph(grp).density() >= params.min_part_density
+               for grp in groups)
+    if knit and g.modularity(membership, weights="weight") >= params.min_split_modularity:
+        return groups
+    return whole
+
+
+# -- detection --------------------------------------------------------------------------
+
+@dataclass
+class Detection:
+    facts: Facts
+    links: associations.Links
+    facilitation: facilitators.Facilitation
+    networks: list[Network]
+    bridges: list[dict[str, Any]]
+    scores: list[dict[str, Any]]
+    split_components: int
+
+
+def detect(facts: Facts, params: DetectionParams) -> Detection:
+    """Networks from the facts, in memory: no graph access, so it can be tested and timed alone."""
+    links = associations.derive(facts, params.window_days)
+    found = facilitators.find(facts, links)
+
+    inc = facts.incidents.set_index("incident_id")
+    cse = {i for i, v in inc["cse"].items() if v}
+    roles = facts.roles[facts.roles["incident_id"].isin(cse)]
+    perp_incidents: dict[str, set[str]] = defaultdict(set)
+    incident_suspects: dict[str, set[str]] = defaultdict(set)
+    incident_victims: dict[str, set[str]] = defaultdict(set)
+    for r in roles.itertuples():
+        if r.role in associations.PERPETRATOR_ROLES:
+            perp_incidents[r.person_id].add(r.incident_id)
+            incident_suspects[r.incident_id].add(r.person_id)
+        elif r.role == "VICTIM":
+            incident_victims[r.incident_id].add(r.person_id)
+    facs = set(found.reasons) - set(perp_incidents)
+    people = sorted(set(perp_incidents) | facs)
+    index = {p: k for k, p in enumerate(people)}
+
+    edges, weights, evidence = [], [], []
+    for (a, b), ev in sorted(links.pairs.items()):
+        if a in index and b in index and ev.weight() >= params.min_tie_weight:
+            edges.append((index[a], index[b]))
+            weights.append(ev.weight())
+            evidence.append(ev)
+    g = ig.Graph(n=len(people), edges=edges)
+    g.vs["name"] = people
+    g.es["weight"] = weights
+
+    networks: list[Network] = []
+    group_of: dict[int, int] = {}
+    split_count = 0
+    for comp in sorted(g.connected_components(), key=lambda c: min(c)):
+        if len(comp) < 2:
+            continue
+        comp = sorted(comp)
+        sub = g.induced_subgraph(comp)
+        groups = [[comp[v] for v in grp] for grp in split_component(sub, params)]
+        split_count += len(groups) > 1
+        component_id = digest_id("CMP-", [people[v] for v in comp])
+        for grp in groups:
+            if len(grp) < 2:
+                continue
+            members = sorted(people[v] for v in grp)
+            net = Network(digest_id("NET-", members), members,
+                          {p: PERPETRATOR if p in perp_incidents else FACILITATOR for p in members},
+                          component_id, len(comp))
+            for v in grp:
+                group_of[v] = len(networks)
+            networks.append(net)
+
+    date = inc["date"].to_dict()
+    district = inc["district"].to_dict()
+    basis = inc["basis"].to_dict()
+    ocg_of: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for r in facts.ocg.itertuples():
+        ocg_of[r.person_id].append((r.ocg_id, r.primary_crime))
+
+    cross: dict[tuple[int, int], list] = defaultdict(list)
+    internal: dict[int, list] = defaultdict(list)
+    for (s, t), w, ev in zip(edges, weights, evidence):
+        gs, gt = group_of.get(s), group_of.get(t)
+        if gs is None or gt is None:
+            continue
+        if gs == gt:
+            internal[gs].append((s, t, w, ev))
+        else:
+            cross[(gs, gt) if networks[gs].network_id < networks[gt].network_id else (gt, gs)].append((s, t, w))
+
+    for k, net in enumerate(networks):
+        _describe(net, internal[k], perp_incidents, found, incident_suspects, incident_victims,
+                  date, district, basis, ocg_of, params)
+
+    bridges, bridge_nets = [], defaultdict(set)
+    for (x, y), ties in sorted(cross.items(), key=lambda kv: (networks[kv[0][0]].network_id,
+                                                              networks[kv[0][1]].network_id)):
+        via = sorted({people[s] for s, _, _ in ties} | {people[t] for _, t, _ in ties})
+        bridges.append({"a": networks[x].network_id, "b": networks[y].network_id, "via_person_ids": via,
+                        "edge_count": len(ties), "weight": round(sum(w for _, _, w in ties), 3),
+                        "derived_by": DETECTION_VERSION})
+        for s, t, _ in ties:
+            bridge_nets[people[s]].add(networks[group_of[t]].network_id)
+            bridge_nets[people[t]].add(networks[group_of[s]].network_id)
+    for net in networks:
+        net.props["bridge_count"] = sum(1 for b in bridges if net.network_id in (b["a"], b["b"]))
+
+    scores = _bridging_scores(g, people, bridge_nets)
+    return Detection(facts, links, found, networks, bridges, scores, split_count)
+
+
+def _describe(net: Network, ties: list, perp_incidents, found, incident_suspects, incident_victims,
+              date, district, basis, ocg_of, params: DetectionParams) -> None:
+    """The network's properties: the evidence an investigator reads, not a score."""
+    members = set(net.members)
+    incidents: set[str] = set()
+    for p in net.members:
+        if net.roles[p] == PERPETRATOR:
+            mine = perp_incidents[p]
+        else:
+            mine = {i for i in found.incidents.get(p, ()) if incident_suspects.get(i, set()) & members}
+        net.member_incidents[p] = sorted(mine)
+        incidents |= mine
+    victims: dict[str, set[str]] = defaultdict(set)
+    for i in incidents:
+        for v in incident_victims.get(i, ()):
+            if v not in members:
+                victims[v].add(i)
+    net.victims = {v: sorted(i) for v, i in sorted(victims.items())}
+
+    kind_counts: Counter = Counter()
+    for _, _, _, ev in ties:
+        kind_counts.update(ev.items.keys())
+    ocgs = sorted({o for p in net.members for o, _ in ocg_of.get(p, ())})
+    crimes = sorted({c for p in net.members for _, c in ocg_of.get(p, ()) if c})
+    dates = sorted(date[i] for i in incidents if date.get(i))
+    n = len(net.members)
+    net.props.update({
+        "network_id": net.network_id,
+        "size": n,
+        "perpetrator_count": sum(1 for p in net.members if net.roles[p] == PERPETRATOR),
+        "facilitator_count": sum(1 for p in net.members if net.roles[p] == FACILITATOR),
+        "victim_count": len(net.victims),
+        "ocg_mapped": bool(ocgs),
+        "ocg_ids": ocgs,
+        "ocg_primary_crimes": crimes,
+        "ocg_mapped_as_cse": "CSE" in {c.upper() for c in crimes},
+        "ocg_mapped_members": sum(1 for p in net.members if ocg_of.get(p)),
+        "districts": sorted({district[i] for i in incidents if district.get(i)}),
+        "first_seen": dates[0] if dates else None,
+        "last_seen": dates[-1] if dates else None,
+        "incident_ids": sorted(incidents),
+        "incident_count": len(incidents),
+        "tie_count": len(ties),
+        "density": round(2 * len(ties) / (n * (n - 1)), 4) if n > 1 else 0.0,
+        "mean_tie_weight": round(sum(w for _, _, w, _ in ties) / len(ties), 3) if ties else 0.0,
+        "tie_kinds": sorted(kind_counts),
+        "tie_kind_counts": [kind_counts[k] for k in sorted(kind_counts)],
+        "cse_basis": "audit" if incidents and all(basis.get(i) == "audit" for i in incidents) else "recorded_flag",
+        "component_id": net.component_id,
+        "component_size": net.component_size,
+        "window_days": params.window_days,
+        "detection_version": DETECTION_VERSION,
+        "derived_by": DETECTION_VERSION,
+    })
+
+
+def _bridging_scores(g: ig.Graph, people: list[str], bridge_nets: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """Normalised betweenness within each connected group: who the groups' paths run through.
+
+    It measures position, not rank or command: a high score says "links otherwise separate
+    people", which is where an investigator looks for the next group, not who is in charge.
+    """
+    scores = [0.0] * len(people)
+    for comp in g.connected_components():
+        if len(comp) < 3:
+            continue
+        comp = sorted(comp)
+        sub = g.induced_subgraph(comp)
+        lengths = [1.0 / w for w in sub.es["weight"]]
+        bc = sub.betweenness(directed=False, weights=lengths)
+        norm = (len(comp) - 1) * (len(comp) - 2) / 2
+        for v, b in zip(comp, bc):
+            scores[v] = round(b / norm, 4)
+    return [{"person_id": p, "score": scores[k], "nets": sorted(bridge_nets.get(p, ()))}
+            for k, p in enumerate(people) if scores[k] > 0 or bridge_nets.get(p)]

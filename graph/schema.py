@@ -1,0 +1,39 @@
+"""Merge keys and lookup indexes: the allow-list of labels and properties DDL may name.
+
+DDL cannot take parameters, so labels and property names here are the only identifiers
+ever spliced into a statement, and they are checked against this list first.
+"""
+
+from __future__ import annotations
+
+import re
+
+NODE_KEYS: dict[str, str] = {
+    "Person": "person_id",
+    "PersonRecord": "record_id",
+    "Incident": "incident_id",
+    "Location": "location_id",
+    "Identifier": "identifier_key",
+    "OCG": "ocg_id",
+    "MissingEpisode": "episode_id",
+    "Network": "network_id",
+    "Load": "load_id",
+}
+
+LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
+    "Person": ("family_name", "date_of_birth"),
+    "PersonRecord": ("family_name", "national_id", "date_of_birth"),
+    "Incident": ("district", "year", "cse_verdict", "offence_code"),
+    "Location": ("postcode", "kind"),
+    "Identifier": ("kind",),
+}
+
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def checked(label: str, prop: str) -> tuple[str, str]:
+    """The pair unchanged, or ValueError if either is not on the allow-list."""
+    allowed = {NODE_KEYS.get(label)} | set(LOOKUP_INDEXES.get(label, ()))
+    if label not in NODE_KEYS or prop not in allowed or not (_IDENT.match(label) and _IDENT.match(prop)):
+        raise ValueError("%s.%s is not in csenet's schema" % (label, prop))
+    return label, prop

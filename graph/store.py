@@ -1,0 +1,94 @@
+"""The one narrow protocol every graph backend implements, and how a URL picks one.
+
+Writes are single idempotent statements (`UNWIND $rows AS row MERGE ...` on stable keys):
+FalkorDB has no multi-statement transactions, and on Neo4j it is best practice too. A
+write returns only once it is durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from csenet.settings import Settings
+
+Record = dict[str, Any]
+Progress = Callable[[int], None]
+
+
+class StoreError(RuntimeError):
+    """The graph store refused or failed a request; the message is for a person."""
+
+
+class ResultTooLarge(StoreError):
+    pass
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    dialect: str  # "falkordb" or "neo4j": picks a canned query's variant
+
+    def read(self, query: str, params: Mapping[str, Any] | None = None, *,
+             timeout_ms: int | None = None, limit: int | None = None) -> list[Record]:
+        """Run a read-only query; rows as dicts (nodes become property dicts)."""
+
+    def write(self, query: str, params: Mapping[str, Any] | None = None) -> dict[str, int]:
+        """Run one write statement and wait until it is durable; returns its counters."""
+
+    def write_batches(self, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int | None = None,
+                      progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
+        """`write` for each batch of `rows` (bound as `$rows`); returns the rows acknowledged durable.
+
+        Batches of one call must be independent of each other (disjoint merge keys, or
+        MERGE on keys created by an earlier call): an adapter may run them concurrently.
+        On return every batch is applied (a later call may MATCH what it wrote); call
+        `sync()` before treating them as durable.
+        """
+
+    def sync(self) -> None:
+        """Wait until every batch written so far is durable; raise the first failure."""
+
+    def ensure_schema(self) -> None:
+        """Create every constraint and index of graph/schema.py that is missing."""
+
+    def close(self) -> None: ...
+
+
+def batch_params(rows: Sequence[Mapping[str, Any]], batch_size: int,
+                 extra: Mapping[str, Any] | None = None) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(row count, parameters) for each batch: `$rows` plus any `extra` parameters."""
+    for start in range(0, len(rows), batch_size):
+        batch = list(rows[start:start + batch_size])
+        params: dict[str, Any] = dict(extra or {})
+        params["rows"] = batch
+        yield len(batch), params
+
+
+def write_sequentially(store: GraphStore, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int,
+                       progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
+    sent = 0
+    for n, params in batch_params(rows, batch_size, extra):
+        store.write(query, params)
+        sent += n
+        if progress:
+            progress(n)
+    return sent
+
+
+def open_store(settings: Settings | None = None, url: str | None = None) -> GraphStore:
+    """The store the settings name: embedded FalkorDB by default."""
+    from csenet.settings import get_settings
+
+    settings = settings or get_settings()
+    url = url if url is not None else settings.graph
+    if not url:
+        from graph.falkordb_store import FalkorStore
+        return FalkorStore.embedded(settings)
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"):
+        from graph.neo4j_store import Neo4jStore
+        return Neo4jStore.connect(url, settings)
+    if scheme in ("falkordb", "redis"):
+        from graph.falkordb_store import FalkorStore
+        return FalkorStore.external(url, settings)
+    raise StoreError("graph URL %r: use bolt://, neo4j://, neo4j+s:// or falkordb://host:port" % url)

@@ -1,0 +1,1 @@
+"""Reading, validating and loading record bundles (shared/spec/record-bundle.md)."""

@@ -1,0 +1,373 @@
+"""bundle -> validate -> resolve -> load: a record bundle into the graph, idempotently.
+
+Source facts are merged on their stable keys; the person layer is rebuilt only for
+people whose records changed, so re-loading the same bundle changes nothing and a later
+extract adds to what is there. Every batch is acknowledged only once durable, so a load
+cut short (a crash, a kill) is finished by loading the same bundle again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csenet.settings import Settings, get_settings
+from graph.store import GraphStore
+from loaders import statements as cy
+from loaders.progress import NullReporter, Reporter
+from loaders.read import read_bundle
+from loaders.validate import ISSUE_COLUMNS, FileCount, ValidBundle, validate
+from resolution.types import Resolution
+
+log = logging.getLogger(__name__)
+
+RECORD_FIELDS = ["record_id", "source", "family_name", "given_names", "date_of_birth", "gender",
+                 "postcode", "address", "phones", "national_id"]
+Resolver = Callable[[pd.DataFrame, dict[str, str] | None], Resolution]
+DERIVED_BY = "csenet-load-1"
+
+
+@dataclass
+class LoadSummary:
+    load_id: str
+    bundle: Path
+    counts: dict[str, FileCount]
+    extra_columns: dict[str, list[str]]
+    issues: pd.DataFrame
+    rejects_path: Path | None
+    records_total: int = 0
+    persons_total: int = 0
+    persons_changed: int = 0
+    resolution_method: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    analyses: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(c.read for c in self.counts.values())
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(c.loaded for c in self.counts.values())
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(c.rejected for c in self.counts.values())
+
+
+def default_resolver(settings: Settings) -> Resolver:
+    from resolution.splink_resolver import resolve
+    from resolution.link_rules import read_link_rules
+
+    rules = read_link_rules(settings.link_rules) if settings.link_rules else None
+
+    def run(records: pd.DataFrame, previous: dict[str, str] | None) -> Resolution:
+        return resolve(records, previous, threshold=settings.match_threshold,
+                       link_on_shared_phone=settings.link_on_shared_phone, link_rules=rules)
+
+    return run
+
+
+def load_bundle(store: GraphStore, folder: Path, settings: Settings | None = None, *,
+                rejects_path: Path | None = None, resolver: Resolver | None = None,
+                reporter: Reporter | None = None, analyse: bool = True) -> LoadSummary:
+    settings = settings or get_settings()
+    reporter = reporter or NullReporter()
+    folder = Path(folder)
+    t: dict[str, float] = {}
+
+    start = time.perf_counter()
+    raw = read_bundle(folder)
+    store.ensure_schema()
+    valid = validate(raw, known_in_graph=lambda label, key, ids: known_ids(store, label, key, ids))
+    t["read_validate"] = time.perf_counter() - start
+    rejects_path = Path(rejects_path) if rejects_path else folder / "rejects.csv"
+    write_issues(valid.issues, rejects_path)
+
+    start = time.perf_counter()
+    existing = existing_records(store, settings.result_limit)
+    records = merge_records(existing, valid.frames.get("person_records"))
+    previous = {r: p for r, p in zip(existing["record_id"], existing["person_id"]) if p}
+    resolution = (resolver or default_resolver(settings))(records, previous)
+    t["resolve"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    ctx = {"load_id": raw.load_id}
+    write_facts(store, valid, ctx, settings, reporter)
+    changed, total = write_people(store, records, resolution, previous, valid, settings, reporter)
+    store.sync()
+    meta = raw.meta
+    store.write(cy.LOAD, {
+        "load_id": raw.load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "source": meta.get("source"), "force": meta.get("force"), "extracted_at": meta.get("extracted_at"),
+        "bundle": folder.name,
+    })
+    t["load"] = time.perf_counter() - start
+
+    summary = LoadSummary(
+        load_id=raw.load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
+        issues=valid.issues, rejects_path=rejects_path, records_total=len(records), persons_total=total,
+        persons_changed=changed, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
+        timings=t,
+    )
+    if analyse:
+        from csenet.analyse import run_analyses
+
+        start = time.perf_counter()
+        summary.analyses = run_analyses(store, settings, reporter)
+        t["analyse"] = time.perf_counter() - start
+    return summary
+
+
+# -- reading what the graph already holds ------------------------------------------------
+
+def known_ids(store: GraphStore, label: str, key: str, ids: list[str]) -> set[str]:
+    query = cy.KNOWN_IDS[(label, key)]
+    found: set[str] = set()
+    for start in range(0, len(ids), 10_000):
+        found.update(r["id"] for r in store.read(query, {"ids": ids[start:start + 10_000]}, limit=10_001))
+    return found
+
+
+def existing_records(store: GraphStore, page: int) -> pd.DataFrame:
+    rows: list[dict] = []
+    after = ""
+    page = min(page, 50_000)
+    while True:
+        batch = store.read(cy.EXISTING_RECORDS, {"after": after, "page": page}, limit=page)
+        rows.extend(batch)
+        if len(batch) < page:
+            break
+        after = batch[-1]["record_id"]
+    frame = pd.DataFrame(rows, columns=RECORD_FIELDS + ["person_id"])
+    frame["phones"] = frame["phones"].map(lambda v: v if isinstance(v, list) else [])
+    return frame
+
+
+def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.DataFrame:
+    """Every record the resolver must see: the graph's, updated by this bundle's."""
+    if incoming is None or incoming.empty:
+        frame = existing[RECORD_FIELDS]
+    else:
+        new = incoming[RECORD_FIELDS]
+        kept = existing[~existing["record_id"].isin(new["record_id"])][RECORD_FIELDS]
+        frame = pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None).sort_values("record_id", kind="stable", ignore_index=True)
+
+
+# -- writing source facts ----------------------------------------------------------------
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def node_rows(frame: pd.DataFrame, key: str, skip: Iterable[str] = ()) -> list[dict]:
+    """`{key, source, source_row, props}` per row; unknown values left out of props."""
+    skip = {key, "_line", "source_row", "source", *skip}
+    props_cols = [c for c in frame.columns if c not in skip]
+    out = []
+    for rec in frame.to_dict("records"):
+        props = {}
+        for c in props_cols:
+            v = _clean(rec[c])
+            if v is not None and not (isinstance(v, list) and not v and c != "flags"):
+                props[c] = v
+        out.append({"key": rec[key], "source": rec.get("source"), "source_row": rec["source_row"], "props": props})
+    return out
+
+
+def rel_rows(frame: pd.DataFrame, keys: list[str], props: list[str] = ()) -> list[dict]:
+    out = []
+    for rec in frame.to_dict("records"):
+        row = {k: rec[k] for k in keys}
+        row["source"] = rec.get("source")
+        row["source_row"] = rec["source_row"]
+        row["props"] = {p: _clean(rec[p]) for p in props if _clean(rec.get(p)) is not None}
+        out.append(row)
+    return out
+
+
+def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Settings, reporter: Reporter) -> None:
+    f = valid.frames
+    steps: list[tuple[str, str, list[dict]]] = []
+    if "locations" in f:
+        steps.append(("locations", cy.LOCATIONS, node_rows(f["locations"], "location_id")))
+    if "incidents" in f:
+        steps.append(("incidents", cy.INCIDENTS, node_rows(f["incidents"], "incident_id")))
+    records = f["person_records"]
+    steps.append(("person records", cy.PERSON_RECORDS, node_rows(records, "record_id")))
+    ident = identifier_links(valid)
+    if len(ident):
+        nodes = ident.drop_duplicates("identifier_key")
+        steps.append(("identifiers", cy.IDENTIFIERS,
+                      [{"key": k, "kind": kd, "value": v} for k, kd, v in
+                       zip(nodes["identifier_key"], nodes["kind"], nodes["value"])]))
+    if "ocg_members" in f:
+        ocgs = f["ocg_members"].drop_duplicates("ocg_id", keep="last").rename(
+            columns={"ocg_name": "name"})[["ocg_id", "name", "primary_crime", "source", "source_row", "_line"]]
+        steps.append(("OCGs", cy.OCGS, node_rows(ocgs, "ocg_id")))
+    if "missing_episodes" in f:
+        episodes = f["missing_episodes"][["episode_id", "started_at", "ended_at", "ended_at_raw", "source",
+                                          "source_row", "_line"]]
+        steps.append(("missing episodes", cy.MISSING_EPISODES, node_rows(episodes, "episode_id")))
+    for name, query, rows in steps:
+        store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
+
+    rels: list[tuple[str, str, list[dict]]] = []
+    if "incidents" in f:
+        located = f["incidents"][f["incidents"]["location_id"].notna()]
+        rels.append(("incident locations", cy.OCCURRED_AT, rel_rows(located, ["incident_id", "location_id"])))
+    rels.append(("involvements", cy.INVOLVED_IN, rel_rows(f["involvements"], ["incident_id", "record_id", "role"])))
+    if "associations" in f:
+        a = f["associations"].copy()
+        a["source_ref"] = a["source_ref"].where(a["source_ref"].notna(), "")
+        rels.append(("associations", cy.RECORDED_ASSOCIATION,
+                     rel_rows(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
+    if len(ident):
+        rels.append(("identifier links", cy.HAS_IDENTIFIER,
+                     rel_rows(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))
+    if "ocg_members" in f:
+        rels.append(("OCG membership", cy.MEMBER_OF, rel_rows(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
+    if "missing_episodes" in f:
+        m = f["missing_episodes"]
+        rels.append(("missing reports", cy.REPORTED_MISSING, rel_rows(m, ["record_id", "episode_id"])))
+        found = m[m["found_location_id"].notna()].rename(columns={"found_location_id": "location_id"})
+        rels.append(("found locations", cy.FOUND_AT, rel_rows(found, ["episode_id", "location_id"])))
+    for name, query, rows in rels:
+        store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
+
+
+def identifier_links(valid: ValidBundle) -> pd.DataFrame:
+    """identifiers.csv rows plus each phone written on a person record, as one frame."""
+    from loaders.normalise import identifier_key
+
+    parts = []
+    if "identifiers" in valid.frames:
+        parts.append(valid.frames["identifiers"][["record_id", "kind", "value", "identifier_key", "recorded_at",
+                                                  "raw_value", "source", "source_row"]])
+    rec = valid.frames["person_records"][["record_id", "phones", "source", "source_row"]].explode("phones")
+    rec = rec[rec["phones"].notna()]
+    if len(rec):
+        parts.append(pd.DataFrame({
+            "record_id": rec["record_id"], "kind": "PHONE", "value": rec["phones"],
+            "identifier_key": [identifier_key("PHONE", p) for p in rec["phones"]], "recorded_at": None,
+            "raw_value": None, "source": rec["source"], "source_row": rec["source_row"],
+        }))
+    if not parts:
+        return pd.DataFrame(columns=["record_id", "kind", "value", "identifier_key"])
+    out = pd.concat(parts, ignore_index=True)
+    return out.drop_duplicates(["record_id", "identifier_key"], keep="first").reset_index(drop=True)
+
+
+# -- writing the person layer --------------------------------------------------------------
+
+def person_properties(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
+    """One row per person: the names, date of birth and gender most of its records agree on."""
+    joined = records.merge(entities[["record_id", "person_id", "method", "model_version"]], on="record_id")
+    dob = joined["date_of_birth"].astype(object)
+    joined["_dob_rank"] = dob.map(lambda d: len(d) if isinstance(d, str) else 0)
+
+    def mode(col: str) -> pd.Series:
+        sub = joined[joined[col].notna()][["person_id", col]]
+        counts = sub.groupby(["person_id", col], sort=True).size().rename("n").reset_index()
+        counts = counts.sort_values(["person_id", "n", col], ascending=[True, False, True], kind="stable")
+        return counts.drop_duplicates("person_id").set_index("person_id")[col]
+
+    best_dob = joined[joined["_dob_rank"] > 0].copy()
+    best_dob["_n"] = best_dob.groupby(["person_id", "date_of_birth"])["record_id"].transform("size")
+    best_dob = best_dob.sort_values(["person_id", "_dob_rank", "_n", "date_of_birth"],
+                                    ascending=[True, False, False, True], kind="stable")
+    best_dob = best_dob.drop_duplicates("person_id").set_index("person_id")["date_of_birth"]
+    out = pd.DataFrame({"person_id": sorted(entities["person_id"].unique())}).set_index("person_id")
+    out["family_name"] = mode("family_name")
+    out["given_names"] = mode("given_names")
+    out["gender"] = mode("gender")
+    out["date_of_birth"] = best_dob
+    out["record_count"] = joined.groupby("person_id").size()
+    out["resolution_method"] = mode("method")
+    out["model_version"] = mode("model_version")
+    return out.reset_index()
+
+
+def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
+                 valid: ValidBundle, settings: Settings, reporter: Reporter) -> tuple[int, int]:
+    """Persons, RESOLVED_TO and the person-level projections; returns (changed, total)."""
+    ent = resolution.entities
+    new_members = ent.groupby("person_id")["record_id"].apply(frozenset).to_dict()
+    old_members: dict[str, set] = {}
+    for rid, pid in previous.items():
+        old_members.setdefault(pid, set()).add(rid)
+    changed = {p for p, m in new_members.items() if frozenset(old_members.get(p, ())) != m}
+    gone = sorted(set(old_members) - set(new_members))
+    moved = ent[[previous.get(r) != p for r, p in zip(ent["record_id"], ent["person_id"])]]
+    moved_existing = moved[moved["record_id"].isin(previous.keys())]
+
+    bs = settings.batch_size
+    people = person_properties(records, ent[ent["person_id"].isin(changed) | ent["record_id"].isin(
+        valid.frames["person_records"]["record_id"])])
+    people = people[people["person_id"].isin(changed) | people["person_id"].isin(
+        ent.loc[ent["record_id"].isin(valid.frames["person_records"]["record_id"]), "person_id"])]
+    rows = [{"key": r["person_id"], "props": {k: _clean(v) for k, v in r.items()
+                                               if k != "person_id" and _clean(v) is not None}}
+            for r in people.to_dict("records")]
+    store.write_batches(cy.PERSONS, rows, bs, reporter.stage("persons", len(rows)))
+    if len(moved_existing):
+        store.write_batches(cy.UNRESOLVE, [{"record_id": r} for r in moved_existing["record_id"]], bs,
+                            reporter.stage("unlinking moved records", len(moved_existing)))
+    touched = ent[ent["record_id"].isin(moved["record_id"]) | ent["record_id"].isin(
+        valid.frames["person_records"]["record_id"])]
+    rows = [{"record_id": r, "person_id": p, "match_probability": float(mp), "method": m, "model_version": v}
+            for r, p, mp, m, v in zip(touched["record_id"], touched["person_id"], touched["match_probability"],
+                                      touched["method"], touched["model_version"])]
+    store.write_batches(cy.RESOLVED_TO, rows, bs, reporter.stage("resolution links", len(rows)))
+    if gone:
+        store.write_batches(cy.DELETE_PERSONS, gone, bs, reporter.stage("retired persons", len(gone)))
+
+    existed_before = set(old_members)
+    to_clear = sorted(p for p in changed if p in existed_before)
+    if to_clear:
+        store.write_batches(cy.CLEAR_PROJECTION, to_clear, bs, reporter.stage("clearing changed persons", len(to_clear)))
+    facts = fact_record_ids(valid)
+    affected = sorted(changed | set(ent.loc[ent["record_id"].isin(facts), "person_id"]))
+    extra = {"derived_by": DERIVED_BY}
+    projections = [("roles " + role.lower(), q, {"role": role}) for role, q in cy.ROLE_PROJECTIONS.items()]
+    projections += [("recorded associates", cy.ASSOCIATE_OF, {}), ("identifiers used", cy.USES, {}),
+                    ("OCG mapping", cy.MAPPED_TO, {}), ("missing episodes", cy.WENT_MISSING, {})]
+    for name, query, params in projections:
+        store.write_batches(query, affected, bs, reporter.stage(name, len(affected)), extra={**extra, **params})
+    return len(changed), len(new_members)
+
+
+def fact_record_ids(valid: ValidBundle) -> set[str]:
+    """Records that this bundle gives facts about (each needs its person's projection)."""
+    f = valid.frames
+    ids = set(f["person_records"]["record_id"]) | set(f["involvements"]["record_id"])
+    for name, cols in (("associations", ("record_id_a", "record_id_b")), ("identifiers", ("record_id",)),
+                       ("ocg_members", ("record_id",)), ("missing_episodes", ("record_id",))):
+        if name in f:
+            for c in cols:
+                ids |= set(f[name][c])
+    return ids
+
+
+def write_issues(issues: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    issues.reindex(columns=ISSUE_COLUMNS).to_csv(path, index=False)

@@ -1,0 +1,310 @@
+"""Validate every row of a bundle: each ends loaded or rejected with a reason a person can act on.
+
+A required value missing or invalid, or a reference that does not resolve, rejects the
+row. A bad value in an optional cell costs only that value: it becomes unknown, the raw
+value is kept on the node (`<column>_raw`) and a warning names it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from loaders import normalise
+from loaders.read import RawBundle, RawFile
+from loaders.spec import BY_NAME, FILES
+
+ISSUE_COLUMNS = ["file", "line", "severity", "column", "value", "reason"]
+REJECT, WARNING = "REJECT", "WARNING"
+
+_DATETIME = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$"
+_DOB = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+# Which file's ids a reference column points at, and the graph label/key to look up
+# ids that an earlier bundle loaded.
+REF_TARGETS = {
+    "incidents": ("incident_id", "Incident", "incident_id"),
+    "person_records": ("record_id", "PersonRecord", "record_id"),
+    "locations": ("location_id", "Location", "location_id"),
+}
+
+KnownInGraph = Callable[[str, str, list[str]], set[str]]
+
+
+@dataclass
+class FileCount:
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    warnings: int = 0
+
+
+@dataclass
+class ValidBundle:
+    frames: dict[str, pd.DataFrame]
+    issues: pd.DataFrame
+    counts: dict[str, FileCount]
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Issues:
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, file: RawFile, rows: pd.DataFrame, severity: str, column: str, values: pd.Series,
+            reasons: pd.Series | str) -> None:
+        if rows.empty:
+            return
+        part = pd.DataFrame({
+            "file": file.path.name, "line": rows["_line"].to_numpy(), "severity": severity, "column": column,
+            "value": values.loc[rows.index].astype(str).to_numpy(),
+            "reason": reasons.loc[rows.index].to_numpy() if isinstance(reasons, pd.Series) else reasons,
+        })
+        self.parts.append(part)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=ISSUE_COLUMNS)
+        return pd.concat(self.parts, ignore_index=True).sort_values(["file", "line", "column"], kind="stable",
+                                                                     ignore_index=True)
+
+
+def _stripped(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].astype(str).str.strip().astype(object)
+
+
+def _valid_dates(values: pd.Series, pattern: str) -> pd.Series:
+    """True where the text is a real calendar date/time in one of the ISO forms allowed."""
+    ok = values.str.match(pattern)
+    if ok.any():
+        padded = values[ok].str.slice(0, 10)
+        padded = padded.where(padded.str.len() == 10,
+                              padded.where(padded.str.len() != 7, padded + "-01"))
+        padded = padded.where(padded.str.len() != 4, padded + "-01-01")
+        parsed = pd.to_datetime(padded, format="%Y-%m-%d", errors="coerce")
+        times = values[ok].str.slice(11)
+        time_ok = (times == "") | times.str.match(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+        ok.loc[ok] = parsed.notna() & time_ok
+    return ok
+
+
+def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
+             today: _dt.date | None = None) -> ValidBundle:
+    issues = _Issues()
+    frames: dict[str, pd.DataFrame] = {}
+    counts: dict[str, FileCount] = {}
+    rejected: dict[str, pd.Series] = {}
+    today = today or _dt.date.today()
+
+    for spec in FILES:
+        raw = bundle.files.get(spec.name)
+        if raw is None:
+            continue
+        df = raw.frame.copy()
+        bad = pd.Series(False, index=df.index)
+        for col in spec.columns:
+            values = _stripped(df, col.name)
+            df[col.name] = values
+            empty = values == ""
+            if col.required:
+                rows = df[empty & ~bad]
+                issues.add(raw, rows, REJECT, col.name, values, "required value %s is empty" % col.name)
+                bad |= empty
+            present = ~empty
+            if col.kind == "datetime":
+                ok = _valid_dates(values, _DATETIME)
+                wrong = present & ~ok
+                reason = "%s %s is not an ISO date or date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])"
+                rows = df[wrong & ~bad]
+                if col.required:
+                    issues.add(raw, rows, REJECT, col.name, values,
+                               values.map(lambda v, c=col.name: reason % (c, '"%s"' % v)))
+                    bad |= wrong
+                else:
+                    issues.add(raw, rows, WARNING, col.name, values,
+                               values.map(lambda v, c=col.name: (reason % (c, '"%s"' % v)) + "; kept as unknown"))
+                    _keep_raw(df, col.name, wrong)
+            elif col.kind == "dob":
+                ok = _valid_dates(values, _DOB)
+                future = ok & (values.str.slice(0, 4).where(ok, "0").astype(int) > today.year)
+                full_future = ok & (values.str.len() == 10) & (values > today.isoformat())
+                ancient = ok & (values.str.slice(0, 4).where(ok, "9999").astype(int) < 1900)
+                wrong = present & (~ok | future | full_future | ancient)
+                why = pd.Series("date of birth %s is not a real date (YYYY, YYYY-MM or YYYY-MM-DD)", index=df.index)
+                why = why.where(~(future | full_future), "date of birth %s is in the future")
+                why = why.where(~ancient, "date of birth %s is before 1900")
+                msg = pd.Series([w % ('"%s"' % v) for w, v in zip(why, values)], index=df.index, dtype=object)
+                issues.add(raw, df[wrong & ~bad], WARNING, col.name, values, msg + "; kept as unknown")
+                _keep_raw(df, col.name, wrong)
+            elif col.kind == "enum":
+                upper = values.str.upper()
+                wrong = present & ~upper.isin(col.enum)
+                reason = "%s must be one of %s" % (col.name, ", ".join(col.enum))
+                rows = df[wrong & ~bad]
+                if col.required:
+                    issues.add(raw, rows, REJECT, col.name, values, values.map(lambda v: '"%s": %s' % (v, reason)))
+                    bad |= wrong
+                else:
+                    issues.add(raw, rows, WARNING, col.name, values,
+                               values.map(lambda v: '"%s": %s; kept as unknown' % (v, reason)))
+                    _keep_raw(df, col.name, wrong)
+                df[col.name] = upper.where(~wrong, "")
+            elif col.kind == "float":
+                number = pd.to_numeric(values.where(present, np.nan), errors="coerce")
+                limit = 90 if col.name == "latitude" else 180
+                wrong = present & (number.isna() | (number.abs() > limit))
+                issues.add(raw, df[wrong & ~bad], WARNING, col.name, values,
+                           values.map(lambda v, c=col.name, lim=limit: '%s "%s" is not a number within ±%d; kept as unknown'
+                                      % (c, v, lim)))
+                _keep_raw(df, col.name, wrong)
+                df[col.name] = number.where(~wrong)
+        if spec.key:
+            key = spec.key[0]
+            dup = df[key].duplicated(keep="first") & ~bad & (df[key] != "")
+            if dup.any():
+                first_line = df[~bad].drop_duplicates(key).set_index(key)["_line"]
+                rows = df[dup]
+                issues.add(raw, rows, REJECT, key, df[key],
+                           rows[key].map(lambda v: 'duplicate %s "%s" (first at line %d)' % (key, v, first_line[v])))
+                bad |= dup
+        if spec.name == "identifiers":
+            kinds = df["kind"]
+            keys = pd.Series([normalise.identifier_key(k, v) if k in normalise.IDENTIFIER else ""
+                              for k, v in zip(kinds, df["value"])], index=df.index, dtype=object)
+            wrong = ~bad & (keys == "")
+            issues.add(raw, df[wrong], REJECT, "value", df["value"],
+                       df["value"].map(lambda v: 'value "%s" has nothing left to compare after normalising' % v))
+            bad |= wrong
+            df["identifier_key"] = keys
+        rejected[spec.name] = bad
+        frames[spec.name] = df
+        counts[spec.name] = FileCount(read=len(df))
+
+    _check_references(bundle, frames, rejected, issues, known_in_graph)
+
+    for name, df in frames.items():
+        keep = df[~rejected[name]].copy()
+        frames[name] = _shape(name, keep, bundle)
+        c = counts[name]
+        c.loaded = len(keep)
+        c.rejected = int(rejected[name].sum())
+    issue_frame = issues.frame()
+    if not issue_frame.empty:
+        stem = issue_frame["file"].str.replace(r"\.csv(\.gz)?$", "", regex=True)
+        for name, n in issue_frame[issue_frame["severity"] == WARNING].groupby(stem[issue_frame["severity"] == WARNING]).size().items():
+            counts[name].warnings = int(n)
+    extra = {name: bundle.files[name].extra_columns for name in frames if bundle.files[name].extra_columns}
+    return ValidBundle(frames=frames, issues=issue_frame, counts=counts, extra_columns=extra)
+
+
+def _keep_raw(df: pd.DataFrame, column: str, wrong: pd.Series) -> None:
+    raw_col = column + "_raw"
+    if wrong.any():
+        df[raw_col] = df[column].where(wrong, "")
+        df[column] = df[column].where(~wrong, "")
+    elif raw_col not in df.columns:
+        df[raw_col] = ""
+
+
+def _check_references(bundle: RawBundle, frames: dict[str, pd.DataFrame], rejected: dict[str, pd.Series],
+                      issues: _Issues, known_in_graph: KnownInGraph | None) -> None:
+    """Resolve references against this bundle's accepted rows, then the graph (a later extract)."""
+    accepted: dict[str, set[str]] = {}
+    rejected_ids: dict[str, set[str]] = {}
+    for target, (key, _label, _prop) in REF_TARGETS.items():
+        if target in frames:
+            df = frames[target]
+            accepted[target] = set(df.loc[~rejected[target], key])
+            rejected_ids[target] = set(df.loc[rejected[target], key]) - accepted[target]
+        else:
+            accepted[target], rejected_ids[target] = set(), set()
+    for spec in FILES:
+        if spec.name not in frames:
+            continue
+        df = frames[spec.name]
+        raw = bundle.files[spec.name]
+        for col in spec.columns:
+            if col.kind != "ref":
+                continue
+            target = col.ref
+            values = df[col.name]
+            unresolved = (values != "") & ~values.isin(accepted[target])
+            if unresolved.any() and known_in_graph is not None:
+                _key, label, prop = REF_TARGETS[target]
+                candidates = sorted(set(values[unresolved]) - rejected_ids[target])
+                found = known_in_graph(label, prop, candidates) if candidates else set()
+                unresolved &= ~values.isin(found)
+            if not unresolved.any():
+                continue
+            target_file = target + ".csv"
+
+            def why(v: str, c: str = col.name, t: str = target, tf: str = target_file) -> str:
+                if v in rejected_ids[t]:
+                    return '%s "%s" refers to a row of %s that was rejected' % (c, v, tf)
+                return '%s "%s" not in %s' % (c, v, tf)
+
+            reasons = values.map(why)
+            rows = df[unresolved & ~rejected[spec.name]]
+            if col.required:
+                issues.add(raw, rows, REJECT, col.name, values, reasons)
+                rejected[spec.name] = rejected[spec.name] | unresolved
+            else:
+                issues.add(raw, rows, WARNING, col.name, values, reasons + "; link left out")
+                df.loc[unresolved, col.name + "_raw"] = values[unresolved]
+                df.loc[unresolved, col.name] = ""
+
+
+def _none(series: pd.Series) -> pd.Series:
+    obj = series.astype(object)
+    return obj.where(obj.notna() & (obj != ""), None)
+
+
+def _list(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: [p.strip() for p in v.split(";") if p.strip()] if v else [])
+
+
+def _shape(name: str, df: pd.DataFrame, bundle: RawBundle) -> pd.DataFrame:
+    """Typed, normalised frames: '' becomes None (unknown is absent), lists become lists."""
+    spec = BY_NAME[name]
+    raw = bundle.files[name]
+    out = pd.DataFrame(index=df.index)
+    for col in spec.columns:
+        if col.kind == "list":
+            continue
+        if col.kind == "float":
+            out[col.name] = df[col.name].astype(object).where(df[col.name].notna(), None)
+        else:
+            out[col.name] = _none(df[col.name])
+        if col.name + "_raw" in df.columns:
+            out[col.name + "_raw"] = _none(df[col.name + "_raw"])
+    source_default = bundle.meta.get("source", bundle.path.name)
+    out["source_row"] = raw.path.name + ":" + df["_line"].astype(str)
+    if name == "incidents":
+        flags = _list(df["flags"]).map(lambda fs: [f.upper() for f in fs])
+        out["flags"] = flags
+        out["flagged_cse"] = flags.map(lambda fs: "CSE" in fs)
+        when = out["occurred_at"].where(out["occurred_at"].notna(), out["reported_at"])
+        out["year"] = when.str.slice(0, 4).astype(int)
+    elif name == "person_records":
+        phones = _list(df["phone"])
+        out["phones"] = phones.map(lambda ps: sorted({normalise.phone(p) for p in ps if normalise.phone(p)}))
+        out["source"] = out["source"].where(out["source"].notna(), source_default)
+        out["postcode"] = out["postcode"].map(lambda v: normalise.postcode(v) if v else None)
+    elif name == "identifiers":
+        out["identifier_key"] = df["identifier_key"]
+        out["raw_value"] = out["value"]
+        out["value"] = df["identifier_key"].str.split(":", n=1).str[1]
+    elif name == "missing_episodes":
+        out["episode_id"] = df["record_id"] + "@" + df["started_at"]
+    elif name == "locations":
+        out["postcode"] = out["postcode"].map(lambda v: normalise.postcode(v) if v else None)
+    if name != "person_records":
+        out["source"] = source_default
+    for extra in raw.extra_columns:
+        out[normalise.property_name(extra)] = _none(_stripped(df, extra))
+    out["_line"] = df["_line"]
+    return out.reset_index(drop=True)

@@ -1,0 +1,154 @@
+"""Probabilistic person resolution with Splink: explainable, reversible, stable across runs.
+
+Strong identifiers and analysts' must-link rules join records outright; Splink scores
+every other candidate pair; pairs at or above the threshold join unless their dates
+of birth conflict; clusters are then checked for cannot-link pairs and conflicting
+dates reached through chains, and split strongest-link-first where they break a rule.
+Nothing is deleted: every refused or doubtful link is returned for review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import splink_model as sm
+from .clustering import (
+    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, ambiguous_undated, cluster, entities, group_edges,
+    record_strength, review_frame, weak_bridges,
+)
+from .explain import Explanation, explain_pair
+from .link_rules import check_consistent, read_link_rules  # noqa: F401  (public API)
+from .normalise import prepare
+from .types import Resolution
+
+__all__ = ["resolve", "explain", "read_link_rules", "Explanation"]
+
+REVIEW_FLOOR = 0.8  # pairs this likely but under the threshold are shown to an analyst
+BRIDGE_REVIEW_BELOW = 0.99
+
+_MODELS: dict[str, dict] = {}  # records fingerprint -> settings, so explain uses resolve's model
+
+
+def _fingerprint(records: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    h.update(pd.util.hash_pandas_object(records["record_id"].astype(str), index=False).values.tobytes())
+    return h.hexdigest()
+
+
+def _rule_pairs(link_rules: pd.DataFrame | None, pos: dict[str, int], progress) -> tuple[Edges, list, list]:
+    if link_rules is None or link_rules.empty:
+        return Edges.concat([]), [], []
+    check_consistent(link_rules)
+    must, cannot, skipped = [], [], 0
+    for a, b, rule in link_rules[["record_id_a", "record_id_b", "rule"]].itertuples(index=False):
+        if str(a) not in pos or str(b) not in pos:
+            skipped += 1
+            continue
+        (must if rule == "MUST_LINK" else cannot).append((pos[str(a)], pos[str(b)]))
+    if skipped:
+        progress(f"{skipped} link rule(s) name records not in this input; ignored")
+    edges = Edges.of([a for a, _ in must], [b for _, b in must], 1.0, MUST_LINK)
+    return edges, cannot, must
+
+
+def _phone_edges(prepared) -> Edges:
+    phones = prepared.column("phones").to_pandas().explode().dropna()
+    keys = pd.Series(phones.values, index=phones.index)
+    src, dst = group_edges(keys.reset_index(drop=True))
+    rows = keys.index.to_numpy()
+    return Edges.of(rows[src], rows[dst], 1.0, PHONE)
+
+
+def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, threshold: float = 0.95,
+            link_on_shared_phone: bool = False, link_rules: pd.DataFrame | None = None,
+            progress: Callable[[str], None] | None = None, review_floor: float = REVIEW_FLOOR,
+            split_weak_bridges: bool = False, model: dict | None = None) -> Resolution:
+    """Resolve person records into people.
+
+    `model` is a Splink settings dict (e.g. from a previous run) to score with instead
+    of training; by default parameters are learned from `records` without labels
+    (shipped defaults for inputs too small to learn from).
+    """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+    say = progress or (lambda _msg: None)
+    records = records.reset_index(drop=True)
+    rid = records["record_id"].astype(str)
+    if rid.duplicated().any():
+        raise ValueError(f"record_id must be unique; repeated: {rid[rid.duplicated()].iloc[0]!r}")
+    n = len(records)
+    if n == 0:
+        return Resolution(entities=entities(rid, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, object), "", previous))
+    pos = {r: i for i, r in enumerate(rid)}
+    say(f"normalising {n:,} records")
+    prepared = prepare(records)
+    must_edges, cannot, _ = _rule_pairs(link_rules, pos, say)
+    nid_src, nid_dst = group_edges(prepared.column("nid").to_pandas())
+    parts = [must_edges, Edges.of(nid_src, nid_dst, 1.0, NATIONAL_ID)]
+    if link_on_shared_phone:
+        parts.append(_phone_edges(prepared))
+
+    tm = sm.build(prepared, progress=say, settings_dict=model)
+    version = sm.model_version(tm.settings, threshold)
+    _MODELS[_fingerprint(records)] = tm.settings
+    floor = min(review_floor, threshold)
+    say("scoring candidate pairs")
+    pred = tm.linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    pairs = tm.db.duckdb_con.sql(sm.predictions_sql(pred.physical_name, floor)).df()
+    pred.drop_table_from_database_and_remove_from_cache()
+    a, b, p = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["p"].to_numpy(float)
+    conflict = pairs["dob_conflict"].to_numpy(bool)
+    accept = (p >= threshold) & ~conflict
+    parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL))
+    edges = Edges.concat(parts)
+    dob = prepared.column("dob").to_pylist()
+    ambiguous = ambiguous_undated(edges, dob)
+    review: list[tuple[int, int, float, str]] = [
+        (int(s), int(d), float(q), "AMBIGUOUS:UNDATED")
+        for s, d, q in zip(edges.src[ambiguous], edges.dst[ambiguous], edges.prob[ambiguous])]
+    edges = Edges(*(getattr(edges, f)[~ambiguous] for f in ("src", "dst", "prob", "kind")))
+
+    say(f"clustering {len(edges.src):,} links")
+    labels, kept, refused = cluster(n, edges, dob, cannot)
+    review += [(s, d, q, f"REFUSED:{why}") for s, d, q, why in refused]
+    dob_refused = (p >= threshold) & conflict
+    review += [(s, d, q, "REFUSED:DOB_CONFLICT") for s, d, q in zip(a[dob_refused], b[dob_refused], p[dob_refused])]
+    for s, d, q in weak_bridges(n, edges, kept, BRIDGE_REVIEW_BELOW):
+        if split_weak_bridges:
+            kept[(edges.src == s) & (edges.dst == d)] = False
+        review.append((s, d, q, "SPLIT:WEAK_BRIDGE" if split_weak_bridges else "WEAK_BRIDGE"))
+    if split_weak_bridges:
+        from .clustering import components
+        labels = components(n, edges.src[kept], edges.dst[kept])
+    near = (p < threshold) & ~conflict
+    near &= labels[a] != labels[b]
+    review += [(s, d, q, "BELOW_THRESHOLD") for s, d, q in zip(a[near], b[near], p[near])]
+
+    prob, kind = record_strength(n, edges, kept)
+    methods = np.array([METHODS[k] for k in kind], dtype=object)
+    ent = entities(rid, labels, prob, methods, version, previous)
+    rid_arr = rid.to_numpy()
+    rev = review_frame([(rid_arr[s], rid_arr[d], round(q, 6), why) for s, d, q, why in review])
+    say(f"{ent['person_id'].nunique():,} people from {n:,} records; {len(rev):,} pairs for review")
+    return Resolution(entities=ent, review=rev)
+
+
+def explain(records: pd.DataFrame, record_a: str, record_b: str, *, threshold: float = 0.95,
+            model: dict | None = None, link_rules: pd.DataFrame | None = None) -> Explanation:
+    """Why the model would (or would not) link two records, comparison by comparison.
+
+    Uses `model` if given, else the model the last `resolve` over these same records
+    trained, else trains one as `resolve` would.
+    """
+    records = records.reset_index(drop=True)
+    settings = model or _MODELS.get(_fingerprint(records))
+    if settings is None:
+        prepared = prepare(records)
+        settings = sm.build(prepared, progress=lambda _m: None).settings
+        _MODELS[_fingerprint(records)] = settings
+    return explain_pair(records, str(record_a), str(record_b), settings, threshold, link_rules)

@@ -1,0 +1,118 @@
+"""Shared fixtures: the shared/ folder, the tiny bundle, and a graph store per backend.
+
+Every store fixture is the real database: the embedded FalkorDB always, and Neo4j 5
+where one is reachable (CSENET_TEST_NEO4J_URL, or testcontainers when a Docker engine
+runs); otherwise the Neo4j parameter is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from csenet.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    """`../shared` beside the checkout (CI), else the workplace's /work/shared."""
+    for candidate in (REPO.parent / "shared", Path("/work/shared")):
+        if (candidate / "spec" / "record-bundle.md").exists():
+            return candidate
+    raise RuntimeError("cannot find shared/ (expected at %s)" % (REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return shared_dir()
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle_source(shared: Path) -> Path:
+    return shared / "examples" / "tiny-bundle"
+
+
+@pytest.fixture()
+def tiny_bundle(tiny_bundle_source: Path, tmp_path: Path) -> Path:
+    """A private copy, so rejects.csv written beside it stays out of shared/."""
+    dest = tmp_path / "tiny-bundle"
+    shutil.copytree(tiny_bundle_source, dest)
+    return dest
+
+
+def short_tmp(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    return tmp_path_factory.mktemp(name[:8])
+
+
+def _neo4j_url() -> tuple[str | None, str]:
+    url = os.environ.get("CSENET_TEST_NEO4J_URL")
+    if url:
+        return url, ""
+    if not (shutil.which("docker") and Path("/var/run/docker.sock").exists()):
+        return None, "Neo4j tests need CSENET_TEST_NEO4J_URL or a running Docker engine (none here)"
+    return "testcontainers", ""
+
+
+@pytest.fixture(scope="session")
+def neo4j_url() -> Iterator[str]:
+    url, why = _neo4j_url()
+    if url is None:
+        pytest.skip(why)
+    if url != "testcontainers":
+        yield url
+        return
+    try:
+        from testcontainers.neo4j import Neo4jContainer
+    except ImportError as exc:  # pragma: no cover
+        pytest.skip("testcontainers[neo4j] not installed: %s" % exc)
+    password = uuid.uuid4().hex
+    with Neo4jContainer("neo4j:5.26.14-community", password=password) as container:
+        bolt = container.get_connection_url().replace("bolt://", "bolt://neo4j:%s@" % password)
+        yield bolt
+
+
+BACKENDS = ["falkordb", "neo4j"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data = short_tmp(tmp_path_factory, "db")
+    if request.param == "falkordb":
+        return Settings(data=data, graph=None, graph_name="t_" + uuid.uuid4().hex[:8], write_concurrency=16)
+    url = request.getfixturevalue("neo4j_url")
+    return Settings(data=data, graph=url, graph_name="neo4j")
+
+
+@pytest.fixture(scope="module")
+def module_store(backend_settings: Settings):
+    from graph.store import open_store
+
+    store = open_store(backend_settings)
+    yield store
+    try:
+        store.drop_graph()
+    finally:
+        store.close()
+
+
+@pytest.fixture()
+def store(module_store):
+    """An empty graph for each test (same server for the whole module)."""
+    module_store.drop_graph()
+    module_store.ensure_schema()
+    return module_store
+
+
+def graph_counts(store) -> tuple[dict, dict]:
+    """Node count per label and relationship count per type: what 'the graph is unchanged' compares."""
+    nodes = {r["label"]: r["n"] for r in store.read(
+        "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n ORDER BY label")}
+    rels = {r["type"]: r["n"] for r in store.read(
+        "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type")}
+    return nodes, rels

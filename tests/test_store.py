@@ -1,0 +1,71 @@
+"""The graph-store protocol, on every reachable backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph import schema
+from graph.store import GraphStore, ResultTooLarge, StoreError
+
+
+def test_store_speaks_the_protocol(store):
+    assert isinstance(store, GraphStore)
+    assert store.dialect in ("falkordb", "neo4j")
+
+
+def test_write_batches_merges_idempotently(store):
+    rows = [{"key": "R%04d" % i, "props": {"family_name": "Name %d" % i}} for i in range(2_345)]
+    query = "UNWIND $rows AS row MERGE (n:PersonRecord {record_id: row.key}) SET n += row.props"
+    seen = []
+    assert store.write_batches(query, rows, batch_size=500, progress=seen.append) == 2_345
+    store.sync()
+    assert sum(seen) == 2_345 and len(seen) == 5
+    store.write_batches(query, rows, batch_size=700)
+    store.sync()
+    assert store.read("MATCH (n:PersonRecord) RETURN count(n) AS n") == [{"n": 2_345}]
+    assert store.read("MATCH (n:PersonRecord {record_id: 'R0042'}) RETURN n.family_name AS f") == [{"f": "Name 42"}]
+
+
+def test_unknown_stays_absent(store):
+    store.write("MERGE (n:Incident {incident_id: $id}) SET n += $props",
+                {"id": "I1", "props": {"offence": "x", "summary": None}})
+    row = store.read("MATCH (n:Incident {incident_id: 'I1'}) RETURN n")[0]["n"]
+    assert row == {"incident_id": "I1", "offence": "x"}
+
+
+def test_schema_is_idempotent_and_enforces_uniqueness(store):
+    store.ensure_schema()
+    store.ensure_schema()
+    store.write("CREATE (:Person {person_id: 'P1'})")
+    with pytest.raises(StoreError):
+        store.write("CREATE (:Person {person_id: 'P1'})")
+    assert store.read("MATCH (p:Person) RETURN count(p) AS n") == [{"n": 1}]
+
+
+def test_reads_are_read_only(store):
+    with pytest.raises(StoreError):
+        store.read("CREATE (:Person {person_id: 'sneaky'})")
+    assert store.read("MATCH (p:Person {person_id: 'sneaky'}) RETURN count(p) AS n") == [{"n": 0}]
+
+
+def test_result_limit(store):
+    with pytest.raises(ResultTooLarge, match="more than 10 rows"):
+        store.read("UNWIND range(1, 50) AS x RETURN x", limit=10)
+    assert len(store.read("UNWIND range(1, 10) AS x RETURN x", limit=10)) == 10
+
+
+def test_bad_query_is_a_store_error(store):
+    with pytest.raises(StoreError):
+        store.read("MATCH (n RETURN n")
+
+
+def test_nodes_come_back_as_property_maps(store):
+    store.write("MERGE (n:Location {location_id: 'L1'}) SET n.kind = 'HOTEL', n.tags = ['a', 'b']")
+    assert store.read("MATCH (n:Location) RETURN n") == [{"n": {"location_id": "L1", "kind": "HOTEL", "tags": ["a", "b"]}}]
+
+
+def test_schema_names_only_allow_listed_identifiers():
+    assert schema.checked("Person", "person_id") == ("Person", "person_id")
+    for label, prop in [("Person) DETACH DELETE (n", "person_id"), ("Person", "x}) //"), ("Nope", "id")]:
+        with pytest.raises(ValueError):
+            schema.checked(label, prop)
