@@ -25,6 +25,7 @@ from cypher.registry import CannedQuery, Param
 _TYPES: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool, "date": _dt.date}
 _STRING_MAX = 500
 RESERVED = {"page", "page_size"}
+INT64 = (-(2**63), 2**63 - 1)
 
 
 def _num(x: float | None, integral: bool) -> float | int | None:
@@ -41,6 +42,9 @@ def _parameter(p: Param, in_path: bool) -> inspect.Parameter:
             kw["ge"] = _num(p.min, p.type == "int")
         if p.max is not None:
             kw["le"] = _num(p.max, p.type == "int")
+        if p.type == "int":
+            kw.setdefault("ge", INT64[0])
+            kw.setdefault("le", INT64[1])
     if p.type == "string":
         kw["max_length"] = int(p.max) if p.max is not None else _STRING_MAX
         if p.required:

@@ -93,6 +93,20 @@ def _params(scope: Scope, path_params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _has_control_chars(scope: Scope) -> bool:
+    """Refused up front: no identifier or name holds one, and the store would refuse a NUL."""
+    if _CONTROL.search(scope.get("path", "")):
+        return True
+    try:
+        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    except ValueError:
+        return False
+    return any(_CONTROL.search(k) or _CONTROL.search(v) for k, v in pairs)
+
+
 def _outcome(status: int) -> str:
     if status < 400:
         return "ok"
@@ -123,6 +137,11 @@ class Guard:
             await self.app(scope, receive, send)
             return
         send = self._marked(send, scope)
+        if _has_control_chars(scope):
+            start, body = _body(400, "control characters (such as NUL) are not allowed in the path or parameters")
+            await send(start)
+            await send(body)
+            return
         route, match, path_params = self._match(scope)
         policy: Policy | None = policy_of(getattr(route, "endpoint", None)) if route is not None else None
         if policy is not None and policy.public and match is Match.FULL:

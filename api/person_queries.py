@@ -46,5 +46,5 @@ MISSING = (
 
 NETWORKS = (
     "MATCH (:Person {person_id: $pid})-[x:IN_NETWORK]->(n:Network) "
-    "RETURN n.network_id AS network_id, x.member_role AS member_role ORDER BY n.network_id"
+    "RETURN n.network_id AS network_id, coalesce(x.role, x.member_role) AS member_role ORDER BY n.network_id"
 )

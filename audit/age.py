@@ -178,12 +178,15 @@ def _classify(words: list[str], lexicon: Lexicon, nearest_last: bool) -> str:
     for i, word in enumerate(words):
         if word in _NP_STOP:
             break
+        found = None
         for j in (i + 3, i + 2, i + 1):
             if j <= len(words):
                 found = _noun(" ".join(words[i:j]), lexicon)
                 if found:
                     head = found
                     break
+        if found is None and head != "unknown":
+            break
     return head
 
 
@@ -224,8 +227,10 @@ def stated_ages(text: str, lexicon: Lexicon) -> tuple[StatedAge, ...]:
                 subject = _classify(_before(text, m.start()), lexicon, nearest_last=True)
                 if pattern is _COMMA_AGE and subject == "unknown":
                     continue
-            lo = max(0, m.start() - 20) if where == "before" else m.start()
-            hi = m.end() if where == "before" else min(len(text), m.end() + 12)
-            found.append(StatedAge(age, subject, text[lo:hi].strip()))
+            if where == "before":
+                evidence = " ".join(_before(text, m.start(), 2) + [m.group(0).strip(", ")])
+            else:
+                evidence = " ".join([m.group(0)] + _after(text, m.end(), 2))
+            found.append(StatedAge(age, subject, evidence))
             taken.append((m.start(), m.end()))
     return tuple(found)

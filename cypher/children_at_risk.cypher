@@ -14,18 +14,16 @@ WITH c, count(DISTINCT m) AS missing_episodes, max(m.started_at) AS last_missing
      collect(DISTINCT l.location_id) AS found_at
 WHERE missing_episodes >= $min_episodes
 WITH c, missing_episodes, last_missing, found_at,
-     [(c)-[t:ASSOCIATED_WITH]-(x:Person)-[xm:IN_NETWORK]->(n:Network) WHERE xm.role <> 'VICTIM' |
-       {person_id: x.person_id, network_id: n.network_id, kinds: t.kinds}] AS network_contacts,
-     [(c)-[:WENT_MISSING]->(:MissingEpisode)-[:FOUND_AT]->(:Location)<-[:OCCURRED_AT]-(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(:Person)-[xm:IN_NETWORK]->(n:Network)
-       WHERE xm.role <> 'VICTIM' AND i.incident_id IN n.incident_ids | n.network_id] AS premises_networks,
-     [(c)-[vm:IN_NETWORK]->(n:Network) WHERE vm.role = 'VICTIM' | n.network_id] AS victim_in_networks
+     [(c)-[t:ASSOCIATED_WITH]-(x:Person)-[xm:IN_NETWORK]->(xn:Network) WHERE xm.role <> 'VICTIM' |
+       {person_id: x.person_id, network_id: xn.network_id, kinds: t.kinds}] AS network_contacts,
+     [(c)-[:WENT_MISSING]->(:MissingEpisode)-[:FOUND_AT]->(:Location)<-[:OCCURRED_AT]-(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(:Person)-[sm:IN_NETWORK]->(sn:Network)
+       WHERE sm.role <> 'VICTIM' AND i.incident_id IN sn.incident_ids | sn.network_id] AS premises_networks,
+     [(c)-[vm:IN_NETWORK]->(vn:Network) WHERE vm.role = 'VICTIM' | vn.network_id] AS victim_in_networks
 WHERE $include_unlinked OR size(network_contacts) > 0 OR size(premises_networks) > 0 OR size(victim_in_networks) > 0
-UNWIND (CASE WHEN size(premises_networks) = 0 THEN [null] ELSE premises_networks END) AS premises_network
-WITH c, missing_episodes, last_missing, found_at, network_contacts, victim_in_networks,
-     collect(DISTINCT premises_network) AS found_at_network_premises
 RETURN c.person_id AS child_id, c.family_name AS family_name, c.given_names AS given_names,
        c.date_of_birth AS date_of_birth, missing_episodes, last_missing, found_at, network_contacts,
-       found_at_network_premises, victim_in_networks
-ORDER BY size(victim_in_networks) + size(network_contacts) + size(found_at_network_premises) DESC,
+       reduce(acc = [], x IN premises_networks | CASE WHEN x IN acc THEN acc ELSE acc + [x] END) AS found_at_network_premises,
+       victim_in_networks
+ORDER BY size(victim_in_networks) + size(network_contacts) + size(premises_networks) DESC,
          missing_episodes DESC, child_id
 LIMIT $limit

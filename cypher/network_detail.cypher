@@ -16,8 +16,8 @@ RETURN n.network_id AS network_id, p.person_id AS person_id, p.family_name AS fa
          {person_id: q.person_id, kinds: t.kinds, weight: t.weight, incident_ids: t.incident_ids,
           record_ids: t.record_ids, intel_refs: t.intel_refs, intel_grades: t.intel_grades,
           identifier_keys: t.identifier_keys, location_ids: t.location_ids, victim_ids: t.victim_ids}] AS ties,
-       [(p)-[:VICTIM_IN]->(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(q:Person)-[qm:IN_NETWORK]->(n)
-         WHERE m.role = 'VICTIM' AND qm.role <> 'VICTIM' AND i.incident_id IN m.incident_ids |
-         {incident_id: i.incident_id, person_id: q.person_id}] AS abused_by
+       [(p)-[:VICTIM_IN]->(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(s:Person)-[sm:IN_NETWORK]->(n)
+         WHERE m.role = 'VICTIM' AND sm.role <> 'VICTIM' AND i.incident_id IN m.incident_ids |
+         {incident_id: i.incident_id, person_id: s.person_id}] AS abused_by
 ORDER BY role_order, person_id
 LIMIT $limit

@@ -8,11 +8,14 @@ MATCH (n:Network)
 UNWIND (CASE WHEN size(n.districts) = 0 THEN ['(unknown)'] ELSE n.districts END) AS district
 WITH district, n
 WHERE $district IS NULL OR district = $district
-UNWIND (CASE WHEN size(n.ocg_ids) = 0 THEN [null] ELSE n.ocg_ids END) AS ocg_id
-WITH district, n, collect(ocg_id) AS ocgs
-RETURN district, count(n) AS networks,
-       count(CASE WHEN NOT n.ocg_mapped THEN 1 END) AS not_ocg_mapped,
-       count(CASE WHEN NOT n.ocg_mapped_as_cse THEN 1 END) AS not_mapped_as_cse,
-       sum(n.size) AS perpetrators_and_facilitators, sum(n.victim_count) AS victims,
-       reduce(acc = [], o IN collect(ocgs) | acc + [x IN o WHERE NOT x IN acc]) AS ocg_ids_on_networks
+OPTIONAL MATCH (v:Person)-[m:IN_NETWORK]->(n)
+WHERE m.role = 'VICTIM'
+WITH district, n, count(DISTINCT v) AS victims_here, collect(DISTINCT v.person_id) AS victim_ids
+WITH district, collect(n) AS nets, collect(victim_ids) AS victim_lists
+RETURN district, size(nets) AS networks,
+       size([x IN nets WHERE NOT x.ocg_mapped]) AS not_ocg_mapped,
+       size([x IN nets WHERE NOT x.ocg_mapped_as_cse]) AS not_mapped_as_cse,
+       reduce(s = 0, x IN nets | s + x.size) AS perpetrators_and_facilitators,
+       size(reduce(acc = [], vs IN victim_lists | acc + [v IN vs WHERE NOT v IN acc])) AS victims,
+       reduce(acc = [], x IN nets | acc + [o IN x.ocg_ids WHERE NOT o IN acc]) AS ocg_ids_on_networks
 ORDER BY district

@@ -149,7 +149,11 @@ class Facts:
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    """Object columns with None for unknown (pandas would turn None into NaN, which is truthy)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    df = pd.DataFrame(rows, columns=columns).astype(object)
+    return df.where(df.notna(), None)
 
 
 def cse_relevance(row: dict[str, Any]) -> tuple[bool, str]:
@@ -173,6 +177,7 @@ def load_facts(store: GraphStore) -> Facts:
         })
     inc = _frame(incidents, ["incident_id", "date", "district", "cse", "basis", "location_id", "location_kind",
                              "offence_code"])
+    inc["cse"] = inc["cse"].astype(bool)
 
     roles = [{"person_id": r["person_id"], "incident_id": r["incident_id"], "role": r["rel"][:-3],
               "record_ids": sorted(r.get("record_ids") or [])}

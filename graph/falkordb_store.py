@@ -196,10 +196,12 @@ class FalkorStore:
 
     # -- FalkorDB specifics ------------------------------------------------------------
     def drop_graph(self) -> None:
+        """Delete every node, relationship, index and constraint; the store stays usable."""
         try:
             self.graph.delete()
         except redis.exceptions.ResponseError:
             pass
+        self.graph.query("RETURN 0")
         self._wait_durable(self.db)
 
     def _execute(self, writer: FalkorDB, text: str):

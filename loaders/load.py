@@ -104,13 +104,13 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings | None = Non
     ctx = {"load_id": raw.load_id}
     write_facts(store, valid, ctx, settings, reporter)
     changed, total = write_people(store, records, resolution, previous, valid, settings, reporter)
-    store.sync()
     meta = raw.meta
-    store.write(cy.LOAD, {
+    store.write_batches(cy.LOAD, [{
         "load_id": raw.load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "source": meta.get("source"), "force": meta.get("force"), "extracted_at": meta.get("extracted_at"),
         "bundle": folder.name,
-    })
+    }])
+    store.sync()
     t["load"] = time.perf_counter() - start
 
     summary = LoadSummary(

@@ -20,9 +20,10 @@ def _prov(var: str) -> str:
 
 
 LOAD = """
-MERGE (l:Load {load_id: $load_id})
-ON CREATE SET l.loaded_at = $loaded_at
-SET l.source = $source, l.force = $force, l.extracted_at = $extracted_at, l.bundle = $bundle
+UNWIND $rows AS row
+MERGE (l:Load {load_id: row.load_id})
+ON CREATE SET l.loaded_at = row.loaded_at
+SET l.source = row.source, l.force = row.force, l.extracted_at = row.extracted_at, l.bundle = row.bundle
 """
 
 LOCATIONS = """

@@ -148,6 +148,18 @@ class Geography:
         codes = np.array(self.unit_code, dtype=object)
         return codes[self.addresses["unit"][addr]]
 
+    def place_text(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Postcode and address text of location references (homes or premises)."""
+        refs = np.asarray(refs)
+        prem = refs >= 0
+        addr = np.where(prem, self.premises["addr"][np.maximum(refs, 0)], -refs - 2)
+        uniq, inv = np.unique(addr, return_inverse=True)
+        postcode = self.postcode_of(uniq)[inv]
+        text = self.address_text(uniq)[inv]
+        names = np.array(self.premises_names, dtype=object)
+        text[prem] = names[refs[prem]] + ", " + text[prem]
+        return postcode.copy(), text.copy()
+
     # -- premises ----------------------------------------------------------------
     def new_premises(self, kind: str, district: int, name: str | None = None) -> int:
         rng = self.rng
@@ -174,6 +186,9 @@ class Geography:
         if size is None:
             return pool[int(self.rng.integers(len(pool)))]
         return np.asarray(pool)[self.rng.integers(0, len(pool), size)]
+
+    def premises_kind_of(self, ref: int) -> str:
+        return "RESIDENTIAL" if ref <= -2 else self.premises_kind[ref] if ref >= 0 else ""
 
     def premises_name(self, ref: int) -> str:
         return self.premises_names[ref]

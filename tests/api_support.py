@@ -139,7 +139,7 @@ def seed(store) -> None:
                 "MERGE (m)-[:FOUND_AT]->(l)")
     store.write("MERGE (n:Network {network_id: 'NET-1'}) SET n.size = 4 WITH n "
                 "UNWIND $rows AS row MATCH (p:Person {person_id: row.p}) MERGE (p)-[x:IN_NETWORK]->(n) "
-                "SET x.member_role = row.role",
+                "SET x.role = row.role",
                 {"rows": [{"p": "PER-KYLE", "role": "PERPETRATOR"}, {"p": "PER-DENNIS", "role": "PERPETRATOR"},
                           {"p": "PER-SIMON", "role": "PERPETRATOR"}, {"p": "PER-TAYLA", "role": "VICTIM"}]})
 

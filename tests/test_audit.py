@@ -233,13 +233,19 @@ def test_dob_records_that_disagree_about_childhood_are_a_conflict():
     ("a 15-year-old girl was found", 15, "victim"),
     ("the victim, a 15-year-old, was found", 15, "victim"),
     ("a fifteen year old girl", 15, "victim"),
-    ("a 45-year-old man was arrested", 45, "other"),
+    ("a 45-year-old man was arrested", 45, "male"),
+    ("a 45-year-old man gave her vodka", 45, "male"),
+    ("woman aged 19 met the suspect", 19, "female"),
+    ("female, 14 met two older men", 14, "female"),
+    ("14yo female located at the address", 14, "female"),
+    ("introduced by a 19-year-old female friend", 19, "other"),
+    ("the suspects, 24 and 31, were arrested", 24, "other"),
     ("her 19-year-old ex-boyfriend", 19, "other"),
     ("female (15) located at the address", 15, "female"),
 ])
 def test_ages_stated_in_the_summary_and_whose_they_are(text, age, subject):
     found = stated_ages(normalise(text), default_lexicon())
-    assert [(s.age, s.subject) for s in found] == [(age, subject)]
+    assert [(s.age, s.subject) for s in found] == ([(age, subject)] if age is not None else [])
 
 
 def test_the_summary_states_the_age_when_there_is_no_dob():

@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The investigator API: `create_app(settings, store)` builds it; `csenet serve` runs it with uvicorn.
+
+Security lives in one place, `api.guard.Guard`, in front of every route. Here the app is
+assembled, every route is checked to declare a policy (deny by default: an undeclared
+route stops the app from starting), and every error becomes a plain, marked message
+without a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.access_log import AccessLog, AccessLogError
+from api.canned import query_router
+from api.guard import Guard
+from api.policy import ROLE_PERMISSIONS, policy_of
+from api.routes_admin import router as admin_router
+from api.routes_admin import version_info
+from api.routes_exports import router as exports_router
+from api.routes_intel import intel_router
+from api.routes_persons import router as persons_router
+from api.users import UserDirectory
+from csenet.settings import Settings, get_settings
+from cypher.registry import QueryParamError, load_registry
+from exports import CenterNotFound, ExportError, PseudonymisationError
+from exports.marking import HANDLING, MARKING
+from graph.store import GraphStore, ResultTooLarge, StoreError
+
+log = logging.getLogger(__name__)
+
+
+class RouteWithoutPolicy(RuntimeError):
+    """A developer added a route without declaring who may call it."""
+
+
+def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"protective_marking": MARKING, "detail": detail}, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:10]:
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "header", "body")]
+        parts.append("%s: %s" % (".".join(loc) or "request", err.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def _backend_errors() -> list[type[Exception]]:
+    """Driver errors a store lets through (a dropped connection): unavailable, not a crash."""
+    found: list[type[Exception]] = []
+    try:
+        import redis
+        found.append(redis.exceptions.RedisError)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import neo4j.exceptions
+        found += [neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError]
+    except ImportError:  # pragma: no cover
+        pass
+    return found
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(QueryParamError)
+    async def query_param_error(request: Request, exc: QueryParamError) -> JSONResponse:
+        return _error(422, str(exc))
+
+    @app.exception_handler(CenterNotFound)
+    async def center_not_found(request: Request, exc: CenterNotFound) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(ExportError)
+    async def export_error(request: Request, exc: ExportError) -> JSONResponse:
+        return _error(422, str(exc))
+
+    @app.exception_handler(PseudonymisationError)
+    async def pseudonymisation_error(request: Request, exc: PseudonymisationError) -> JSONResponse:
+        log.error("export withheld: %s", exc)
+        return _error(500, "the export was withheld because victim data could not be pseudonymised safely")
+
+    @app.exception_handler(ResultTooLarge)
+    async def too_large(request: Request, exc: ResultTooLarge) -> JSONResponse:
+        return _error(422, str(exc))
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        text = str(exc).lower()
+        if "timed out" in text or "timeout" in text:
+            return _error(504, "the query took longer than the %d ms allowed; narrow it"
+                          % request.app.state.settings.query_timeout_ms)
+        log.error("graph store error: %s", exc)
+        return _error(503, "the graph store could not answer; try again or ask an administrator")
+
+    for backend_error in _backend_errors():
+        @app.exception_handler(backend_error)
+        async def backend_unavailable(request: Request, exc: Exception) -> JSONResponse:
+            log.error("graph backend error: %s", exc.__class__.__name__)
+            return _error(503, "the graph store is unavailable; try again or ask an administrator")
+
+    @app.exception_handler(AccessLogError)
+    async def access_log_error(request: Request, exc: AccessLogError) -> JSONResponse:
+        return _error(503, "the access log cannot be written, so no data is released")
+
+
+def _add_routes(app: FastAPI, router: APIRouter) -> None:
+    """Routes copied onto the app itself, so `app.routes` is the flat list the Guard and the tests walk."""
+    for r in router.routes:
+        if not isinstance(r, APIRoute):
+            raise RouteWithoutPolicy("only API routes may be added, not %r" % r)
+        app.add_api_route(r.path, r.endpoint, methods=sorted(r.methods), summary=r.summary,
+                          description=r.description, tags=r.tags, response_class=r.response_class,
+                          responses=r.responses, include_in_schema=r.include_in_schema, name=r.name)
+
+
+def check_policies(app: FastAPI) -> None:
+    """Deny by default: refuse to start if any route does not declare who may call it."""
+    missing = [getattr(r, "path", repr(r)) for r in app.router.routes if policy_of(getattr(r, "endpoint", None)) is None]
+    if missing:
+        raise RouteWithoutPolicy("routes without a declared permission: %s" % ", ".join(missing))
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema["info"]["x-protective-marking"] = MARKING
+    comps = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    comps["bearer"] = {"type": "http", "scheme": "bearer", "description": "token from `csenet users add`"}
+    comps["justification"] = {"type": "apiKey", "in": "header", "name": "X-Justification",
+                              "description": "case or operation reference, e.g. OP-HARBOUR-2024/17"}
+    for path_item in schema.get("paths", {}).values():
+        for op in path_item.values():
+            if not isinstance(op, dict):
+                continue
+            endpoint_policy = op.pop("x-csenet-policy", None)
+            if endpoint_policy == "public":
+                op["security"] = []
+            elif endpoint_policy == "person_data":
+                op["security"] = [{"bearer": [], "justification": []}]
+            else:
+                op["security"] = [{"bearer": []}]
+    app.openapi_schema = schema
+    return schema
+
+
+def _document_policies(app: FastAPI) -> None:
+    """Each operation's description names the roles that may call it."""
+    from api.policy import roles_with
+    for route in app.router.routes:
+        policy = policy_of(getattr(route, "endpoint", None))
+        if policy is None or not hasattr(route, "openapi_extra"):
+            continue
+        kind = "public" if policy.public else ("person_data" if policy.person_data else "token")
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-csenet-policy": kind}
+        if not policy.public:
+            note = "Requires permission `%s` (roles: %s)%s." % (
+                policy.permission.value, ", ".join(roles_with(policy.permission)),
+                "; reads person data: send X-Justification" if policy.person_data else "")
+            route.description = ((route.description or "") + "\n\n" + note).strip()
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if app.state.owns_store and app.state.store is not None:
+            app.state.store.close()
+            app.state.store = None
+
+    app = FastAPI(
+        title="csenet investigator API [%s]" % MARKING,
+        version=version_info()["version"],
+        description=HANDLING + "\n\nEvery request needs a bearer token; requests that read person data also "
+        "need an X-Justification header. Every request is written to the access log.",
+        docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+        # documents the schemes in OpenAPI; the Guard does the checking
+        dependencies=[],
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.owns_store = False
+    app.state.access_log = AccessLog(settings.access_log_path())
+    app.state.users = UserDirectory(settings)
+    registry = load_registry()
+
+    for router in (admin_router, query_router(registry, settings.api_page_size_max), persons_router,
+                   intel_router(registry, settings.api_page_size_max), exports_router):
+        _add_routes(app, router)
+    install_error_handlers(app)
+    check_policies(app)
+    _document_policies(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(Guard, routes_app=app, users=app.state.users, access_log=app.state.access_log)
+    _ = (HTTPBearer, APIKeyHeader, ROLE_PERMISSIONS)
+    return app

@@ -1,0 +1,165 @@
+"""A bundle into the graph: counts, provenance, idempotence, later extracts, refusals."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from loaders.load import load_bundle
+from loaders.read import BundleError
+from resolution.deterministic import resolve_deterministic
+from tests.conftest import graph_counts
+
+TINY_NODES = {"Identifier": 3, "Incident": 5, "Load": 1, "Location": 4, "MissingEpisode": 1, "OCG": 1,
+              "PersonRecord": 10}
+TINY_FACTS = {"FOUND_AT": 1, "HAS_IDENTIFIER": 5, "INVOLVED_IN": 9, "MEMBER_OF": 1, "OCCURRED_AT": 5,
+              "RECORDED_ASSOCIATION": 1, "REPORTED_MISSING": 1, "RESOLVED_TO": 10}
+
+
+def load(store, folder: Path, settings, **kw):
+    kw.setdefault("resolver", resolve_deterministic)
+    kw.setdefault("analyse", False)
+    return load_bundle(store, folder, settings, **kw)
+
+
+def dump(store) -> tuple:
+    """Every node and relationship with its properties, in a stable order."""
+    nodes = store.read("MATCH (n) RETURN labels(n) AS l, n ORDER BY l[0]", limit=100_000)
+    rels = store.read("MATCH (a)-[r]->(b) RETURN type(r) AS t, properties(a) AS a, properties(b) AS b, r",
+                      limit=100_000)
+
+    def key(x):
+        return repr(sorted((k, repr(v)) for k, v in x.items()))
+
+    return sorted(map(key, nodes)), sorted(map(key, rels))
+
+
+def test_tiny_bundle_loads_as_its_readme_describes(store, backend_settings, tiny_bundle):
+    summary = load(store, tiny_bundle, backend_settings)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (34, 34, 0)
+    nodes, rels = graph_counts(store)
+    assert {k: v for k, v in nodes.items() if k != "Person"} == TINY_NODES
+    assert {k: v for k, v in rels.items() if k in TINY_FACTS} == TINY_FACTS
+    # the phone in two notations and the plate in two spellings are one identifier each
+    shared = store.read("MATCH (r:PersonRecord)-[:HAS_IDENTIFIER]->(i:Identifier) "
+                        "WITH i, collect(r.record_id) AS rs WHERE size(rs) > 1 "
+                        "RETURN i.identifier_key AS k, rs ORDER BY k")
+    assert [(s["k"], sorted(s["rs"])) for s in shared] == [("PHONE:07700900111", ["P-1", "P-2"]),
+                                                           ("VEHICLE:AB12CDE", ["P-4", "P-6"])]
+    # Eira and Arne share surname, postcode and birthday but are two people
+    lind = store.read("MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p:Person) WHERE r.family_name = 'Lindqvist' "
+                      "RETURN count(DISTINCT p) AS n")
+    assert lind == [{"n": 2}]
+    p4 = store.read("MATCH (r:PersonRecord {record_id: 'P-4'}) RETURN r")[0]["r"]
+    assert p4["date_of_birth_raw"] == "1990-13-04" and "date_of_birth" not in p4
+    inc1 = store.read("MATCH (i:Incident {incident_id: 'INC-1'}) RETURN i")[0]["i"]
+    assert inc1["x_officer_collar"] == "4411" and inc1["flags"] == ["CSE"] and inc1["flagged_cse"] is True
+    assert inc1["year"] == 2023 and inc1["reported_at"] == "2023-03-02T14:05"
+    missing = store.read("MATCH (p:Person)-[:WENT_MISSING]->(m:MissingEpisode)-[:FOUND_AT]->(l:Location) "
+                         "RETURN m.started_at AS s, l.location_id AS l")
+    assert missing == [{"s": "2023-05-08", "l": "LOC-2"}]
+    rejects = pd.read_csv(tiny_bundle / "rejects.csv")
+    assert list(rejects.columns) == ["file", "line", "severity", "column", "value", "reason"]
+    assert rejects[["file", "line", "severity"]].values.tolist() == [["person_records.csv", 5, "WARNING"]]
+
+
+def test_person_layer_projects_roles_and_links(store, backend_settings, tiny_bundle):
+    load(store, tiny_bundle, backend_settings)
+    roles = store.read("MATCH (p:Person)-[r]->(i:Incident) RETURN type(r) AS t, count(*) AS n ORDER BY t")
+    assert roles == [{"t": "SUSPECT_IN", "n": 5}, {"t": "VICTIM_IN", "n": 4}]
+    assoc = store.read("MATCH (a:Person)-[x:ASSOCIATE_OF]->(b:Person) RETURN x.kind AS k, x.grades AS g, "
+                       "x.source_refs AS s")
+    assert assoc == [{"k": "ASSOCIATE", "g": ["B2"], "s": ["IR/2023/0042"]}]
+    mapped = store.read("MATCH (p:Person)-[:MAPPED_TO]->(o:OCG) RETURN p.family_name AS f, o.primary_crime AS c")
+    assert mapped == [{"f": "Oduya", "c": "DRUGS"}]
+
+
+def test_every_node_and_fact_carries_provenance(store, backend_settings, tiny_bundle):
+    summary = load(store, tiny_bundle, backend_settings)
+    for label in ("PersonRecord", "Incident", "Location", "OCG", "MissingEpisode"):
+        rows = store.read("MATCH (n) WHERE $l IN labels(n) RETURN n.source AS s, n.source_rows AS r, n.load_ids AS l",
+                          {"l": label})
+        assert rows and all(r["s"] and r["r"] and r["l"] == [summary.load_id] for r in rows), label
+    rows = store.read("MATCH ()-[x:INVOLVED_IN|RECORDED_ASSOCIATION|HAS_IDENTIFIER|MEMBER_OF|OCCURRED_AT]->() "
+                      "RETURN x.source_rows AS r, x.load_ids AS l")
+    assert rows and all(r["r"] and r["l"] == [summary.load_id] for r in rows)
+    p1 = store.read("MATCH (r:PersonRecord {record_id: 'P-1'}) RETURN r.source_rows AS rows")[0]["rows"]
+    assert p1 == ["person_records.csv:2"]
+    derived = store.read("MATCH (:Person)-[x:VICTIM_IN]->() RETURN x.record_ids AS r, x.derived_by AS d")
+    assert all(r["r"] and r["d"] for r in derived)
+
+
+def test_loading_the_same_bundle_twice_changes_nothing(store, backend_settings, tiny_bundle):
+    load(store, tiny_bundle, backend_settings)
+    first = dump(store)
+    again = load(store, tiny_bundle, backend_settings)
+    assert again.persons_changed == 0
+    assert dump(store) == first
+
+
+def test_a_later_extract_adds_to_the_graph(store, backend_settings, tiny_bundle, tmp_path):
+    load(store, tiny_bundle, backend_settings)
+    before_nodes, before_rels = graph_counts(store)
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "incidents.csv").write_text("incident_id,reported_at,offence,location_id\n"
+                                         "INC-9,2023-09-01,Sexual activity involving a child under 16,LOC-2\n")
+    (later / "person_records.csv").write_text("record_id,family_name,given_names,date_of_birth\n"
+                                              "Q-1,Hale,Ryan,1985-05-05\n")
+    (later / "involvements.csv").write_text("incident_id,record_id,role\nINC-9,Q-1,SUSPECT\nINC-9,P-1,VICTIM\n")
+    summary = load(store, later, backend_settings)
+    assert summary.rows_rejected == 0
+    nodes, rels = graph_counts(store)
+    assert nodes["Incident"] == before_nodes["Incident"] + 1
+    assert nodes["PersonRecord"] == before_nodes["PersonRecord"] + 1
+    assert nodes["Load"] == 2
+    assert rels["INVOLVED_IN"] == before_rels["INVOLVED_IN"] + 2
+    tayla = store.read("MATCH (r:PersonRecord {record_id: 'P-1'})-[:RESOLVED_TO]->(p:Person)-[:VICTIM_IN]->(i) "
+                       "RETURN i.incident_id AS i ORDER BY i")
+    assert [t["i"] for t in tayla] == ["INC-1", "INC-9"]
+    assert store.read("MATCH (i:Incident {incident_id: 'INC-9'})-[:OCCURRED_AT]->(l) RETURN l.location_id AS l") == \
+        [{"l": "LOC-2"}]
+
+
+def test_re_resolution_moves_records_and_retires_empty_persons(store, backend_settings, tiny_bundle):
+    load(store, tiny_bundle, backend_settings)
+    n_before = store.read("MATCH (p:Person) RETURN count(p) AS n")[0]["n"]
+
+    def merge_tayla(records, previous):
+        res = resolve_deterministic(records, previous)
+        ent = res.entities.copy()
+        keep = ent.loc[ent["record_id"] == "P-1", "person_id"].iloc[0]
+        ent.loc[ent["record_id"] == "P-2", ["person_id", "match_probability", "method"]] = [keep, 0.97, "test"]
+        res.entities = ent
+        return res
+
+    load(store, tiny_bundle, backend_settings, resolver=merge_tayla)
+    assert store.read("MATCH (p:Person) RETURN count(p) AS n")[0]["n"] == n_before - 1
+    tayla = store.read("MATCH (r:PersonRecord)-[x:RESOLVED_TO]->(p:Person)-[:VICTIM_IN]->(i:Incident) "
+                       "WHERE r.record_id IN ['P-1', 'P-2'] "
+                       "RETURN collect(DISTINCT p.person_id) AS p, collect(DISTINCT i.incident_id) AS i")
+    assert len(tayla[0]["p"]) == 1 and sorted(tayla[0]["i"]) == ["INC-1", "INC-2"]
+    assert store.read("MATCH (p:Person) WHERE NOT (p)<-[:RESOLVED_TO]-() RETURN count(p) AS n") == [{"n": 0}]
+    assert store.read("MATCH (:PersonRecord)-[x:RESOLVED_TO]->() RETURN count(x) AS n") == [{"n": 10}]
+
+
+def test_a_refused_bundle_writes_nothing(store, backend_settings, tiny_bundle):
+    (tiny_bundle / "involvements.csv").write_text("incident_id,record_id\nINC-1,P-1\n")
+    with pytest.raises(BundleError, match="required column role"):
+        load(store, tiny_bundle, backend_settings)
+    assert graph_counts(store) == ({}, {})
+
+
+def test_rejects_go_to_the_file_asked_for(store, backend_settings, tiny_bundle, tmp_path):
+    with open(tiny_bundle / "involvements.csv", "a") as fh:
+        fh.write("INC-1,N-9913,WITNESS\n")
+    out = tmp_path / "elsewhere" / "r.csv"
+    summary = load(store, tiny_bundle, backend_settings, rejects_path=out)
+    assert summary.rows_rejected == 1 and summary.rows_read == summary.rows_loaded + summary.rows_rejected
+    rejects = pd.read_csv(out)
+    row = rejects[rejects["severity"] == "REJECT"].iloc[0]
+    assert (row["file"], row["line"], row["value"]) == ("involvements.csv", 11, "N-9913")
+    assert row["reason"] == 'record_id "N-9913" not in person_records.csv'

@@ -1,0 +1,308 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Network detection under the Inquiry's definition, on the real embedded FalkorDB.
+
+Two graphs: the tiny bundle loaded by the loader (Kyle, Dennis and Simon are one
+network; only Dennis is OCG-mapped, on a drugs OCG), and planted scenarios written
+straight into the person layer (two groups joined by a thread, a lone offender,
+facilitators by premises and by introduction, same premises within the window).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import igraph as ig
+import pytest
+
+from csenet.settings import Settings
+from graph.associations import age_bounds
+from graph.falkordb_store import FalkorStore
+from graph.network_detection import DetectionParams, split_component
+from graph.networks import detect_networks, export_networks_csv
+from tests.network_seed import planted
+
+
+def open_store(tmp_path_factory, name: str) -> FalkorStore:
+    return FalkorStore.embedded(Settings(data=tmp_path_factory.mktemp("net"), graph_name=name))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, tiny_bundle_source: Path):
+    from loaders.load import load_bundle
+
+    store = open_store(tmp_path_factory, "t_net_tiny")
+    store.drop_graph()
+    load_bundle(store, tiny_bundle_source, store.settings,
+                rejects_path=tmp_path_factory.mktemp("rej") / "rejects.csv")
+    yield store
+    store.drop_graph()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    store = open_store(tmp_path_factory, "t_net_seed")
+    store.drop_graph()
+    store.ensure_schema()
+    planted().write(store)
+    summary = detect_networks(store)
+    yield store, summary
+    store.drop_graph()
+    store.close()
+
+
+def person_of(store, record_id: str) -> str:
+    return store.read("MATCH (:PersonRecord {record_id: $r})-[:RESOLVED_TO]->(p:Person) RETURN p.person_id AS p",
+                      {"r": record_id})[0]["p"]
+
+
+def networks(store) -> dict[str, dict]:
+    """network_id -> {props, members: {person_id: role}}."""
+    out = {}
+    for row in store.read("MATCH (n:Network) RETURN n.network_id AS id, properties(n) AS props"):
+        out[row["id"]] = {"props": row["props"], "members": {}}
+    for row in store.read("MATCH (p:Person)-[m:IN_NETWORK]->(n:Network) "
+                          "RETURN n.network_id AS id, p.person_id AS p, m.role AS role, properties(m) AS props"):
+        out[row["id"]]["members"][row["p"]] = row["role"]
+    return out
+
+
+def network_with(store, person_id: str) -> dict:
+    found = [n for n in networks(store).values()
+             if n["members"].get(person_id) in ("PERPETRATOR", "FACILITATOR")]
+    assert len(found) == 1, "%s is in %d networks" % (person_id, len(found))
+    return found[0]
+
+
+def in_any_network(store, person_id: str) -> bool:
+    return bool(store.read("MATCH (p:Person {person_id: $p})-[:IN_NETWORK]->(:Network) RETURN p.person_id AS p",
+                           {"p": person_id}))
+
+
+# -- the tiny bundle ---------------------------------------------------------------------
+
+def test_tiny_bundle_has_one_network_of_kyle_dennis_and_simon(tiny):
+    nets = networks(tiny)
+    assert len(nets) == 1
+    (net,) = nets.values()
+    kyle, dennis, simon, tayla = (person_of(tiny, r) for r in ("P-3", "P-5", "P-6", "P-1"))
+    assert {p for p, role in net["members"].items() if role != "VICTIM"} == {kyle, dennis, simon}
+    assert {p for p, role in net["members"].items() if role == "VICTIM"} == {tayla}
+    assert all(net["members"][p] == "PERPETRATOR" for p in (kyle, dennis, simon))
+    props = net["props"]
+    assert props["size"] == 3 and props["perpetrator_count"] == 3 and props["victim_count"] == 1
+    assert props["incident_ids"] == ["INC-1", "INC-2"]
+    assert props["districts"] == ["Westbrook"]
+    assert props["first_seen"] == "2023-02-27" and props["last_seen"] == "2023-05-09"
+    assert set(props["tie_kinds"]) >= {"CO_OFFENDING", "SHARED_VICTIM"}
+
+
+def test_tiny_network_is_ocg_mapped_but_not_as_cse(tiny):
+    (net,) = networks(tiny).values()
+    props = net["props"]
+    assert props["ocg_mapped"] is True
+    assert props["ocg_ids"] == ["OCG-1"]
+    assert props["ocg_primary_crimes"] == ["DRUGS"]
+    assert props["ocg_mapped_as_cse"] is False
+
+
+def test_tiny_network_rests_on_the_audit(tiny):
+    (net,) = networks(tiny).values()
+    assert net["props"]["cse_basis"] == "audit"
+    assert net["props"]["detection_version"].startswith("networks/")
+
+
+def test_tiny_association_evidence_carries_its_proof(tiny):
+    kyle, kyle_custody, dennis, simon = (person_of(tiny, r) for r in ("P-3", "P-4", "P-5", "P-6"))
+    rows = tiny.read("MATCH (a:Person)-[r:ASSOCIATED_WITH]->(b:Person) "
+                     "RETURN a.person_id AS a, b.person_id AS b, properties(r) AS r")
+    assert all(row["a"] < row["b"] for row in rows), "stored from the smaller person_id to the larger"
+    links = {frozenset((row["a"], row["b"])): row["r"] for row in rows}
+    assert len(links) == len(rows), "one link per unordered pair"
+
+    co = links[frozenset((kyle, dennis))]
+    assert "CO_OFFENDING" in co["kinds"] and "INC-1" in co["incident_ids"]
+    assert {"P-3", "P-5"} <= set(co["record_ids"])
+
+    shared = links[frozenset((simon, dennis))]
+    assert shared["kinds"] == ["SHARED_VICTIM"], "a shared postcode alone is no association"
+    assert shared["incident_ids"] == ["INC-1", "INC-2"]
+    assert shared["victim_ids"] == [person_of(tiny, "P-1")]
+
+    intel = links[frozenset((simon, kyle_custody))]
+    assert {"RECORDED_ASSOCIATION", "SHARED_IDENTIFIER"} <= set(intel["kinds"])
+    assert intel["intel_refs"] == ["IR/2023/0042"] and intel["intel_grades"] == ["B2"]
+    assert intel["identifier_keys"] == ["VEHICLE:AB12CDE"]
+    assert intel["weight"] > co["weight"] - 3.0
+
+
+def test_tiny_people_outside_cse_are_not_in_networks(tiny):
+    for record in ("P-7", "P-8", "P-9", "P-10"):
+        assert not in_any_network(tiny, person_of(tiny, record))
+
+
+def test_export_networks_csv_follows_the_contract(tiny, tmp_path):
+    out = tmp_path / "networks.csv"
+    n = export_networks_csv(tiny, out)
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert n == len(rows) == 4
+    assert list(rows[0]) == ["network_id", "person_id", "member_role", "record_ids", "ocg_ids"]
+    by_person = {r["person_id"]: r for r in rows}
+    dennis = by_person[person_of(tiny, "P-5")]
+    assert dennis["member_role"] == "PERPETRATOR" and dennis["record_ids"] == "P-5" and dennis["ocg_ids"] == "OCG-1"
+    tayla = by_person[person_of(tiny, "P-1")]
+    assert tayla["member_role"] == "VICTIM" and tayla["record_ids"] == "P-1;P-2" and tayla["ocg_ids"] == ""
+    assert [r["member_role"] for r in rows] == ["PERPETRATOR"] * 3 + ["VICTIM"]
+
+
+def _snapshot(store) -> tuple:
+    nets = networks(store)
+    links = store.read("MATCH (a:Person)-[r:ASSOCIATED_WITH]->(b:Person) "
+                       "RETURN a.person_id AS a, b.person_id AS b, properties(r) AS r ORDER BY a, b")
+    bridges = store.read("MATCH (a:Network)-[r:BRIDGES_TO]->(b:Network) "
+                         "RETURN a.network_id AS a, b.network_id AS b, properties(r) AS r ORDER BY a, b")
+    scores = store.read("MATCH (p:Person) WHERE p.bridging_score IS NOT NULL "
+                        "RETURN p.person_id AS p, p.bridging_score AS s ORDER BY p")
+    return nets, links, bridges, scores
+
+
+def test_detection_is_deterministic_and_replaces_the_previous_run(tiny):
+    before = _snapshot(tiny)
+    detect_networks(tiny)
+    detect_networks(tiny)
+    assert _snapshot(tiny) == before
+
+
+# -- planted scenarios ---------------------------------------------------------------------
+
+def test_leiden_splits_two_groups_joined_by_one_thread(seeded):
+    store, summary = seeded
+    a = network_with(store, "A1")
+    b = network_with(store, "B1")
+    assert {p for p, r in a["members"].items() if r != "VICTIM"} == {"A1", "A2", "A3", "A4", "A5"}
+    assert {p for p, r in b["members"].items() if r != "VICTIM"} == {"B1", "B2", "B3", "B4", "B5"}
+    assert a["props"]["component_id"] == b["props"]["component_id"]
+    assert a["props"]["component_size"] == 10
+    assert summary.split_components >= 1
+    bridges = store.read("MATCH (x:Network)-[r:BRIDGES_TO]->(y:Network) "
+                         "RETURN x.network_id AS x, y.network_id AS y, r.via_person_ids AS via, r.edge_count AS n")
+    assert len(bridges) == 1
+    assert {bridges[0]["x"], bridges[0]["y"]} == {a["props"]["network_id"], b["props"]["network_id"]}
+    assert bridges[0]["via"] == ["A5", "B1"] and bridges[0]["n"] == 1
+    score = {r["p"]: r for r in store.read(
+        "MATCH (p:Person) WHERE p.bridging_score IS NOT NULL "
+        "RETURN p.person_id AS p, p.bridging_score AS s, p.bridges_network_ids AS nets")}
+    assert score["A5"]["nets"] == [b["props"]["network_id"]]
+    assert score["B1"]["nets"] == [a["props"]["network_id"]]
+    assert score["A5"]["s"] > 0 and score["A5"]["s"] >= max(r["s"] for p, r in score.items() if p.startswith("A"))
+
+
+def test_lone_offenders_and_non_cse_co_offenders_are_not_networks(seeded):
+    store, _ = seeded
+    for person in ("LONE", "BURG1", "BURG2", "LKID"):
+        assert not in_any_network(store, person)
+
+
+def test_premises_used_again_and_again_make_a_facilitator(seeded):
+    store, _ = seeded
+    net = network_with(store, "TENANT")
+    assert net["members"] == {"TENANT": "FACILITATOR", "F1": "PERPETRATOR", "F2": "PERPETRATOR",
+                              "FKID1": "VICTIM", "FKID2": "VICTIM"}
+    assert net["props"]["facilitator_count"] == 1
+    reasons = store.read("MATCH (:Person {person_id: 'TENANT'})-[m:IN_NETWORK]->() RETURN m.facilitation AS f")
+    assert reasons[0]["f"] == ["PREMISES:L-FLAT"]
+    assert "FACILITATION" in net["props"]["tie_kinds"]
+
+
+def test_an_introducer_is_a_facilitator_and_same_premises_links_within_the_window(seeded):
+    store, _ = seeded
+    net = network_with(store, "ABUSER")
+    assert net["members"]["INTRO"] == "FACILITATOR"
+    assert net["members"]["H1"] == "PERPETRATOR", "at the same hotel 30 days later"
+    assert net["members"]["IKID"] == "VICTIM"
+    reasons = store.read("MATCH (:Person {person_id: 'INTRO'})-[m:IN_NETWORK]->() RETURN m.facilitation AS f")
+    assert reasons[0]["f"] == ["ASSOCIATION:IKID"]
+    premises = store.read("MATCH (a:Person {person_id: 'ABUSER'})-[r:ASSOCIATED_WITH]-(b:Person {person_id: 'H1'}) "
+                          "RETURN r.kinds AS k, r.location_ids AS l")
+    assert premises == [{"k": ["SAME_PREMISES"], "l": ["L-HOTEL"]}]
+
+
+def test_networks_report_ocg_mapping_and_the_recorded_flag_basis(seeded):
+    store, summary = seeded
+    a, b = network_with(store, "A1")["props"], network_with(store, "B1")["props"]
+    assert a["ocg_mapped"] is False and a["ocg_ids"] == []
+    assert b["ocg_mapped"] is True and b["ocg_mapped_as_cse"] is True and b["ocg_ids"] == ["OCG-CSE"]
+    assert a["cse_basis"] == b["cse_basis"] == "recorded_flag"
+    assert summary.cse_basis == {"recorded_flag": summary.cse_incidents}
+    assert summary.networks == 4 and summary.not_ocg_mapped == 3
+
+
+def test_audit_verdict_overrides_the_flag_and_a_rerun_follows_the_graph(seeded):
+    store, _ = seeded
+    try:
+        store.write("MATCH (i:Incident) SET i.meets_cse_definition = coalesce(i.flagged_cse, false)")
+        store.write("MATCH (i:Incident {incident_id: 'I-FLAT-2'}) SET i.meets_cse_definition = false")
+        detect_networks(store)
+        assert not in_any_network(store, "TENANT"), "one CSE incident at the flat: no premises facilitator"
+        assert not in_any_network(store, "F2")
+        assert network_with(store, "A1")["props"]["cse_basis"] == "audit"
+    finally:
+        store.write("MATCH (i:Incident) SET i.meets_cse_definition = null")
+        detect_networks(store)
+    assert network_with(store, "TENANT")["members"]["TENANT"] == "FACILITATOR"
+
+
+def test_the_time_window_is_a_parameter(seeded):
+    store, _ = seeded
+    try:
+        detect_networks(store, window_days=10)
+        assert not in_any_network(store, "H1")
+    finally:
+        detect_networks(store)
+    assert in_any_network(store, "H1")
+
+
+# -- units -----------------------------------------------------------------------------------
+
+def _two_cliques() -> ig.Graph:
+    edges = [(a, b) for a in range(5) for b in range(a + 1, 5)]
+    edges += [(a + 5, b + 5) for a, b in edges] + [(4, 5)]
+    g = ig.Graph(n=10, edges=edges)
+    g.es["weight"] = [2.0] * len(edges)
+    return g
+
+
+def test_split_component_separates_two_cliques_joined_by_a_bridge():
+    assert split_component(_two_cliques(), DetectionParams()) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+
+
+def test_split_component_keeps_a_loose_chain_whole():
+    g = ig.Graph(n=12, edges=[(k, k + 1) for k in range(11)])
+    g.es["weight"] = [2.0] * 11
+    assert split_component(g, DetectionParams()) == [list(range(12))]
+
+
+def test_split_component_always_splits_an_oversized_blob():
+    g = ig.Graph(n=0)
+    for k in range(4):
+        base = g.vcount()
+        g.add_vertices(10)
+        g.add_edges([(base + a, base + b) for a in range(10) for b in range(a + 1, 10)])
+        if k:
+            g.add_edge(base - 1, base)
+    g.es["weight"] = [1.0] * g.ecount()
+    groups = split_component(g, DetectionParams(max_network_size=25))
+    assert sorted(len(x) for x in groups) == [10, 10, 10, 10]
+
+
+@pytest.mark.parametrize("dob,on,expected", [
+    ("2008-09-15", "2023-09-14", (14, 14)),
+    ("2008-09", "2023-09-14", (14, 15)),
+    ("2008-09", "2023-10-01", (15, 15)),
+    ("2008", "2023-06-01", (14, 15)),
+    (None, "2023-06-01", None),
+])
+def test_age_bounds_from_partial_dates_of_birth(dob, on, expected):
+    assert age_bounds(dob, on) == expected
