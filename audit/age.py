@@ -70,10 +70,23 @@ class AgeRange:
         return "%dy" % self.low if self.low == self.high else "%d-%dy" % (self.low, self.high)
 
 
+def offence_dates(occurred: object, reported: object) -> tuple[date, date] | None:
+    """When the offence happened: `occurred_at` (a range if partial, and never after the
+    report), else `reported_at`."""
+    occ, rep = date_range(occurred), date_range(reported)
+    if occ is None:
+        return rep
+    if rep is not None and rep[1] < occ[1] and rep[1] >= occ[0]:
+        return occ[0], rep[1]
+    return occ
+
+
 @lru_cache(maxsize=400_000)
 def age_at(dob: object, on: object) -> AgeRange | None:
-    """Age range of someone born `dob` on the date `on` (both ISO, possibly partial); None if unusable."""
-    b, d = date_range(dob), date_range(on)
+    """Age range of someone born `dob` on the date `on` (ISO, possibly partial, or a
+    (first, last) day range); None if unusable."""
+    b = date_range(dob)
+    d = on if isinstance(on, tuple) else date_range(on)
     if b is None or d is None or b[0] > d[1]:
         return None
     low = years_between(b[1], d[0]) if b[1] <= d[0] else 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit.age import StatedAge, VictimAge, age_at, date_range, stated_ages, victim_age
+from audit.age import StatedAge, VictimAge, age_at, offence_dates, stated_ages, victim_age
 from audit.lexicon import Lexicon, default_lexicon
 from audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
 from audit.text import Finding, Reader, normalise
@@ -112,7 +112,7 @@ class Auditor:
                     or (s.subject == "male" and "M" in genders)]
         return gendered[:1]
 
-    def age(self, victims: list[_Victim], on: str | None, summary: str | None, offence: Offence | None,
+    def age(self, victims: list[_Victim], on: tuple | None, summary: str | None, offence: Offence | None,
             offence_text: str | None) -> _Age:
         ages: list[VictimAge] = [victim_age(v.dob, v.candidates, on) for v in victims] if on else []
         child = [a for a in ages if a.side == "child"]
@@ -152,7 +152,7 @@ class Auditor:
     # -- one incident ------------------------------------------------------------------
 
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
-                  summary: str | None, on: str | None, victims: list[_Victim], networks: list[str]) -> dict:
+                  summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str]) -> dict:
         offence = self.codes.lookup(code, offence_text)
         age = self.age(victims, on, summary, offence, offence_text)
         found = list(self.reader.read(summary)) + [f for f in self.reader.read(offence_text) if f.kind != "exchange"]
@@ -317,8 +317,7 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     for inc, flags, code, offence, summary, occ, rep in zip(
             ids, _col(incidents, "flags").tolist(), _col(incidents, "offence_code").tolist(),
             _col(incidents, "offence").tolist(), _col(incidents, "summary").tolist(), occurred, reported):
-        occ, rep = _text(occ), _text(rep)
-        on = occ if occ and date_range(occ) else rep
+        on = offence_dates(_text(occ), _text(rep))
         rows.append(auditor.audit_one(inc, flag_list(flags), _text(code), _text(offence), _text(summary), on,
                                       victims.get(inc, []), networks.get(inc, [])))
     out = pd.DataFrame(rows, columns=AUDIT_COLUMNS)

@@ -44,14 +44,15 @@ def pairwise_scores(entities: pd.DataFrame, truth: pd.DataFrame) -> dict[str, fl
     return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": ap, "predicted_pairs": pp}
 
 
-def bundle(scale: str, seed: int) -> Path:
-    out = ROOT / "bench" / "out" / f"{scale}-{seed}"
+def bundle(scale: str, seed: int, fallback: bool = False) -> Path:
+    """The cached bundle for (scale, seed), generating it first if needed."""
+    if fallback:
+        from bench._fallback_people import generate
+    else:
+        from synth import generate
+    out = ROOT / "bench" / "out" / f"{scale}-{seed}{'-fallback' if fallback else ''}"
     if (out / "person_records.csv").exists() and (out / "truth" / "persons.csv").exists():
         return out
-    try:
-        from synth import generate
-    except ImportError:
-        from bench._fallback_people import generate  # until synth/ exists
     t = time.perf_counter()
     generate(out, scale=scale, seed=seed)
     print(f"generated {scale} bundle in {time.perf_counter() - t:.1f}s -> {out}")
@@ -69,9 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threshold", type=float, default=0.95)
     ap.add_argument("--only", choices=["deterministic", "splink"])
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--fallback", action="store_true",
+                    help="use the stand-in person generator in bench/_fallback_people.py instead of synth")
     args = ap.parse_args(argv)
 
-    folder = bundle(args.scale, args.seed)
+    folder = bundle(args.scale, args.seed, args.fallback)
     t = time.perf_counter()
     records = read_records(folder)
     truth = pd.read_csv(folder / "truth" / "persons.csv", dtype=str)[["record_id", "true_person_id"]]

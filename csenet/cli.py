@@ -65,7 +65,7 @@ def settings_for(graph: str | None, data: Path | None, **extra) -> Settings:
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print("csenet: error: %s" % message, markup=False, highlight=False)
+    sys.stderr.write("csenet: error: %s\n" % " ".join(str(message).split()))
     raise typer.Exit(code)
 
 
@@ -172,6 +172,8 @@ def load(
     """Validate, resolve people, load, and run the analyses; print the counts."""
     from loaders.load import load_bundle
 
+    if not bundle.is_dir():
+        fail("%s is not a folder holding a record bundle" % bundle, 2)
     settings = settings_for(graph, data)
     with errors(), opened(settings) as store, progress_bars() as bars:
         summary = load_bundle(store, bundle, settings, rejects_path=rejects, resolver=_resolver(resolver, settings),
@@ -304,6 +306,8 @@ def export(
     reidentify: Annotated[bool, typer.Option(help="subgraph: do not pseudonymise victims (logged).")] = False,
 ) -> None:
     """Write entities.csv, networks.csv, audit.csv, or a subgraph for an analyst's tool."""
+    if kind not in {k.value for k in ExportKind} | {"subgraph"}:
+        fail("export what? choose entities, networks, audit or subgraph (got %r)" % kind, 2)
     settings = settings_for(graph, data)
     with errors(), opened(settings) as store:
         if kind == ExportKind.entities.value:
@@ -318,13 +322,11 @@ def export(
             from csenet.outputs import export_audit
 
             n = export_audit(store, out_file)
-        elif kind == "subgraph":
+        else:
             from exports.cli import export_subgraph_cli
 
             n = export_subgraph_cli(store, settings, out_file, person=person, network=network, incidents=incidents,
                                     hops=hops, fmt=fmt, reidentify=reidentify)
-        else:
-            fail("export what? choose entities, networks, audit or subgraph (got %r)" % kind, 2)
     err.print("Wrote %s (%s rows)" % (out_file, n))
 
 

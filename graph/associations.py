@@ -27,6 +27,7 @@ RECORDED_ASSOCIATION = "RECORDED_ASSOCIATION"
 SHARED_IDENTIFIER = "SHARED_IDENTIFIER"
 SHARED_ADDRESS = "SHARED_ADDRESS"
 SAME_PREMISES = "SAME_PREMISES"
+SAME_OCG = "SAME_OCG"
 FACILITATION = "FACILITATION"
 
 # What one item of each kind of evidence is worth; an edge sums min(items, 3) x weight
@@ -36,6 +37,7 @@ WEIGHTS = {
     SHARED_VICTIM: 2.0,
     RECORDED_ASSOCIATION: 2.0,
     SHARED_IDENTIFIER: 2.0,
+    SAME_OCG: 2.0,
     FACILITATION: 2.0,
     SHARED_ADDRESS: 1.5,
     SAME_PREMISES: 1.0,
@@ -57,6 +59,7 @@ class Evidence:
     identifier_keys: set = field(default_factory=set)
     location_ids: set = field(default_factory=set)
     victim_ids: set = field(default_factory=set)
+    ocg_ids: set = field(default_factory=set)
     recorded_kinds: set = field(default_factory=set)
 
     def weight(self) -> float:
@@ -71,7 +74,8 @@ class Links:
 
     def add(self, a: str, b: str, kind: str, item: object, *, incidents: Iterable[str] = (),
             records: Iterable[str] = (), intel: Iterable[tuple[str, str]] = (), identifiers: Iterable[str] = (),
-            locations: Iterable[str] = (), victims: Iterable[str] = (), recorded_kind: str | None = None) -> None:
+            locations: Iterable[str] = (), victims: Iterable[str] = (), ocgs: Iterable[str] = (),
+            recorded_kind: str | None = None) -> None:
         if not a or not b or a == b:
             return
         key = (a, b) if a < b else (b, a)
@@ -85,6 +89,7 @@ class Links:
         ev.identifier_keys.update(x for x in identifiers if x)
         ev.location_ids.update(x for x in locations if x)
         ev.victim_ids.update(x for x in victims if x)
+        ev.ocg_ids.update(x for x in ocgs if x)
         if recorded_kind:
             ev.recorded_kinds.add(recorded_kind)
 
@@ -99,7 +104,7 @@ class Links:
                 "weight": ev.weight(), "incident_ids": sorted(ev.incident_ids), "record_ids": sorted(ev.record_ids),
                 "intel_refs": [r for r, _ in intel], "intel_grades": [g for _, g in intel],
                 "identifier_keys": sorted(ev.identifier_keys), "location_ids": sorted(ev.location_ids),
-                "victim_ids": sorted(ev.victim_ids), "recorded_kinds": sorted(ev.recorded_kinds),
+                "victim_ids": sorted(ev.victim_ids), "ocg_ids": sorted(ev.ocg_ids), "recorded_kinds": sorted(ev.recorded_kinds),
                 "derived_by": DERIVED_BY,
             })
         return out
@@ -195,6 +200,10 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
             for a, b in combinations(people, 2):
                 records = [r for r, p in zip(group["record_id"], group["person_id"]) if p in (a, b)]
                 links.add(a, b, SHARED_ADDRESS, home, records=records, locations=places.get(home, []))
+
+    for ocg_id, group in facts.ocg.groupby("ocg_id", sort=True):
+        for a, b in combinations(sorted(set(group["person_id"])), 2):
+            links.add(a, b, SAME_OCG, ocg_id, ocgs=[ocg_id])
 
     _same_premises(links, facts, suspects, recs, window_days)
     return links

@@ -58,6 +58,7 @@ def find(facts: Facts, links: Links) -> Facilitation:
         elif r.incident_id in cse and r.role == "VICTIM":
             victims[r.incident_id].add(r.person_id)
     cse_victims = set().union(*victims.values()) if victims else set()
+    perpetrators = set().union(*suspects.values()) if suspects else set()
 
     residents, home_records = _residents(facts)
 
@@ -92,7 +93,7 @@ def find(facts: Facts, links: Links) -> Facilitation:
             continue
         for child in sorted(victims[iid]):
             for x, when, reason, evidence in earlier.get(child, ()):
-                if x in suspects[iid] or x in victims[iid] or x in cse_victims:
+                if x in perpetrators or x in victims[iid] or x in cse_victims:
                     continue
                 if when is not None and when >= dj:
                     continue

@@ -34,6 +34,7 @@ from graph.facts import Facts
 DETECTION_VERSION = "networks/1.0"
 PERPETRATOR, FACILITATOR, VICTIM = "PERPETRATOR", "FACILITATOR", "VICTIM"
 ROLE_ORDER = {PERPETRATOR: 0, FACILITATOR: 1, VICTIM: 2}
+CSE_CRIME = "CSE"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class DetectionParams:
     split_min_size: int = 8         # a smaller one is never split
     min_split_modularity: float = 0.4
     min_part_size: int = 4          # a weakly knit group splits only into parts this big ...
-    min_part_density: float = 0.5   # ... each tightly knit on its own
+    min_part_density: float = 0.6   # ... each tightly knit on its own
     resolution: float = 1.0
     seed: int = 2019
 
@@ -67,6 +68,7 @@ class Network:
     component_size: int
     props: dict[str, Any] = field(default_factory=dict)
     member_incidents: dict[str, list[str]] = field(default_factory=dict)
+    involvement: dict[str, list[str]] = field(default_factory=dict)
     victims: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -167,8 +169,11 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
             incident_suspects[r.incident_id].add(r.person_id)
         elif r.role == "VICTIM":
             incident_victims[r.incident_id].add(r.person_id)
-    facs = set(found.reasons) - set(perp_incidents)
-    people = sorted(set(perp_incidents) | facs)
+    # The force's own intelligence: a member of an OCG mapped for CSE is involved in CSE.
+    mapped_cse = {r.person_id for r in facts.ocg.itertuples() if str(r.primary_crime or "").upper() == CSE_CRIME}
+    perpetrators = set(perp_incidents) | mapped_cse
+    facs = set(found.reasons) - perpetrators
+    people = sorted(perpetrators | facs)
     index = {p: k for k, p in enumerate(people)}
 
     edges, weights, evidence = [], [], []
@@ -197,7 +202,7 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
                 continue
             members = sorted(people[v] for v in grp)
             net = Network(digest_id("NET-", members), members,
-                          {p: PERPETRATOR if p in perp_incidents else FACILITATOR for p in members},
+                          {p: PERPETRATOR if p in perpetrators else FACILITATOR for p in members},
                           component_id, len(comp))
             for v in grp:
                 group_of[v] = len(networks)
@@ -221,6 +226,11 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
         else:
             cross[(gs, gt) if networks[gs].network_id < networks[gt].network_id else (gt, gs)].append((s, t, w))
 
+    for net in networks:
+        net.involvement = {p: [why for why, yes in (("CSE_INCIDENT", p in perp_incidents),
+                                                   ("CSE_OCG_MAPPING", p in mapped_cse),
+                                                   ("FACILITATION", p in found.reasons)) if yes]
+                           for p in net.members}
     for k, net in enumerate(networks):
         _describe(net, internal[k], perp_incidents, found, incident_suspects, incident_victims,
                   date, district, basis, ocg_of, params)
@@ -249,7 +259,7 @@ def _describe(net: Network, ties: list, perp_incidents, found, incident_suspects
     incidents: set[str] = set()
     for p in net.members:
         if net.roles[p] == PERPETRATOR:
-            mine = perp_incidents[p]
+            mine = perp_incidents.get(p, set())
         else:
             mine = {i for i in found.incidents.get(p, ()) if incident_suspects.get(i, set()) & members}
         net.member_incidents[p] = sorted(mine)
@@ -289,13 +299,21 @@ def _describe(net: Network, ties: list, perp_incidents, found, incident_suspects
         "mean_tie_weight": round(sum(w for _, _, w, _ in ties) / len(ties), 3) if ties else 0.0,
         "tie_kinds": sorted(kind_counts),
         "tie_kind_counts": [kind_counts[k] for k in sorted(kind_counts)],
-        "cse_basis": "audit" if incidents and all(basis.get(i) == "audit" for i in incidents) else "recorded_flag",
+        "cse_basis": _basis(incidents, basis),
         "component_id": net.component_id,
         "component_size": net.component_size,
         "window_days": params.window_days,
         "detection_version": DETECTION_VERSION,
         "derived_by": DETECTION_VERSION,
     })
+
+
+def _basis(incidents: set[str], basis: dict[str, str]) -> str:
+    """What made the incidents CSE: the audit, the recorded flag (if any incident rests on it),
+    or, for a group with no CSE incident at all, the force's CSE OCG mapping."""
+    if not incidents:
+        return "ocg_mapping"
+    return "audit" if all(basis.get(i) == "audit" for i in incidents) else "recorded_flag"
 
 
 def _bridging_scores(g: ig.Graph, people: list[str], bridge_nets: dict[str, set[str]]) -> list[dict[str, Any]]:

@@ -164,7 +164,8 @@ def member_rows(result: Detection) -> list[dict[str, Any]]:
     rows = []
     for n in result.networks:
         for p in n.members:
-            props = {"incident_ids": n.member_incidents.get(p, []), "derived_by": DETECTION_VERSION}
+            props = {"incident_ids": n.member_incidents.get(p, []), "involvement": n.involvement.get(p, []),
+                     "derived_by": DETECTION_VERSION}
             if p in reasons:
                 props["facilitation"] = sorted(reasons[p])
             rows.append({"person_id": p, "network_id": n.network_id, "role": n.roles[p], "props": props})

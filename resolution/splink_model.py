@@ -127,6 +127,7 @@ BLOCKING_LADDERS: list[tuple[str, list]] = [
     ]),
     ("family + first name", [
         block_on("fam", "fn"),
+        block_on("fam", "fn", "pc_area"),
         block_on("fam", "fn", "pc_district"),
         block_on("fam", "fn", "dob_year"),
     ]),
@@ -153,7 +154,7 @@ def _rule_sql(rule) -> str:
 
 def comparison_budget(n: int) -> int:
     """Most candidate pairs one blocking rule may generate: linear in the record count."""
-    return max(1_000_000, 25 * n)
+    return max(1_000_000, 40 * n)
 
 
 def choose_blocking_rules(sdf, n: int, progress: Callable[[str], None]) -> tuple[list, list[dict]]:

@@ -10,7 +10,6 @@ Nothing is deleted: every refused or doubtful link is returned for review.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 
 from . import splink_model as sm
 from .clustering import (
-    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, ambiguous_undated, cluster, entities, group_edges,
+    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, ambiguous_undated, cluster, components, entities, group_edges,
     record_strength, review_frame, weak_bridges,
 )
 from .explain import Explanation, explain_pair
@@ -123,7 +122,6 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
             kept[(edges.src == s) & (edges.dst == d)] = False
         review.append((s, d, q, "SPLIT:WEAK_BRIDGE" if split_weak_bridges else "WEAK_BRIDGE"))
     if split_weak_bridges:
-        from .clustering import components
         labels = components(n, edges.src[kept], edges.dst[kept])
     near = (p < threshold) & ~conflict
     near &= labels[a] != labels[b]

@@ -114,6 +114,10 @@ def generate(force: Force, pools: Pools, hh: dict, n: int, writer: Writer, progr
         s1 = np.full(n_c, -1)
         if vt in ("adult", "missing_adult"):
             victim = pools.adults.sample(rng, d)
+            if key == "sexual_adult":
+                for _ in range(6):
+                    male = gender[victim] == 0
+                    victim[male] = pools.adults.sample(rng, d[male])
         elif vt == "any":
             child = rng.random(n_c) < c.get("child_share", 0.08)
             victim = np.where(child, pools.children.sample(rng, d), pools.adults.sample(rng, d))
@@ -158,8 +162,8 @@ def generate(force: Force, pools: Pools, hh: dict, n: int, writer: Writer, progr
         v_age = np.where(victim >= 0, age_on(dob[np.maximum(victim, 0)], day), -1)
         child_victim = (victim >= 0) & (v_age < 18) & (vt != "partner")
         summaries = np.empty(n_c, dtype=object)
-        templates = c["templates"]
-        tpl = rng.integers(0, len(templates), n_c)
+        per_offence = [x[2] if len(x) > 2 else c["templates"] for x in c["offences"]]
+        tpl = rng.random(n_c)
         for i in range(n_c):
             ctx = {"district_i": int(d[i])}
             L = int(loc[i])
@@ -178,7 +182,8 @@ def generate(force: Force, pools: Pools, hh: dict, n: int, writer: Writer, progr
                     ctx["person_desc"] = f"an elderly {'woman' if f else 'man'}"
                 else:
                     ctx["person_desc"] = f"a {'woman' if f else 'man'} in {'her' if f else 'his'} {a // 10 * 10}s"
-            summaries[i] = _render(writer, templates[tpl[i]], ctx, fill)
+            options = per_offence[o[i]]
+            summaries[i] = _render(writer, options[int(tpl[i] * len(options))], ctx, fill)
 
         occ_prec = rng.choice(3, n_c, p=[0.1, 0.3, 0.6])
         occurred = day * 1440 + _minutes(rng, n_c)
@@ -215,10 +220,10 @@ def generate(force: Force, pools: Pools, hh: dict, n: int, writer: Writer, progr
                     extra_i.append(int(inc[i])); extra_p.append(cand)
         rows_i.append(np.array(extra_i, dtype=np.int64)); rows_p.append(np.array(extra_p, dtype=np.int64))
         rows_r.append(np.full(len(extra_i), SUSPECT))
-        nw = np.minimum(rng.poisson(c.get("witnesses", 0.3), n_c), 3)
+        nw = np.minimum(rng.poisson(c.get("witnesses", 0.6), n_c), 3)
         wi = np.repeat(inc, nw)
         rows_i.append(wi); rows_p.append(pools.adults.sample(rng, np.repeat(d, nw))); rows_r.append(np.full(len(wi), WITNESS))
-        rep_p = c.get("reporter", 0.12)
+        rep_p = c.get("reporter", 0.25)
         if key == "missing_child":
             parent = household_adult[P["household"][victim]]
             has_r = (parent >= 0) & (parent != victim) & (rng.random(n_c) < 0.85)

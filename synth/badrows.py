@@ -74,12 +74,14 @@ def inject(bundle: dict[str, pd.DataFrame], per_kind: int, rng: np.random.Genera
         df = bundle[file]
         n = len(df)
         pos = np.sort(rng.choice(n + len(rows), len(rows), replace=False))
-        bad = pd.DataFrame([r for r, _, _ in rows]).reindex(columns=df.columns).fillna("")
         keep = np.setdiff1d(np.arange(n + len(rows)), pos)
-        merged = pd.DataFrame(index=np.arange(n + len(rows)), columns=df.columns, dtype=object)
-        merged.iloc[keep] = df.to_numpy(dtype=object)
-        merged.iloc[pos] = bad.to_numpy(dtype=object)
-        bundle[file] = merged
+        merged = {}
+        for col in df.columns:
+            arr = np.empty(n + len(rows), dtype=object)
+            arr[keep] = df[col].to_numpy(dtype=object)
+            arr[pos] = [r.get(col, "") for r, _, _ in rows]
+            merged[col] = arr
+        bundle[file] = pd.DataFrame(merged)
         for p, (_, key, reason) in zip(pos, rows):
             rejects.append({"file": file, "line": int(p) + 2, "key": key, "reason": reason})
 

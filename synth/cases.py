@@ -94,22 +94,27 @@ class CasePlanter(Planter):
         female = self.gender[v] == F
         ctx = w.child(age, female, state_age=force_age or rng.random() < 0.7, care=v in self.in_care)
         ctx["district_i"] = district
-        loc = places[int(rng.integers(len(places)))]
+        physical = [p for p in places if f.geo.premises_kind_of(p) != "ONLINE"]
+        loc = physical[int(rng.integers(len(physical)))]
         ctx["place"] = geo_name(f, loc)
         ctx["men"] = w.men_text(1, ctx)
         kinds = [str(k) for k in dict.fromkeys(rng.choice(LONE_EXCHANGES, 1 + int(rng.random() < 0.3)))]
         ctx["gift"] = w.gift(kinds, ctx)
         act = str(rng.choice(["rape", "assault", "activity", "images"] if online else ["rape", "assault", "activity"]))
-        ctx["sex"], ctx["sexa"] = w.sex(act, ctx)
+        ctx["sex"], ctx["sexa"] = w.sex(act, ctx, group=False)
         group = "lone_online" if online and rng.random() < 0.6 else "lone"
-        if rng.random() < 0.02:
+        if rng.random() < 0.015:
             group = "unstated"
+        place = loc
+        if group == "lone_online":
+            loc = [p for p in places if f.geo.premises_kind_of(p) == "ONLINE"][0]
+            ctx["platform"] = f.geo.premises_names[loc]
         code, offence = self.sexual_code(act, age, female)
         meets = age < 18
         hints = H_ONLINE if group == "lone_online" else 0
         if rng.random() < 0.25:
             hints |= H_MISSING
-            self.missing_around(v, day, loc if f.geo.premises_kind_of(loc) not in ("ONLINE", "VEHICLE") else -1)
+            self.missing_around(v, day, place if f.geo.premises_kind_of(place) != "VEHICLE" else -1)
         self.record(day, code=code, offence=offence, loc=loc, district=district, summary=w.cse(group, ctx),
                     cat=LONE if meets else NET_ADULT, meets=meets, network=net_id, victims=[v], suspects=[perp],
                     hints=hints, occ_prec=int(rng.choice([1, 2])), delay_days=int(rng.choice([0, 1, 3, 10, 40])))
@@ -146,7 +151,7 @@ class CasePlanter(Planter):
                 ctx.update(district_i=district, rel=f"{ctx['pos']} {rel}", rel_bare=rel,
                            a1_v=max(4, a - 3), a2_v=a)
                 act = str(rng.choice(["rape", "assault", "activity"], p=[0.25, 0.45, 0.3]))
-                ctx["sex"], ctx["sexa"] = w.sex(act, ctx)
+                ctx["sex"], ctx["sexa"] = w.sex(act, ctx, group=False)
                 code, offence = (self.sexual["familial"] if rng.random() < 0.4 else self.sexual_code(act, a, female))
                 hints = H_CSA | (H_DA if rng.random() < 0.2 else 0)
                 self.record(day, code=code, offence=offence, loc=self.home[kid], district=district,
@@ -176,7 +181,7 @@ class CasePlanter(Planter):
             loc = self.home[perp] if rng.random() < 0.5 else f.geo.pick(str(rng.choice(["PARK", "OTHER"])), district)
             ctx["place"] = geo_name(f, loc)
             act = str(rng.choice(["rape", "assault", "activity"], p=[0.25, 0.5, 0.25]))
-            ctx["sex"], ctx["sexa"] = w.sex(act, ctx)
+            ctx["sex"], ctx["sexa"] = w.sex(act, ctx, group=False)
             text = w.template("csa_other", ctx)
             online = "online" in text
             code, offence = self.sexual["communication"] if online and a < 16 else self.sexual_code(act, a, female)

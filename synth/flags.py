@@ -12,7 +12,7 @@ from .force import (ADULT_GIFT, BG_CHILD, CCE, CSA_OTHER, H_CCE, H_CSA, H_DA, H_
 RECALL = 0.6
 PRECISION = 0.6
 # How likely an officer is to put CSE on an incident that does not meet the definition.
-MISFLAG_WEIGHT = {CCE: 1.2, INTRA: 2.0, CSA_OTHER: 2.5, ADULT_GIFT: 3.0, NET_WELFARE: 3.0, NET_ADULT: 3.0, BG_CHILD: 0.25}
+MISFLAG_WEIGHT = {CCE: 1.2, INTRA: 2.0, CSA_OTHER: 2.5, ADULT_GIFT: 3.0, NET_WELFARE: 3.0, NET_ADULT: 3.0, BG_CHILD: 0.12}
 OTHER_FLAGS = [("CSA", H_CSA, 0.65), ("CCE", H_CCE, 0.55), ("DA", H_DA, 0.75), ("MISSING", H_MISSING, 0.8),
                ("ONLINE", H_ONLINE, 0.6), ("GANG", H_GANG, 0.45)]
 

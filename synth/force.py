@@ -61,7 +61,7 @@ class Force:
         self.geo = Geography(self.rng, scale.districts, self.n_residents)
         self.pop = Population(self.rng, self.names, self.geo)
         self.incidents = Table(occurred="i8", occ_prec="i8", reported="i8", code="O", offence="O", loc="i8",
-                               district="i8", summary="O", cat="i8", meets="b", is_cce="b", network="O", hints="i8")
+                               district="i8", summary="O", cat="i8", meets="?", is_cce="?", network="O", hints="i8")
         self.involvements = Table(incident="i8", person="i8", role="i8")
         self.associations = Table(a="i8", b="i8", kind="O", source_ref="O", grade="O", day="i8")
         self.identifiers = Table(person="i8", kind="O", value="O", day="i8")

@@ -127,7 +127,9 @@ class Geography:
         if u is None:
             d = self.street_district[street]
             outcode = f"{self.district_codes[d]}{self.street_sector[street]}"
-            k = self._outcode_count.get(outcode, 0)
+            k = self._outcode_count.get(outcode)
+            if k is None:
+                k = int(self.rng.integers(len(self._inward_perm)))
             self._outcode_count[outcode] = k + 1
             c = int(self._inward_perm[k % len(self._inward_perm)])
             code = f"{outcode} {c // 400}{INWARD_LETTERS[(c // 20) % 20]}{INWARD_LETTERS[c % 20]}"

@@ -88,7 +88,7 @@ class NetworkPlanter(Planter):
             other = earlier[int(rng.integers(len(earlier)))]
             if rng.random() < 0.55 and (other["kind"] != "OCG" or kind == "OCG"):
                 g = other["perps"][int(rng.integers(len(other["perps"])))]
-                if g not in perps:
+                if g not in perps and len(perps) < 12:
                     perps.append(g)
                     guests.append(g)
             else:
@@ -155,14 +155,13 @@ class NetworkPlanter(Planter):
                     for b in range(a + 1, len(who)):
                         co_pairs.add((min(who[a], who[b]), max(who[a], who[b])))
                 fac_here = facilitator is not None and rng.random() < 0.45
-                loc = places[int(rng.integers(len(places)))]
                 extra_victims = []
                 if len(victims) > 1 and rng.random() < 0.12:
                     o = victims[int(rng.integers(len(victims)))]
                     if o != v and self.age(o, day) < 18:
                         extra_victims.append(o)
                 self._incident(kind, net_id, district, day, v, who, facilitator if fac_here else None,
-                               loc, extra_victims)
+                               places, extra_victims)
 
         # Intelligence about the group.
         for a, b in zip(perps[:-1], perps[1:]):
@@ -235,31 +234,48 @@ class NetworkPlanter(Planter):
         return ctx
 
     def _incident(self, kind: str, net_id: str, district: int, day: int, v: int, who: list[int],
-                  facilitator: int | None, loc: int, extra_victims: list[int]) -> None:
+                  facilitator: int | None, places: list[int], extra_victims: list[int]) -> None:
         f, rng, w = self.f, self.rng, self.w
         age = self.age(v, day)
         female = self.gender[v] == F
         ctx = self._ctx(v, day, district, state_age=rng.random() < 0.7)
-        ctx["place"] = geo_name(f, loc)
         ctx["men"] = w.men_text(len(who), ctx)
-        hints = H_ONLINE if kind == "ONLINE" or f.geo.premises_kind_of(loc) == "ONLINE" else 0
+        welfare = rng.random() < 0.12
+        if welfare:
+            group = "welfare"
+        elif facilitator is not None:
+            group = "facilitated"
+        elif len(who) == 1:
+            group = "lone_online" if kind == "ONLINE" else "lone"
+        else:
+            options = GROUP[kind]
+            group = options[int(rng.integers(len(options)))]
+        if not welfare and rng.random() < 0.015:
+            group = "unstated"
+        physical = [p for p in places if f.geo.premises_kind_of(p) != "ONLINE"]
+        place = physical[int(rng.integers(len(physical)))]
+        ctx["place"] = geo_name(f, place)
+        loc = place
+        if group in ("online", "lone_online"):
+            online = [p for p in places if f.geo.premises_kind_of(p) == "ONLINE"] or list(f.geo.online.values())
+            loc = online[int(rng.integers(len(online)))]
+            ctx["platform"] = f.geo.premises_names[loc]
+        hints = H_ONLINE if kind == "ONLINE" or loc != place else 0
         if kind == "OCG" and rng.random() < 0.3:
             hints |= H_GANG
         if rng.random() < 0.05:
             hints |= H_CSA
-        missing = rng.random() < (0.55 if v in self.in_care else 0.3)
-        if missing:
+        if rng.random() < (0.55 if v in self.in_care else 0.3):
             hints |= H_MISSING
-            kind_of = f.geo.premises_kind_of(loc)
-            self.missing_around(v, day, loc if kind_of not in ("ONLINE", "VEHICLE") and rng.random() < 0.5 else -1)
+            found = place if f.geo.premises_kind_of(place) != "VEHICLE" and rng.random() < 0.5 else -1
+            self.missing_around(v, day, found)
 
-        if rng.random() < 0.12:
-            kinds = EXCHANGES[kind]
+        kinds = EXCHANGES[kind]
+        if welfare:
             ctx["gift"] = w.gift([kinds[int(rng.integers(len(kinds)))]], ctx)
             ctx["car"] = w.filler("car", ctx)
-            summary = w.cse("welfare", ctx)
             code, offence = NON_SEXUAL[int(rng.integers(len(NON_SEXUAL)))]
-            self.record(day, code=code, offence=offence, loc=loc, district=district, summary=summary,
+            self.record(day, code=code, offence=offence, loc=loc, district=district, summary=w.cse("welfare", ctx),
                         cat=NET_WELFARE, meets=False, network=net_id, victims=[v], suspects=who, hints=hints)
             return
 
@@ -267,21 +283,12 @@ class NetworkPlanter(Planter):
             act = str(rng.choice(["images", "images", "activity", "rape"]))
         else:
             act = str(rng.choice(["rape", "assault", "activity", "activity"], p=[0.3, 0.2, 0.25, 0.25]))
-        kinds = EXCHANGES[kind]
         chosen = list(dict.fromkeys(rng.choice(kinds, 1 + int(rng.random() < 0.4))))
         ctx["gift"] = w.gift([str(k) for k in chosen], ctx)
-        ctx["sex"], ctx["sexa"] = w.sex("images" if act == "images" else act, ctx)
+        ctx["sex"], ctx["sexa"] = w.sex(act, ctx, group=len(who) > 1)
         if facilitator is not None:
             ctx["fac"] = w.fill(w.pick(w.t["facilitators"]), ctx)
-            ctx["premises"] = w.t["premises_words"].get(f.geo.premises_kind_of(loc), "premises")
-            group = "facilitated"
-        elif len(who) == 1:
-            group = "lone_online" if kind == "ONLINE" else "lone"
-        else:
-            options = GROUP[kind]
-            group = options[int(rng.integers(len(options)))]
-        if rng.random() < 0.02:
-            group = "unstated"
+            ctx["premises"] = w.t["premises_words"].get(f.geo.premises_kind_of(place), "premises")
         summary = w.cse(group, ctx)
         if rng.random() < 0.08:
             code, offence = NON_SEXUAL[int(rng.integers(2))]

@@ -18,7 +18,7 @@ from .scales import END
 CTX_INVOLVEMENT, CTX_ASSOCIATION, CTX_IDENTIFIER, CTX_OCG, CTX_MISSING = range(5)
 # Chance that a later appearance makes a new record rather than reusing one, by context,
 # for [background people, people in planted cases].
-P_NEW = np.array([[0.55, 0.7], [0.5, 0.5], [0.12, 0.12], [0.35, 0.35], [0.45, 0.5]])
+P_NEW = np.array([[0.85, 0.85], [0.6, 0.6], [0.12, 0.12], [0.35, 0.35], [0.5, 0.55]])
 SOURCES = np.array(["RMS", "CUSTODY", "INTEL", "SOCIAL_CARE"], dtype=object)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_DEFAULTS = {"i8": -1, "f8": np.nan, "b": False, "O": ""}
+_DEFAULTS = {"i8": -1, "f8": np.nan, "?": False, "O": ""}
 
 
 class Table:

@@ -11,6 +11,7 @@ AGE_FORMS = ["{Noun} aged {a}", "{a}-year-old {noun}", "{Sex} (aged {a})", "{Sex
              "{a}yo {sex}", "Child ({a})", "{Noun} aged {a}"]
 NO_AGE_FORMS = ["The victim", "{Sex} victim", "The child", "The young person", "The {noun}"]
 ADULT_FORMS = ["{Adult} aged {a}", "{Sex} ({a})", "{a}-year-old {adult}", "{Sex}, {a},"]
+GROUP_WORDS = ("both", "more than one", "them", "turns")
 EXCHANGE_KINDS = ["alcohol", "drugs", "money", "phone", "lifts", "stay", "food", "cigarettes", "gifts", "affection"]
 
 
@@ -137,10 +138,13 @@ class Writer:
         parts = [self.pick(ex[k]).format_map(_Mapping(self, ctx)) for k in kinds]
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
-    def sex(self, act: str, ctx: dict) -> tuple[str, str]:
+    def sex(self, act: str, ctx: dict, group: bool = True) -> tuple[str, str]:
+        """Passive and active wording; phrases that need more than one man only for groups."""
         s = self.t["sex"][act]
         m = _Mapping(self, ctx)
-        return self.pick(s["passive"]).format_map(m), self.pick(s["active"]).format_map(m)
+        ok = lambda p: group or not any(w in p for w in GROUP_WORDS)
+        return (self.pick([p for p in s["passive"] if ok(p)]).format_map(m),
+                self.pick([p for p in s["active"] if ok(p)]).format_map(m))
 
     def cse(self, group: str, ctx: dict) -> str:
         text = self.fill(self.pick(self.t["cse"][group]), ctx)

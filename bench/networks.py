@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark network detection against the generator's ground truth.
+
+    .venv/bin/python -m bench.networks --scale medium --seed 7 [--out bench/out/networks]
+
+Generates a synthetic force (unless already there), loads it into a private embedded
+FalkorDB (the loader runs the analyses), re-runs detection to time it, exports
+networks.csv and scores it against truth/networks.csv:
+
+- recovered: a planted network (kind other than LONE_OFFENDER, INTRAFAMILIAL,
+  CCE_COUNTY_LINES) whose perpetrators and facilitators sit >= 80% in one detected
+  network; detected people are mapped to true people by majority vote of their records;
+- purity: share of detected perpetrators/facilitators who belong to the planted
+  network most of their detected network belongs to;
+- lone offenders inside a network;
+- planted networks with no member on the OCG map that are reported not OCG-mapped;
+- p50/p95 of the entity-centric canned queries (person_associates, network_detail).
+
+Targets: recovered >= 95%, purity >= 90%, lone offenders in networks <= 5%,
+detection < 60 s and p95 < 50 ms on large.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from csenet.settings import Settings  # noqa: E402
+from cypher.registry import get_query  # noqa: E402
+from graph.facts import read_paged  # noqa: E402
+from graph.falkordb_store import FalkorStore  # noqa: E402
+from graph.networks import detect_networks, export_networks_csv  # noqa: E402
+
+NOT_NETWORKS = {"LONE_OFFENDER", "INTRAFAMILIAL", "CCE_COUNTY_LINES"}
+MEMBER_ROLES = {"PERPETRATOR", "FACILITATOR"}
+RECOVERY_SHARE = 0.8
+
+Q_ENTITIES = """
+MATCH (r:PersonRecord) WHERE r.record_id > $after
+WITH r ORDER BY r.record_id LIMIT $page
+OPTIONAL MATCH (r)-[:RESOLVED_TO]->(p:Person)
+RETURN r.record_id AS record_id, p.person_id AS person_id
+ORDER BY record_id
+"""
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def true_person_map(store, bundle: Path) -> dict[str, str]:
+    """Detected person_id -> the true person most of its records belong to."""
+    truth = {r["record_id"]: r["true_person_id"] for r in read_csv(bundle / "truth" / "persons.csv")}
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for row in read_paged(store, Q_ENTITIES, "record_id"):
+        if row["person_id"] and row["record_id"] in truth:
+            votes[row["person_id"]][truth[row["record_id"]]] += 1
+    return {p: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for p, c in votes.items()}
+
+
+def score(bundle: Path, detected_csv: Path, to_true: dict[str, str], ocg_flags: dict[str, bool]) -> dict:
+    planted: dict[str, set[str]] = defaultdict(set)
+    kind_of: dict[str, str] = {}
+    lone: set[str] = set()
+    for r in read_csv(bundle / "truth" / "networks.csv"):
+        kind_of[r["network_id"]] = r["kind"]
+        if r["member_role"] not in MEMBER_ROLES:
+            continue
+        if r["kind"] == "LONE_OFFENDER":
+            lone.add(r["true_person_id"])
+        if r["kind"] not in NOT_NETWORKS:
+            planted[r["network_id"]].add(r["true_person_id"])
+    home = {p: n for n, ps in planted.items() for p in ps}
+
+    detected: dict[str, set[str]] = defaultdict(set)
+    for r in read_csv(detected_csv):
+        if r["member_role"] in MEMBER_ROLES:
+            detected[r["network_id"]].add(to_true.get(r["person_id"], "?" + r["person_id"]))
+
+    where: dict[str, str] = {}
+    for net, people in detected.items():
+        for p in people:
+            where[p] = net
+    recovered, missed, best_of = 0, [], {}
+    for net, people in sorted(planted.items()):
+        counts = Counter(where[p] for p in people if p in where)
+        best, n = (counts.most_common(1)[0] if counts else (None, 0))
+        best_of[net] = best
+        if n >= RECOVERY_SHARE * len(people):
+            recovered += 1
+        else:
+            missed.append((net, kind_of[net], len(people), n))
+
+    pure = total = 0
+    impure = []
+    for net, people in detected.items():
+        counts = Counter(home.get(p, "-") for p in people)
+        top = max((c for k, c in counts.items() if k != "-"), default=0)
+        pure += top
+        total += len(people)
+        if top < 0.9 * len(people):
+            impure.append((net, len(people), dict(counts)))
+
+    in_network = sum(1 for p in lone if p in where)
+    unmapped_ok = unmapped_total = 0
+    for net, best in best_of.items():
+        if best is None or kind_of[net] == "OCG":
+            continue
+        unmapped_total += 1
+        unmapped_ok += not ocg_flags.get(best, False)
+    by_kind = Counter(kind_of[n] for n in planted)
+    missed_kinds = Counter(k for _, k, _, _ in missed)
+    return {
+        "planted_networks": len(planted),
+        "recovered": recovered,
+        "recovered_pct": round(100.0 * recovered / max(len(planted), 1), 1),
+        "recovered_by_kind": {k: "%d/%d" % (n - missed_kinds.get(k, 0), n) for k, n in sorted(by_kind.items())},
+        "missed": missed[:20],
+        "detected_networks": len(detected),
+        "purity_pct": round(100.0 * pure / max(total, 1), 1),
+        "impure_networks": impure[:10],
+        "lone_offenders": len(lone),
+        "lone_in_network_pct": round(100.0 * in_network / max(len(lone), 1), 1),
+        "non_ocg_planted_reported_not_mapped": "%d/%d" % (unmapped_ok, unmapped_total),
+    }
+
+
+def query_latency(store, samples: int, seed: int = 7) -> dict:
+    members = [r["p"] for r in store.read(
+        "MATCH (p:Person)-[m:IN_NETWORK]->(:Network) WHERE m.role <> 'VICTIM' RETURN p.person_id AS p ORDER BY p")]
+    nets = [r["n"] for r in store.read("MATCH (n:Network) RETURN n.network_id AS n ORDER BY n")]
+    rng = random.Random(seed)
+    out = {}
+    for name, pool, key, extra in (("person_associates", members, "person_id", {"hops": 2}),
+                                   ("person_associates_3", members, "person_id", {"hops": 3}),
+                                   ("network_detail", nets, "network_id", {})):
+        if not pool:
+            continue
+        q = get_query(name.rsplit("_3", 1)[0] if name.endswith("_3") else name)
+        text = q.text_for(store.dialect)
+        times = []
+        for k in range(samples + 5):
+            params = q.bind({key: rng.choice(pool), **extra})
+            t = time.perf_counter()
+            store.read(text, params)
+            if k >= 5:
+                times.append(1000 * (time.perf_counter() - t))
+        times.sort()
+        out[name] = {"p50_ms": round(statistics.median(times), 2),
+                     "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2), "n": len(times)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", default="medium")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "networks")
+    ap.add_argument("--reload", action="store_true", help="load again even if the graph is there")
+    ap.add_argument("--samples", type=int, default=200)
+    args = ap.parse_args(argv)
+
+    out = args.out / ("%s-%d" % (args.scale, args.seed))
+    bundle = out / "bundle"
+    report: dict = {"scale": args.scale, "seed": args.seed}
+    if not (bundle / "truth" / "networks.csv").exists():
+        from synth import generate
+
+        t = time.perf_counter()
+        generate(bundle, scale=args.scale, seed=args.seed)
+        report["generate_s"] = round(time.perf_counter() - t, 1)
+
+    settings = Settings(data=out / "db", graph_name="bench_%s_%d" % (args.scale, args.seed))
+    store = FalkorStore.embedded(settings)
+    try:
+        loaded = store.read("MATCH (l:Load) RETURN count(l) AS n")[0]["n"]
+        if args.reload or not loaded:
+            from loaders.load import load_bundle
+
+            store.drop_graph()
+            t = time.perf_counter()
+            summary = load_bundle(store, bundle, settings, rejects_path=out / "rejects.csv")
+            report["load_s"] = round(time.perf_counter() - t, 1)
+            report["load_timings"] = {k: round(v, 1) for k, v in summary.timings.items()}
+        t = time.perf_counter()
+        detection = detect_networks(store, settings)
+        report["detect_s"] = round(time.perf_counter() - t, 2)
+        report["detection"] = detection.as_dict()
+        csv_path = out / "networks.csv"
+        export_networks_csv(store, csv_path)
+        ocg_flags = {r["n"]: r["m"] for r in store.read(
+            "MATCH (n:Network) RETURN n.network_id AS n, n.ocg_mapped AS m")}
+        report["score"] = score(bundle, csv_path, true_person_map(store, bundle), ocg_flags)
+        report["queries"] = query_latency(store, args.samples)
+    finally:
+        store.close()
+    print(json.dumps(report, indent=2, default=str))
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+from csenet.cli import app
+
+app(prog_name="csenet")

@@ -1,0 +1,341 @@
+"""The synthetic force generator: deterministic, follows the record-bundle contract,
+and its ground truth says what the audit and network detection will be scored on."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from synth import generate
+
+BUNDLE_HEADERS = {
+    "incidents.csv": ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "location_id",
+                      "district", "summary"],
+    "person_records.csv": ["record_id", "source", "family_name", "given_names", "date_of_birth", "gender", "postcode",
+                           "address", "phone", "national_id"],
+    "involvements.csv": ["incident_id", "record_id", "role"],
+    "locations.csv": ["location_id", "kind", "name", "address", "postcode", "latitude", "longitude"],
+    "associations.csv": ["record_id_a", "record_id_b", "kind", "source_ref", "grade", "recorded_at"],
+    "identifiers.csv": ["record_id", "kind", "value", "recorded_at"],
+    "ocg_members.csv": ["ocg_id", "ocg_name", "record_id", "primary_crime", "mapped_at"],
+    "missing_episodes.csv": ["record_id", "started_at", "ended_at", "found_location_id"],
+}
+TRUTH_HEADERS = {
+    "persons.csv": ["record_id", "true_person_id"],
+    "networks.csv": ["network_id", "kind", "true_person_id", "member_role"],
+    "incidents.csv": ["incident_id", "meets_cse_definition", "is_cce", "network_id"],
+    "expected_rejects.csv": ["file", "line", "key", "reason"],
+}
+NETWORK_KINDS = {"OCG", "LOOSE_ASSOCIATES", "ONLINE", "FACILITATED", "MULTI_ADULT"}
+ALL_KINDS = NETWORK_KINDS | {"LONE_OFFENDER", "INTRAFAMILIAL", "CCE_COUNTY_LINES"}
+ROLES = {"VICTIM", "SUSPECT", "OFFENDER", "WITNESS", "REPORTER", "OTHER"}
+LOCATION_KINDS = {"RESIDENTIAL", "HOTEL", "TAKEAWAY", "PARK", "SCHOOL", "CARE_HOME", "VEHICLE", "ONLINE", "SHOP", "OTHER"}
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")
+
+
+def read(root: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(root / name, dtype=str, keep_default_na=False)
+
+
+def is_datetime(value: str) -> bool:
+    if not DATETIME.match(value):
+        return False
+    try:
+        pd.Timestamp(value)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> tuple[Path, dict, float]:
+    out = tmp_path_factory.mktemp("small")
+    t0 = time.perf_counter()
+    counts = generate(out, scale="small", seed=7)
+    return out, counts, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="module")
+def files(small):
+    root = small[0]
+    names = list(BUNDLE_HEADERS) + [f"truth/{n}" for n in TRUTH_HEADERS] + ["truth/expected_warnings.csv"]
+    return {n: read(root, n) for n in names}
+
+
+@pytest.fixture(scope="module")
+def rejected(files) -> dict[str, set[int]]:
+    """0-based row positions of the deliberately bad rows, per file."""
+    out: dict[str, set[int]] = {}
+    for r in files["truth/expected_rejects.csv"].itertuples():
+        out.setdefault(r.file, set()).add(int(r.line) - 2)
+    return out
+
+
+def valid(files, rejected, name: str) -> pd.DataFrame:
+    df = files[name]
+    return df[~df.index.isin(rejected.get(name, set()))]
+
+
+def test_small_is_fast(small):
+    assert small[2] < 10
+
+
+def test_same_seed_same_bytes_other_seed_differs(small, tmp_path):
+    root = small[0]
+    again = tmp_path / "again"
+    generate(again, scale="small", seed=7)
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            assert path.read_bytes() == (again / path.relative_to(root)).read_bytes(), path.name
+    other = tmp_path / "other"
+    generate(other, scale="small", seed=8)
+    assert (other / "incidents.csv").read_bytes() != (root / "incidents.csv").read_bytes()
+    assert (other / "person_records.csv").read_bytes() != (root / "person_records.csv").read_bytes()
+
+
+def test_headers_follow_the_contract(small):
+    root = small[0]
+    for name, cols in BUNDLE_HEADERS.items():
+        assert (root / name).read_text(encoding="utf-8").splitlines()[0].split(",") == cols, name
+    for name, cols in TRUTH_HEADERS.items():
+        assert (root / "truth" / name).read_text(encoding="utf-8").splitlines()[0].split(",") == cols, name
+    meta = (root / "bundle.yaml").read_text()
+    assert "source:" in meta and "force:" in meta and "extracted_at:" in meta
+
+
+def test_summary_counts_rows(small, files):
+    counts = small[1]
+    for name in BUNDLE_HEADERS:
+        assert counts[name] == len(files[name])
+
+
+def test_references_resolve_except_listed_bad_rows(files, rejected):
+    inc = set(valid(files, rejected, "incidents.csv").incident_id)
+    rec = set(valid(files, rejected, "person_records.csv").record_id)
+    loc = set(files["locations.csv"].location_id)
+    inv = valid(files, rejected, "involvements.csv")
+    assert set(inv.incident_id) <= inc
+    assert set(inv.record_id) <= rec
+    assert set(inv.role) <= ROLES
+    assoc = valid(files, rejected, "associations.csv")
+    assert set(assoc.record_id_a) | set(assoc.record_id_b) <= rec
+    assert set(valid(files, rejected, "identifiers.csv").record_id) <= rec
+    assert set(valid(files, rejected, "ocg_members.csv").record_id) <= rec
+    miss = valid(files, rejected, "missing_episodes.csv")
+    assert set(miss.record_id) <= rec
+    assert set(miss.found_location_id) - {""} <= loc
+    assert set(files["incidents.csv"].location_id) - {""} <= loc
+    assert len(set(files["incidents.csv"].incident_id)) == len(files["incidents.csv"])
+    assert len(set(files["person_records.csv"].record_id)) == len(files["person_records.csv"])
+    assert len(loc) == len(files["locations.csv"])
+
+
+def test_values_are_well_formed_except_listed_bad_rows(files, rejected):
+    inc = valid(files, rejected, "incidents.csv")
+    assert inc.reported_at.map(is_datetime).all()
+    assert inc.occurred_at[inc.occurred_at != ""].map(is_datetime).all()
+    assert (inc.offence != "").all()
+    people = valid(files, rejected, "person_records.csv")
+    assert (people.family_name != "").all()
+    assert set(people.gender) <= {"M", "F", "X", ""}
+    assert set(people.source) <= {"RMS", "CUSTODY", "INTEL", "SOCIAL_CARE"}
+    assert set(files["locations.csv"].kind) == LOCATION_KINDS
+    ident = valid(files, rejected, "identifiers.csv")
+    assert (ident.value != "").all() and set(ident.kind) == {"PHONE", "VEHICLE", "EMAIL", "SOCIAL"}
+    assert valid(files, rejected, "missing_episodes.csv").started_at.map(is_datetime).all()
+    assert set(files["associations.csv"].kind) <= {"ASSOCIATE", "FAMILY", "PARTNER", "ONLINE_CONTACT", "CO_ACCUSED"}
+
+
+def test_every_bad_row_is_listed_and_really_bad(files, rejected):
+    rej = files["truth/expected_rejects.csv"]
+    assert 5 <= len(rej) <= 0.002 * sum(len(files[n]) for n in BUNDLE_HEADERS) + 20
+    for r in rej.itertuples():
+        row = files[r.file].iloc[int(r.line) - 2]
+        if r.file == "incidents.csv":
+            assert row.incident_id == r.key and not is_datetime(row.reported_at)
+        elif r.file == "person_records.csv":
+            assert row.record_id == r.key and row.family_name == ""
+        elif r.file == "involvements.csv":
+            assert "|".join([row.incident_id, row.record_id, row.role]) == r.key
+            assert row.role not in ROLES or row.record_id not in set(files["person_records.csv"].record_id)
+        elif r.file == "missing_episodes.csv":
+            assert not is_datetime(row.started_at)
+    warn = files["truth/expected_warnings.csv"]
+    assert len(warn)
+    people = files["person_records.csv"]
+    for w in warn.itertuples():
+        row = people.iloc[int(w.line) - 2]
+        assert row.record_id == w.key and not is_datetime(row.date_of_birth)
+    full = people.date_of_birth.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    assert (~people.loc[full, "date_of_birth"].map(is_datetime)).sum() == len(warn)
+
+
+def test_truth_covers_every_valid_row(files, rejected):
+    tp = files["truth/persons.csv"]
+    assert set(tp.record_id) == set(valid(files, rejected, "person_records.csv").record_id)
+    ti = files["truth/incidents.csv"]
+    assert set(ti.incident_id) == set(valid(files, rejected, "incidents.csv").incident_id)
+    assert set(ti.meets_cse_definition) == {"true", "false"} and set(ti.is_cce) == {"true", "false"}
+    tn = files["truth/networks.csv"]
+    assert set(tn.kind) == ALL_KINDS
+    assert set(tn.member_role) == {"PERPETRATOR", "FACILITATOR", "VICTIM"}
+    assert set(tn.true_person_id) <= set(tp.true_person_id)
+    assert set(ti.network_id) - {""} <= set(tn.network_id)
+    assert not ((ti.is_cce == "true") & (ti.meets_cse_definition == "true")).any()
+
+
+def test_networks_of_every_kind_with_realistic_sizes(files):
+    tn = files["truth/networks.csv"]
+    nets = tn[tn.kind.isin(NETWORK_KINDS)]
+    assert set(nets.kind) == NETWORK_KINDS
+    adults = nets[nets.member_role != "VICTIM"].groupby("network_id").size()
+    assert adults.min() >= 2 and adults.max() <= 13
+    victims = nets[nets.member_role == "VICTIM"].groupby("network_id").size()
+    assert victims.min() >= 1 and victims.max() <= 7
+    fac = nets[nets.member_role == "FACILITATOR"]
+    assert set(fac.network_id) == set(nets[nets.kind == "FACILITATED"].network_id)
+    lone = tn[tn.kind == "LONE_OFFENDER"]
+    assert (lone[lone.member_role == "PERPETRATOR"].groupby("network_id").size() == 1).all()
+
+
+def test_some_networks_overlap(files):
+    tn = files["truth/networks.csv"]
+    nets = tn[tn.kind.isin(NETWORK_KINDS)]
+    shared = nets.groupby("true_person_id").network_id.nunique()
+    assert (shared > 1).any()
+
+
+def test_ocg_networks_are_mapped_and_others_are_not(files, rejected):
+    tn, tp = files["truth/networks.csv"], files["truth/persons.csv"]
+    ocg = valid(files, rejected, "ocg_members.csv").merge(tp, on="record_id")
+    mapped = set(ocg.true_person_id)
+    perps = tn[tn.member_role == "PERPETRATOR"]
+    for net, members in perps[perps.kind == "OCG"].groupby("network_id"):
+        assert len(set(members.true_person_id) & mapped) >= 2, net
+    others = perps[perps.kind.isin(NETWORK_KINDS - {"OCG"})]
+    ocg_perps = set(perps[perps.kind == "OCG"].true_person_id)
+    assert not (set(others.true_person_id) - ocg_perps) & mapped
+    assert set(ocg.primary_crime) >= {"DRUGS"}
+    cse_ocgs = ocg[ocg.primary_crime == "CSE"]
+    assert set(cse_ocgs.true_person_id) <= ocg_perps
+
+
+def test_recorded_cse_flag_is_wrong_as_often_as_the_inquiry_found(files, rejected):
+    inc = valid(files, rejected, "incidents.csv").merge(files["truth/incidents.csv"], on="incident_id")
+    flagged = inc["flags"].str.split(";").map(lambda f: "CSE" in f)
+    meets = inc.meets_cse_definition == "true"
+    tp = (flagged & meets).sum()
+    precision, recall = tp / flagged.sum(), tp / meets.sum()
+    assert 0.5 <= precision <= 0.7 and 0.5 <= recall <= 0.7
+    cce = inc.is_cce == "true"
+    assert (flagged & cce).any(), "some county lines incidents carry the CSE flag"
+    assert 0.005 < meets.mean() < 0.2
+
+
+def _modal_dob(files) -> pd.Series:
+    people = files["person_records.csv"].merge(files["truth/persons.csv"], on="record_id")
+    full = people[people.date_of_birth.map(is_datetime) & people.date_of_birth.str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
+    return full.groupby("true_person_id").date_of_birth.agg(lambda s: s.mode().iloc[0]).map(pd.Timestamp)
+
+
+def _age(dob: pd.Timestamp, when: pd.Timestamp) -> int:
+    return when.year - dob.year - ((when.month, when.day) < (dob.month, dob.day))
+
+
+def test_cse_victims_are_children_on_the_day(files, rejected):
+    dob = _modal_dob(files)
+    inc = valid(files, rejected, "incidents.csv").merge(files["truth/incidents.csv"], on="incident_id")
+    inv = valid(files, rejected, "involvements.csv").merge(files["truth/persons.csv"], on="record_id")
+    victims = inv[inv.role == "VICTIM"].merge(inc, on="incident_id")
+    checked = bad = 0
+    for r in victims.itertuples():
+        if r.true_person_id not in dob.index:
+            continue
+        when = pd.Timestamp((r.occurred_at or r.reported_at)[:10])
+        age = _age(dob[r.true_person_id], when)
+        if r.meets_cse_definition == "true":
+            checked += 1
+            bad += age >= 18
+    assert checked > 50 and bad / checked < 0.01
+    tn = files["truth/networks.csv"]
+    net_victims = set(tn[(tn.kind.isin(NETWORK_KINDS)) & (tn.member_role == "VICTIM")].true_person_id)
+    net_inc = victims[victims.true_person_id.isin(net_victims) & victims.network_id.str.startswith("NET")]
+    assert (net_inc.meets_cse_definition == "true").mean() > 0.75
+
+
+def test_hard_cases_are_present(files, rejected):
+    inc = valid(files, rejected, "incidents.csv").merge(files["truth/incidents.csv"], on="incident_id")
+    no = inc[inc.meets_cse_definition == "false"]
+    sexual_codes = {"17A", "17B", "19C", "19D", "19E", "19F", "19G", "19H", "20A", "20B", "21", "22A", "22B", "23"}
+    assert no.offence_code.isin(sexual_codes).sum() >= 20
+    assert no.summary.str.contains("denies receiving|no suggestion that anything|nothing was offered", case=False).any()
+    assert no.summary.str.contains("aged 18|18-year-old|\\(18\\)|, 18", regex=True).any()
+    yes = inc[inc.meets_cse_definition == "true"]
+    assert yes.summary.str.contains("17").any()
+    assert (inc["flags"].str.contains("CCE") & (inc.is_cce == "true")).any()
+
+
+def test_person_records_vary_like_real_ones(files, rejected):
+    people = valid(files, rejected, "person_records.csv").merge(files["truth/persons.csv"], on="record_id")
+    per_person = people.groupby("true_person_id").size()
+    assert per_person.max() >= 8 and (per_person == 1).any()
+    dob = people.date_of_birth
+    assert 0.12 < (dob == "").mean() < 0.3
+    assert dob.str.fullmatch(r"\d{4}").any() and dob.str.fullmatch(r"\d{4}-\d{2}").any()
+    assert people.phone.str.startswith("+44").any() and people.phone.str.contains(" ").any()
+    assert (people.national_id != "").mean() < 0.2
+    names = people.groupby("true_person_id").given_names.nunique()
+    assert (names > 1).any()
+    same_name = people.groupby(["family_name", "given_names"]).true_person_id.nunique()
+    assert (same_name > 1).sum() >= 5
+    common = people.family_name.value_counts()
+    assert common.index[0] in {"Smith", "Jones", "Khan", "Williams", "Taylor", "Brown", "Davies", "Ahmed"}
+    ident = files["identifiers.csv"]
+    assert ident.value.str.match(r"^[a-z]+:").any()
+
+
+def test_facilitator_knows_the_child_before_the_others_do(files, rejected):
+    tn, tp = files["truth/networks.csv"], files["truth/persons.csv"]
+    rec_person = dict(zip(tp.record_id, tp.true_person_id))
+    inc = valid(files, rejected, "incidents.csv").set_index("incident_id")
+    inv = valid(files, rejected, "involvements.csv")
+    inv = inv.assign(person=inv.record_id.map(rec_person), when=inv.incident_id.map(lambda i: (inc.occurred_at.get(i) or inc.reported_at.get(i))[:10]))
+    assoc = valid(files, rejected, "associations.csv")
+    assoc = assoc.assign(a=assoc.record_id_a.map(rec_person), b=assoc.record_id_b.map(rec_person))
+    ok = total = 0
+    for net, members in tn[tn.kind == "FACILITATED"].groupby("network_id"):
+        fac = set(members[members.member_role == "FACILITATOR"].true_person_id)
+        perps = set(members[members.member_role == "PERPETRATOR"].true_person_id)
+        for child in members[members.member_role == "VICTIM"].true_person_id:
+            mine = inv[inv.person == child].incident_id
+            with_perp = inv[inv.incident_id.isin(mine) & inv.person.isin(perps)].when
+            links = assoc[((assoc.a == child) & assoc.b.isin(fac)) | ((assoc.b == child) & assoc.a.isin(fac))].recorded_at
+            met = inv[inv.incident_id.isin(mine) & inv.person.isin(fac)].when
+            first_link = min(list(links) + list(met), default=None)
+            if len(with_perp) and first_link is not None:
+                total += 1
+                ok += first_link <= with_perp.min()
+    assert total and ok / total > 0.8
+
+
+def test_components_hold_several_groups(files, rejected):
+    """Shared members, shared victims and ordinary associations join planted groups."""
+    tp = files["truth/persons.csv"]
+    rec_person = dict(zip(tp.record_id, tp.true_person_id))
+    g = nx.Graph()
+    inv = valid(files, rejected, "involvements.csv")
+    for _, rows in inv.groupby("incident_id"):
+        people = [rec_person[r] for r in rows.record_id]
+        g.add_edges_from((people[0], p) for p in people[1:])
+    assoc = valid(files, rejected, "associations.csv")
+    g.add_edges_from(zip(assoc.record_id_a.map(rec_person), assoc.record_id_b.map(rec_person)))
+    tn = files["truth/networks.csv"]
+    nets = tn[tn.kind.isin(NETWORK_KINDS)]
+    comp = {p: i for i, c in enumerate(nx.connected_components(g)) for p in c}
+    per_comp = nets.assign(c=nets.true_person_id.map(comp)).groupby("c").network_id.nunique()
+    assert per_comp.max() >= 2
