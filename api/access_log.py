@@ -134,8 +134,15 @@ class VerifyResult:
     head: str
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return "%d entries, chain intact, head %s" % (self.entries, self.head)
+        return "; ".join(self.problems[:5]) + (" (and more)" if len(self.problems) > 5 else "")
+
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "head": self.head, "problems": self.problems}
+        return {"ok": self.ok, "entries": self.entries, "head": self.head, "problems": self.problems,
+                "message": self.message}
 
 
 def verify(path: Path, expect_head: str | None = None, max_problems: int = 20) -> VerifyResult:

@@ -19,13 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.access_log import AccessLog, AccessLogError
 from api.canned import query_router
 from api.guard import Guard
-from api.policy import ROLE_PERMISSIONS, policy_of
+from api.policy import policy_of, roles_with
 from api.routes_admin import router as admin_router
 from api.routes_admin import version_info
 from api.routes_exports import router as exports_router
@@ -166,7 +165,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def _document_policies(app: FastAPI) -> None:
     """Each operation's description names the roles that may call it."""
-    from api.policy import roles_with
     for route in app.router.routes:
         policy = policy_of(getattr(route, "endpoint", None))
         if policy is None or not hasattr(route, "openapi_extra"):
@@ -195,9 +193,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         version=version_info()["version"],
         description=HANDLING + "\n\nEvery request needs a bearer token; requests that read person data also "
         "need an X-Justification header. Every request is written to the access log.",
-        docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
-        # documents the schemes in OpenAPI; the Guard does the checking
-        dependencies=[],
+        docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,  # our own, behind the guard
     )
     app.state.settings = settings
     app.state.store = store
@@ -214,5 +210,4 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     _document_policies(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(Guard, routes_app=app, users=app.state.users, access_log=app.state.access_log)
-    _ = (HTTPBearer, APIKeyHeader, ROLE_PERMISSIONS)
     return app

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from api.deps import read, settings_of, store_of
+from api.deps import read, store_of
 from api.guard import set_records
 from api.policy import Permission, requires
 from api.responses import marked, paged

@@ -9,6 +9,7 @@ the only public routes besides /health.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from pathlib import Path
 from typing import Annotated, Any
@@ -73,7 +74,7 @@ def access_log_verify(request: Request) -> dict[str, Any]:
 @router.get("/users", tags=["oversight"], summary="API users and roles, without tokens (admins)")
 @requires(Permission.MANAGE_USERS, action="list_users")
 def users(request: Request) -> dict[str, Any]:
-    return marked(users=list_users(settings_of(request)))
+    return marked(users=[dataclasses.asdict(u) for u in list_users(settings_of(request))])
 
 
 @router.get("/openapi.json", include_in_schema=False)

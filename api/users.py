@@ -38,6 +38,20 @@ class User:
     role: str
 
 
+@dataclass(frozen=True)
+class UserInfo:
+    """A user as listed: never the token or its hash."""
+
+    name: str
+    role: str
+    created_at: str | None
+    revoked_at: str | None
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.revoked_at)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -97,9 +111,9 @@ def add_user(settings: Settings, name: str, role: str) -> str:
     return token
 
 
-def list_users(settings: Settings) -> list[dict]:
+def list_users(settings: Settings) -> list[UserInfo]:
     """Users without their token hashes."""
-    return [{k: u.get(k) for k in ("name", "role", "created_at", "revoked_at")}
+    return [UserInfo(u.get("name"), u.get("role"), u.get("created_at"), u.get("revoked_at"))
             for u in _read(settings.users_path())]
 
 
@@ -116,6 +130,12 @@ def revoke(settings: Settings, name: str) -> bool:
         if hit:
             _write(path, users)
     return hit
+
+
+def revoke_user(settings: Settings, name: str) -> None:
+    """`revoke`, refusing a name with no live token so a typo is not mistaken for a revocation."""
+    if not revoke(settings, name):
+        raise UserError("no user %r with a live token" % name)
 
 
 class UserDirectory:

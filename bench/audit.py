@@ -66,9 +66,9 @@ def people(records: pd.DataFrame, mapping: pd.DataFrame) -> pd.DataFrame:
     df["dob"] = [d if isinstance(d, str) and date_range(d) else None for d in dob]
     rows = []
     for pid, group in df.groupby("person_id", sort=False):
-        dobs = [d for d in group["dob"].tolist() if d]
+        dobs = [d for d in group["dob"].tolist() if isinstance(d, str) and d]
         best = max(dobs, key=lambda d: (len(d), dobs.count(d))) if dobs else None
-        genders = group["gender"].dropna().tolist() if "gender" in group else []
+        genders = [g for g in group["gender"].tolist() if isinstance(g, str) and g] if "gender" in group else []
         gender = max(set(genders), key=genders.count) if genders else None
         rows.append((pid, best, sorted(set(dobs)), gender))
     return pd.DataFrame(rows, columns=["person_id", "date_of_birth", "dob_candidates", "gender"])

@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 
 from csenet.settings import Settings  # noqa: E402
 from cypher.registry import get_query  # noqa: E402
-from graph.facts import read_paged  # noqa: E402
+from graph.store import read_paged  # noqa: E402
 from graph.falkordb_store import FalkorStore  # noqa: E402
 from graph.networks import detect_networks, export_networks_csv  # noqa: E402
 
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         generate(bundle, scale=args.scale, seed=args.seed)
         report["generate_s"] = round(time.perf_counter() - t, 1)
 
-    settings = Settings(data=out / "db", graph_name="bench_%s_%d" % (args.scale, args.seed))
+    settings = Settings(data=out / "db", graph_name="bench_%s_%d" % (args.scale, args.seed), startup_timeout_s=900)
     store = FalkorStore.embedded(settings)
     try:
         loaded = store.read("MATCH (l:Load) RETURN count(l) AS n")[0]["n"]

@@ -13,8 +13,7 @@ from typing import Any
 import pandas as pd
 
 from csenet.settings import Settings
-from graph.facts import read_paged
-from graph.store import GraphStore
+from graph.store import GraphStore, read_paged
 from loaders.progress import NullReporter, Reporter
 
 INCIDENTS = """
@@ -23,6 +22,7 @@ WITH i ORDER BY i.incident_id LIMIT $page
 RETURN i.incident_id AS incident_id, i.reported_at AS reported_at, i.occurred_at AS occurred_at,
        i.offence_code AS offence_code, i.offence AS offence, i.flags AS flags, i.district AS district,
        i.summary AS summary
+ORDER BY incident_id
 """
 
 INVOLVEMENTS = """
@@ -30,6 +30,7 @@ MATCH (i:Incident) WHERE i.incident_id > $after
 WITH i ORDER BY i.incident_id LIMIT $page
 OPTIONAL MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN]->(i)
 RETURN i.incident_id AS incident_id, collect([p.person_id, type(r)]) AS people
+ORDER BY incident_id
 """
 
 PERSONS = """
@@ -38,12 +39,14 @@ WITH p ORDER BY p.person_id LIMIT $page
 OPTIONAL MATCH (p)<-[:RESOLVED_TO]-(r:PersonRecord)
 RETURN p.person_id AS person_id, p.date_of_birth AS date_of_birth, p.gender AS gender,
        collect(r.date_of_birth) AS dob_candidates
+ORDER BY person_id
 """
 
 NETWORK_INCIDENTS = """
 MATCH (n:Network) WHERE n.network_id > $after
 WITH n ORDER BY n.network_id LIMIT $page
 RETURN n.network_id AS network_id, n.incident_ids AS incident_ids
+ORDER BY network_id
 """
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import pandas as pd
 
 from csenet.settings import Settings
-from graph.facts import read_paged
-from graph.store import GraphStore
+from graph.store import GraphStore, read_paged
 
 ENTITIES = """
 MATCH (r:PersonRecord) WHERE r.record_id > $after
 WITH r ORDER BY r.record_id LIMIT $page
 OPTIONAL MATCH (r)-[x:RESOLVED_TO]->(p:Person)
 RETURN r.record_id AS record_id, p.person_id AS person_id, x.match_probability AS match_probability
+ORDER BY record_id
 """
 
 AUDIT = """
@@ -23,6 +23,7 @@ MATCH (i:Incident) WHERE i.incident_id > $after
 WITH i ORDER BY i.incident_id LIMIT $page
 RETURN i.incident_id AS incident_id, i.flags AS flags, i.meets_cse_definition AS meets_cse_definition,
        i.cse_verdict AS verdict, i.suggested_flags AS suggested_flags, i.audit_reasons AS reasons
+ORDER BY incident_id
 """
 
 

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path | None = Field(default=None, description="Key for victim pseudonyms (default: DATA/pseudonym.key).")
     users_file: Path | None = Field(default=None, description="API users and hashed tokens (default: DATA/users.json).")
     api_host: str = Field(default="127.0.0.1", description="Address `csenet serve` listens on.")
-    api_port: int = Field(default=8765, ge=1, le=65535, description="Port `csenet serve` listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `csenet serve` listens on.")
     api_page_size_max: int = Field(default=500, ge=1, le=10_000, description="Most rows one API page may hold.")
     export_max_nodes: int = Field(default=20_000, ge=1, description="Most nodes one subgraph export may hold.")
 

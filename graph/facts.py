@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from graph.store import GraphStore
+from graph.store import GraphStore, read_paged
 
 PAGE = 20_000
 CHUNK = 5_000
@@ -88,17 +88,6 @@ OPTIONAL MATCH (m)-[:FOUND_AT]->(l:Location)
 RETURN p.person_id AS person_id, m.episode_id AS episode_id, m.started_at AS started_at,
        l.location_id AS found_location_id
 """
-
-
-def read_paged(store: GraphStore, query: str, key: str, page: int = PAGE) -> Iterator[dict[str, Any]]:
-    """Rows of a query taking `$after`/`$page` and returning one row per `key`, ascending."""
-    after = ""
-    while True:
-        rows = store.read(query, {"after": after, "page": page}, limit=page + 1)
-        yield from rows
-        if len(rows) < page:
-            return
-        after = rows[-1][key]
 
 
 def read_chunked(store: GraphStore, query: str, ids: Sequence[str], chunk: int = CHUNK) -> Iterator[dict[str, Any]]:

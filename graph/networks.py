@@ -18,22 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from csenet.settings import Settings
-from graph.facts import load_facts, read_chunked, read_paged
+from graph.facts import load_facts, read_chunked
 from graph.network_detection import (DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM, Detection,
                                      DetectionParams, detect)
-from graph.store import GraphStore, Progress
+from graph.store import GraphStore, Progress, read_paged
 
 __all__ = ["NetworkSummary", "DetectionParams", "detect_networks", "export_networks_csv", "clear_networks",
            "DETECTION_VERSION", "PERPETRATOR", "FACILITATOR", "VICTIM"]
 
-CLEAR_BATCH = 20_000
+CLEAR_BATCH = 500_000
 CSV_COLUMNS = ["network_id", "person_id", "member_role", "record_ids", "ocg_ids"]
 
-Q_CLEAR_ASSOCIATIONS = "MATCH ()-[r:ASSOCIATED_WITH]->() WITH r LIMIT $batch DELETE r"
-Q_CLEAR_NETWORKS = "MATCH (n:Network) WITH n LIMIT $batch DETACH DELETE n"
+Q_CLEAR_ASSOCIATIONS = "UNWIND $rows AS row MATCH ()-[r:ASSOCIATED_WITH]->() WITH r LIMIT $batch DELETE r"
+Q_CLEAR_NETWORKS = "UNWIND $rows AS row MATCH (n:Network) WITH n LIMIT $batch DETACH DELETE n"
 Q_CLEAR_SCORES = """
+UNWIND $rows AS row
 MATCH (p:Person) WHERE p.bridging_score IS NOT NULL OR p.bridges_network_ids IS NOT NULL
+WITH p LIMIT $batch
 SET p.bridging_score = null, p.bridges_network_ids = null
+"""
+Q_COUNT_ASSOCIATIONS = "MATCH ()-[r:ASSOCIATED_WITH]->() RETURN count(r) AS n"
+Q_COUNT_NETWORKS = "MATCH (n:Network) RETURN count(n) AS n"
+Q_COUNT_SCORES = """
+MATCH (p:Person) WHERE p.bridging_score IS NOT NULL OR p.bridges_network_ids IS NOT NULL
+RETURN count(p) AS n
 """
 Q_WRITE_ASSOCIATIONS = """
 UNWIND $rows AS row
@@ -99,6 +107,7 @@ class NetworkSummary:
     cse_incidents: int = 0
     cse_basis: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,10 +119,15 @@ def detect_networks(store: GraphStore, settings: Settings | None = None, *, wind
     started = time.perf_counter()
     params = params or DetectionParams.from_settings(settings, window_days=window_days)
     facts = load_facts(store)
+    read = time.perf_counter()
     result = detect(facts, params)
+    found = time.perf_counter()
     write_detection(store, result, progress)
     summary = summarise(result)
-    summary.seconds = round(time.perf_counter() - started, 3)
+    done = time.perf_counter()
+    summary.seconds = round(done - started, 3)
+    summary.timings = {"read": round(read - started, 3), "detect": round(found - read, 3),
+                       "write": round(done - found, 3)}
     return summary
 
 
@@ -137,13 +151,14 @@ def summarise(result: Detection) -> NetworkSummary:
 
 
 def clear_networks(store: GraphStore) -> None:
-    """Remove the derived projection: associations, networks, bridges and bridging scores."""
-    for query in (Q_CLEAR_ASSOCIATIONS, Q_CLEAR_NETWORKS):
-        while True:
-            counters = store.write(query, {"batch": CLEAR_BATCH})
-            if not (counters.get("relationships_deleted") or counters.get("nodes_deleted")):
-                break
-    store.write(Q_CLEAR_SCORES)
+    """Remove the derived projection: associations, networks, bridges and bridging scores.
+
+    Through write_batches, which returns once applied: durability is waited for once, at the end.
+    """
+    for count, clear in ((Q_COUNT_ASSOCIATIONS, Q_CLEAR_ASSOCIATIONS), (Q_COUNT_NETWORKS, Q_CLEAR_NETWORKS),
+                         (Q_COUNT_SCORES, Q_CLEAR_SCORES)):
+        while store.read(count)[0]["n"]:
+            store.write_batches(clear, [{}], extra={"batch": CLEAR_BATCH})
 
 
 def write_detection(store: GraphStore, result: Detection, progress: Progress | None = None) -> None:
@@ -157,6 +172,7 @@ def write_detection(store: GraphStore, result: Detection, progress: Progress | N
                for b in result.bridges]
     store.write_batches(Q_WRITE_BRIDGES, bridges, progress=progress)
     store.write_batches(Q_WRITE_SCORES, result.scores, progress=progress)
+    store.sync()
 
 
 def member_rows(result: Detection) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ write returns only once it is durable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from csenet.settings import Settings
@@ -52,6 +52,20 @@ class GraphStore(Protocol):
         """Create every constraint and index of graph/schema.py that is missing."""
 
     def close(self) -> None: ...
+
+
+def read_paged(store: GraphStore, query: str, key: str, page: int = 20_000) -> Iterator[Record]:
+    """Every row of a query that takes `$after`/`$page` and returns rows ascending by `key`.
+
+    Keyset paging keeps each read under the store's result limit, however large the graph.
+    """
+    after = ""
+    while True:
+        rows = store.read(query, {"after": after, "page": page}, limit=page + 1)
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1][key]
 
 
 def batch_params(rows: Sequence[Mapping[str, Any]], batch_size: int,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from csenet.settings import Settings, get_settings
-from graph.store import GraphStore
+from graph.store import GraphStore, read_paged
 from loaders import statements as cy
 from loaders.progress import NullReporter, Reporter
 from loaders.read import read_bundle
@@ -139,15 +139,7 @@ def known_ids(store: GraphStore, label: str, key: str, ids: list[str]) -> set[st
 
 
 def existing_records(store: GraphStore, page: int) -> pd.DataFrame:
-    rows: list[dict] = []
-    after = ""
-    page = min(page, 50_000)
-    while True:
-        batch = store.read(cy.EXISTING_RECORDS, {"after": after, "page": page}, limit=page)
-        rows.extend(batch)
-        if len(batch) < page:
-            break
-        after = batch[-1]["record_id"]
+    rows = list(read_paged(store, cy.EXISTING_RECORDS, "record_id", min(page, 50_000)))
     frame = pd.DataFrame(rows, columns=RECORD_FIELDS + ["person_id"])
     frame["phones"] = frame["phones"].map(lambda v: v if isinstance(v, list) else [])
     return frame

@@ -188,7 +188,8 @@ OPTIONAL MATCH (r)-[:RESOLVED_TO]->(p:Person)
 RETURN r.record_id AS record_id, r.source AS source, r.family_name AS family_name,
        r.given_names AS given_names, r.date_of_birth AS date_of_birth, r.gender AS gender,
        r.postcode AS postcode, r.address AS address, r.phones AS phones, r.national_id AS national_id,
-       p.person_id AS person_id"""
+       p.person_id AS person_id
+ORDER BY record_id"""
 
 KNOWN_IDS = {
     ("Incident", "incident_id"): "UNWIND $ids AS id MATCH (n:Incident {incident_id: id}) RETURN n.incident_id AS id",

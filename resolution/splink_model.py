@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -154,7 +156,7 @@ def _rule_sql(rule) -> str:
 
 def comparison_budget(n: int) -> int:
     """Most candidate pairs one blocking rule may generate: linear in the record count."""
-    return max(1_000_000, 40 * n)
+    return max(1_000_000, 25 * n)
 
 
 def choose_blocking_rules(sdf, n: int, progress: Callable[[str], None]) -> tuple[list, list[dict]]:
@@ -238,10 +240,18 @@ def load_default_parameters() -> dict | None:
     return json.loads(DEFAULT_MODEL.read_text()) if DEFAULT_MODEL.exists() else None
 
 
+def _memory_limit_mb() -> int:
+    """DuckDB may use 40 % of RAM and spills beyond it: other services share the machine."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(1024, int(total * 0.4) // 2**20)
+
+
 def build(prepared: pa.Table, *, progress: Callable[[str], None], train: bool | None = None,
           settings_dict: dict | None = None, choose_blocking: bool = True) -> TrainedModel:
     """A linker for `prepared`: trained unsupervised, or from shipped / given parameters."""
     con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/csenet-duckdb'")
     con.register("prepared_arrow", prepared)
     con.execute("CREATE TABLE prepared AS SELECT * FROM prepared_arrow")
     con.unregister("prepared_arrow")

@@ -31,6 +31,7 @@ class Records:
     of_ocg: np.ndarray
     of_missing: np.ndarray
     invalid_dob: np.ndarray              # bool per record: date of birth is not a real date
+    involvement_index: np.ndarray        # record index (into columns) per involvement row
 
 
 def build(force: Force, special_victims: np.ndarray) -> Records:
@@ -175,4 +176,4 @@ def build(force: Force, special_victims: np.ndarray) -> Records:
     cols = {"record_id": rid, "source": SOURCES[src], "family_name": family, "given_names": given,
             "date_of_birth": dob_s, "gender": gender, "postcode": postcode, "address": address, "phone": phone,
             "national_id": national_id, "person": rp, "sort": numbers}
-    return Records(cols, seg[0], (seg[1], seg[2]), seg[3], seg[4], seg[5], invalid)
+    return Records(cols, seg[0], (seg[1], seg[2]), seg[3], seg[4], seg[5], invalid, rec_of_app[: sizes[0]])

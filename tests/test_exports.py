@@ -192,3 +192,16 @@ def test_victim_names_in_free_text_and_relatives_are_scrubbed(seeded_store, sett
     victims = [n["data"] for n in doc["elements"]["nodes"] if n["data"].get("is_victim")]
     assert victims and all("family_name" not in v and "date_of_birth" not in v for v in victims)
     assert {v.get("year_of_birth") for v in victims if v["node_type"] == "Person"} >= {"2008", "2015"}
+
+
+def test_cli_export_is_logged(graph_store, settings, kyle, tmp_path):
+    from api.access_log import read_entries, verify
+    from exports.cli import export_subgraph_cli
+
+    s = settings.model_copy(update={"access_log": tmp_path / "log.jsonl"})
+    out = tmp_path / "cli.anx"
+    n = export_subgraph_cli(graph_store, s, out, person=kyle, hops=1, fmt="i2", reidentify=True)
+    assert n > 0 and out.exists()
+    entry = read_entries(s.access_log_path())[-1]
+    assert entry["action"] == "export_subgraph" and entry["parameters"]["reidentify"] is True
+    assert entry["records"] == n and verify(s.access_log_path()).ok

@@ -69,3 +69,18 @@ def test_schema_names_only_allow_listed_identifiers():
     for label, prop in [("Person) DETACH DELETE (n", "person_id"), ("Person", "x}) //"), ("Nope", "id")]:
         with pytest.raises(ValueError):
             schema.checked(label, prop)
+
+
+def test_read_paged_returns_every_row_once_across_pages(store):
+    from graph.store import read_paged
+
+    rows = [{"key": "R%05d" % i, "props": {}} for i in range(1_234)]
+    store.write_batches("UNWIND $rows AS row MERGE (n:PersonRecord {record_id: row.key})", rows)
+    store.write_batches("UNWIND $rows AS row MATCH (n:PersonRecord {record_id: row.key}) "
+                        "MERGE (p:Person {person_id: 'P' + row.key}) MERGE (n)-[:RESOLVED_TO]->(p)", rows[::3])
+    store.sync()
+    query = ("MATCH (r:PersonRecord) WHERE r.record_id > $after WITH r ORDER BY r.record_id LIMIT $page "
+             "OPTIONAL MATCH (r)-[:RESOLVED_TO]->(p:Person) RETURN r.record_id AS record_id, p.person_id AS p "
+             "ORDER BY record_id")
+    got = [r["record_id"] for r in read_paged(store, query, "record_id", page=100)]
+    assert got == [r["key"] for r in rows]
