@@ -42,20 +42,43 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
 
 
 class AccessLog:
-    """Appends entries; safe across threads and across processes sharing the file."""
+    """Appends entries; safe across threads and across processes sharing the file.
+
+    Writing and syncing are split so concurrent requests share one fsync (group
+    commit): each entry is written under the chain lock, then its writer waits until an
+    fsync that started after its write has finished. Nothing is released before that.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()        # the chain: tail, seq, write
+        self._sync_lock = threading.Lock()   # one fsync at a time; waiters ride on it
+        self._fd: int | None = None
+        self._written = 0                    # writes issued by this process
+        self._synced = 0                     # writes known durable
         self._cached: tuple[int, int, str] | None = None  # (file size, seq, hash) after our last write
 
     def append(self, **entry: Any) -> dict[str, Any]:
+        """Write one entry and return it once it is on disk."""
+        record, ticket = self.write(**entry)
+        self.sync(ticket)
+        return record
+
+    async def append_async(self, **entry: Any) -> dict[str, Any]:
+        """`append` without blocking the event loop on the fsync."""
+        import anyio.to_thread
+
+        record, ticket = self.write(**entry)
+        await anyio.to_thread.run_sync(self.sync, ticket)
+        return record
+
+    def write(self, **entry: Any) -> tuple[dict[str, Any], int]:
+        """Write (not yet sync) the next entry of the chain; returns it and its sync ticket."""
         try:
             with self._lock:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = self._open()
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
                     seq, prev = self._tail(fd)
                     record = {k: entry.get(k) for k in FIELDS if k not in ("seq", "time")}
                     record.update(seq=seq + 1, prev_hash=prev,
@@ -63,19 +86,54 @@ class AccessLog:
                     record["hash"] = entry_hash(record)
                     line = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                                       default=str).encode("utf-8") + b"\n"
-                    written = os.write(fd, line)
-                    if written != len(line):
+                    if os.write(fd, line) != len(line):
                         raise OSError("short write to the access log")
-                    os.fsync(fd)
                     self._cached = (os.fstat(fd).st_size, record["seq"], record["hash"])
-                    return record
+                    self._written += 1
+                    return record, self._written
                 finally:
-                    os.close(fd)
+                    fcntl.flock(fd, fcntl.LOCK_UN)
         except AccessLogError:
             raise
         except Exception as exc:
-            self._cached = None
+            self._reset()
             raise AccessLogError("the access log could not be written: %s" % exc.__class__.__name__) from exc
+
+    def sync(self, ticket: int) -> None:
+        """Return once write number `ticket` is durable (one fsync may cover many writes)."""
+        try:
+            with self._sync_lock:
+                if self._synced >= ticket:
+                    return
+                with self._lock:
+                    covered, fd = self._written, self._fd
+                if fd is None:
+                    raise OSError("the access log is not open")
+                os.fsync(fd)
+                self._synced = max(self._synced, covered)
+        except Exception as exc:
+            self._reset()
+            raise AccessLogError("the access log could not be synced: %s" % exc.__class__.__name__) from exc
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            self._cached = None
+        return self._fd
+
+    def _reset(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                try:
+                    os.close(self._fd)
+                except OSError:
+                    pass
+            self._fd = None
+            self._cached = None
+
+    def close(self) -> None:
+        self._reset()
 
     def _tail(self, fd: int) -> tuple[int, str]:
         size = os.fstat(fd).st_size

@@ -184,6 +184,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.access_log.close()
         if app.state.owns_store and app.state.store is not None:
             app.state.store.close()
             app.state.store = None

@@ -220,7 +220,7 @@ class Guard:
                       extra_headers: list[tuple[bytes, bytes]] = (), log_it: bool = True) -> None:
         if log_it:
             try:
-                self.access_log.append(**{**entry, "outcome": _outcome(status), "status": status})
+                await self.access_log.append_async(**{**entry, "outcome": _outcome(status), "status": status})
             except AccessLogError:
                 log.error("access log unwritable; refusing request")
                 status, detail, extra_headers = 503, "the access log cannot be written, so no request is served", []
@@ -242,7 +242,8 @@ class Guard:
                     status = int(message["status"])
                     records = scope.get("state", {}).get(STATE_RECORDS, 0) if status < 400 else 0
                     try:
-                        self.access_log.append(**{**entry, "records": records, "outcome": _outcome(status), "status": status})
+                        await self.access_log.append_async(**{**entry, "records": records, "outcome": _outcome(status),
+                                                            "status": status})
                     except AccessLogError:
                         log.error("access log unwritable; withholding a %d response", status)
                         suppressed = True

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import JSONResponse
+
 from exports.marking import MARKING
 
 
 def marked(**payload: Any) -> dict[str, Any]:
     return {"protective_marking": MARKING, **payload}
+
+
+def marked_json(**payload: Any) -> JSONResponse:
+    """Rows straight from the store are plain JSON types: skip FastAPI's generic encoder on hot routes."""
+    return JSONResponse(marked(**payload))
 
 
 def paged(rows: list[Any], page: int, page_size: int) -> dict[str, Any]:

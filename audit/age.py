@@ -158,6 +158,7 @@ class StatedAge:
     age: int
     subject: str  # victim | other | female | male | unknown
     evidence: str
+    start: int = 0  # where in the summary: 0 is the opening words, usually the victim
 
 
 def _number(text: str) -> int | None:
@@ -241,9 +242,12 @@ def stated_ages(text: str, lexicon: Lexicon) -> tuple[StatedAge, ...]:
                 if pattern is _COMMA_AGE and subject == "unknown":
                     continue
             if where == "before":
-                evidence = " ".join(_before(text, m.start(), 2) + [m.group(0).strip(", ")])
+                words = _before(text, m.start(), 2)
+                evidence = " ".join(words + [m.group(0).strip(", ")])
+                begin = text.rfind(words[-1], 0, m.start()) if words else m.start()
             else:
                 evidence = " ".join([m.group(0)] + _after(text, m.end(), 2))
-            found.append(StatedAge(age, subject, evidence))
+                begin = m.start()
+            found.append(StatedAge(age, subject, evidence, begin))
             taken.append((m.start(), m.end()))
     return tuple(found)

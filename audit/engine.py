@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit.age import StatedAge, VictimAge, age_at, offence_dates, stated_ages, victim_age
+from audit.age import StatedAge, VictimAge, offence_dates, stated_ages, victim_age
 from audit.lexicon import Lexicon, default_lexicon
 from audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
 from audit.text import Finding, Reader, normalise
@@ -85,12 +85,15 @@ class Auditor:
         self.codes = codes or default_codes()
         self.reader = Reader(self.lex)
         self.network_is_exchange = network_is_exchange
+        self.version = "%s+lexicon-%s" % (AUDIT_VERSION, self.lex.version)
         self._ages: dict[str, tuple[StatedAge, ...]] = {}
+        self._offences: dict[tuple[str | None, str | None], Offence | None] = {}
+        self._victim_ages: dict[tuple, VictimAge] = {}
 
     # -- age ---------------------------------------------------------------------------
 
-    def stated(self, summary: str | None) -> tuple[StatedAge, ...]:
-        t = normalise(summary)
+    def stated(self, t: str) -> tuple[StatedAge, ...]:
+        """Ages stated in a normalised summary, cached by text."""
         if not t:
             return ()
         hit = self._ages.get(t)
@@ -100,62 +103,110 @@ class Auditor:
                 self._ages[t] = hit
         return hit
 
-    def victim_statements(self, summary: str | None, victims: list[_Victim]) -> list[StatedAge]:
-        """Ages the summary gives the victim: by a victim noun ("girl aged 14"), else the first
-        one whose sex matches a victim's ("Female (15)")."""
+    def victim_age(self, v: _Victim, on: tuple) -> VictimAge:
+        key = (v.dob, v.candidates, on)
+        hit = self._victim_ages.get(key)
+        if hit is None:
+            hit = self._victim_ages[key] = victim_age(v.dob, v.candidates, on)
+        return hit
+
+    def victim_statements(self, summary: str | None, victims: list[_Victim],
+                          suspect_genders: frozenset[str] = frozenset()) -> list[StatedAge]:
+        """Ages the (normalised) summary gives the victim.
+
+        A victim noun ("girl aged 14", "Child (13)") names the victim. Failing that, a sexed
+        noun ("Female (15)", "a 41-year-old man") is the victim's when the summary opens
+        with it, or when the victim is of that sex and no suspect is.
+        """
         stated = self.stated(summary)
         named = [s for s in stated if s.subject == "victim"]
         if named:
             return named
-        genders = {(v.gender or "").upper()[:1] for v in victims}
-        gendered = [s for s in stated if (s.subject == "female" and "F" in genders)
-                    or (s.subject == "male" and "M" in genders)]
-        return gendered[:1]
+        genders = {g for g in ((v.gender or "").upper()[:1] for v in victims) if g in ("F", "M")}
+        for s in stated:
+            sex = {"female": "F", "male": "M"}.get(s.subject)
+            if sex is None or (genders and sex not in genders):
+                continue
+            if s.start <= 2 or (genders and sex not in suspect_genders):
+                return [s]
+        return []
 
     def age(self, victims: list[_Victim], on: tuple | None, summary: str | None, offence: Offence | None,
-            offence_text: str | None) -> _Age:
-        ages: list[VictimAge] = [victim_age(v.dob, v.candidates, on) for v in victims] if on else []
+            offence_text: str | None, suspect_genders: frozenset[str] = frozenset()) -> _Age:
+        """Child, adult or unknown, and on what evidence.
+
+        Order: the victims' dates of birth; but for a lone victim an age the summary states
+        outright wins over a date of birth that disagrees (record DOBs carry typos and
+        wrong merges; the narrative was written about this victim on the day), and the
+        conflict is reported. Then the stated age, how the officer names the victim ("the
+        child"), and an offence defined by the victim's age.
+        """
+        ages: list[VictimAge] = [self.victim_age(v, on) for v in victims] if on else []
         child = [a for a in ages if a.side == "child"]
+        all_adult = bool(ages) and all(a.side == "adult" for a in ages)
+        conflicts = [a for a in ages if a.conflict]
+        statements = self.victim_statements(summary, victims, suspect_genders)
+        sides = {"child" if s.age < 18 else "adult" for s in statements}
+        stated = None
+        if len(sides) == 1:
+            stated = min(statements, key=lambda s: s.age)
+        dob_side = "child" if child else "adult" if all_adult else None
+
+        if stated is not None and (dob_side is None or (len(victims) <= 1 and dob_side != next(iter(sides)))):
+            side = next(iter(sides))
+            reason = "AGE%s:%dy(summary \"%s\")" % ("<18" if side == "child" else ">=18", stated.age, _quote(stated.evidence))
+            clash = dob_side is not None or bool(conflicts)
+            if dob_side is not None:
+                dob = (min(child, key=lambda a: a.age.low) if child else min(ages, key=lambda a: a.age.low)).age
+                reason += ";AGE:CONFLICT(dob %s)" % dob.text()
+            return _Age(side, stated.age, stated.age, "summary", reason, conflict=clash)
         if child:
             youngest = min(child, key=lambda a: a.age.low)
             return _Age("child", youngest.age.low, youngest.age.high, "dob", "AGE<18:%s" % youngest.age.text())
-        conflicts = [a for a in ages if a.conflict]
-        all_adult = bool(ages) and all(a.side == "adult" for a in ages)
-
-        about_victim = self.victim_statements(summary, victims)
         if all_adult:
-            oldest = min(ages, key=lambda a: a.age.low)
-            reason = "AGE>=18:%s" % oldest.age.text()
-            said = [s for s in about_victim if s.age < 18]
-            if said:
-                reason += ";AGE:CONFLICT(summary \"%s\")" % _quote(said[0].evidence)
-            return _Age("adult", oldest.age.low, oldest.age.high, "dob", reason, conflict=bool(said))
-        if about_victim:
-            sides = {"child" if s.age < 18 else "adult" for s in about_victim}
-            if len(sides) == 1:
-                s = min(about_victim, key=lambda s: s.age)
-                side = sides.pop()
-                mark = "<18" if side == "child" else ">=18"
-                return _Age(side, s.age, s.age, "summary", "AGE%s:%dy(summary \"%s\")" % (mark, s.age, _quote(s.evidence)),
-                            conflict=bool(conflicts))
-        if conflicts:
-            return _Age(None, None, None, "unknown", "AGE:UNKNOWN(dob records disagree %s)" % "/".join(conflicts[0].conflict),
-                        conflict=True)
+            youngest = min(ages, key=lambda a: a.age.low)
+            return _Age("adult", youngest.age.low, youngest.age.high, "dob", "AGE>=18:%s" % youngest.age.text())
+
+        note = ";AGE:CONFLICT(dob records disagree %s)" % "/".join(conflicts[0].conflict) if conflicts else ""
+        described = self.child_descriptor(summary)
+        if described is not None:
+            return _Age("child", None, 17, "summary", 'AGE<18:described("%s")%s' % (_quote(described), note),
+                        conflict=bool(conflicts))
         under = offence.victim_under if offence is not None and offence.child_specific else None
         if under is None and offence_text:
             under = under_age_in_title(offence_text.lower())
         if under is not None and under <= 18:
             code = offence.code if offence is not None else "title"
-            return _Age("child", None, under - 1, "offence", "AGE<18:under%d(offence %s)" % (under, code))
+            return _Age("child", None, under - 1, "offence", "AGE<18:under%d(offence %s)%s" % (under, code, note),
+                        conflict=bool(conflicts))
+        if conflicts:
+            return _Age(None, None, None, "unknown", "AGE:UNKNOWN(dob records disagree %s)" % "/".join(conflicts[0].conflict),
+                        conflict=True)
         return _Age(None, None, None, "unknown", "AGE:UNKNOWN")
+
+    def _offence(self, code: str | None, offence_text: str | None) -> Offence | None:
+        key = (code, offence_text)
+        if key not in self._offences:
+            self._offences[key] = self.codes.lookup(code, offence_text)
+        return self._offences[key]
+
+    def child_descriptor(self, summary: str | None) -> str | None:
+        pattern = self.lex.child_descriptors
+        if pattern is None:
+            return None
+        m = pattern.search(summary or "")
+        return m.group(0) if m else None
 
     # -- one incident ------------------------------------------------------------------
 
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
-                  summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str]) -> dict:
-        offence = self.codes.lookup(code, offence_text)
-        age = self.age(victims, on, summary, offence, offence_text)
-        found = list(self.reader.read(summary)) + [f for f in self.reader.read(offence_text) if f.kind != "exchange"]
+                  summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str],
+                  suspect_genders: frozenset[str] = frozenset()) -> dict:
+        offence = self._offence(code, offence_text)
+        summary = normalise(summary)
+        age = self.age(victims, on, summary, offence, offence_text, suspect_genders)
+        found = list(self.reader.read_normalised(summary)) + [f for f in self.reader.read(offence_text)
+                                                              if f.kind != "exchange"]
         counted = [f for f in found if f.counted]
 
         reasons = [age.reason]
@@ -238,7 +289,7 @@ class Auditor:
             "cce_indicators": cce,
             "network_ids": ";".join(networks),
             "confidence": confidence,
-            "audit_version": AUDIT_VERSION,
+            "audit_version": self.version,
         }
 
 
@@ -255,6 +306,35 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
     if name in df.columns:
         return df[name]
     return pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def _suspect_genders(involvements: pd.DataFrame, persons: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """Sexes of each incident's suspects and offenders: whether "a 41-year-old man" can be the victim."""
+    if involvements is None or involvements.empty or "gender" not in persons.columns:
+        return {}
+    roles = _col(involvements, "role").astype(str).str.upper().str.strip()
+    inv = involvements[roles.isin(["SUSPECT", "OFFENDER"])][["incident_id", "person_id"]]
+    merged = inv.merge(persons[["person_id", "gender"]].drop_duplicates("person_id"), on="person_id", how="inner")
+    out: dict[str, set[str]] = defaultdict(set)
+    for inc, g in zip(merged["incident_id"].tolist(), merged["gender"].tolist()):
+        g = _text(g)
+        if g:
+            out[str(inc)].add(g.upper()[:1])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _texts(df: pd.DataFrame, name: str) -> list[str | None]:
+    """A column as stripped strings, None where missing or blank."""
+    if name not in df.columns:
+        return [None] * len(df)
+    out = []
+    for v in df[name].tolist():
+        if isinstance(v, str):
+            v = v.strip()
+            out.append(v or None)
+        else:
+            out.append(_text(v))
+    return out
 
 
 def _victims(involvements: pd.DataFrame, persons: pd.DataFrame) -> dict[str, list[_Victim]]:
@@ -309,17 +389,19 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     """
     auditor = Auditor(lexicon, codes, network_is_exchange)
     victims = _victims(involvements, persons)
+    suspects = _suspect_genders(involvements, persons)
     networks = _networks(network_context)
     ids = incidents["incident_id"].astype(str).tolist()
-    occurred = _col(incidents, "occurred_at").tolist()
-    reported = _col(incidents, "reported_at").tolist()
     rows = []
+    dates: dict[tuple, tuple | None] = {}
     for inc, flags, code, offence, summary, occ, rep in zip(
-            ids, _col(incidents, "flags").tolist(), _col(incidents, "offence_code").tolist(),
-            _col(incidents, "offence").tolist(), _col(incidents, "summary").tolist(), occurred, reported):
-        on = offence_dates(_text(occ), _text(rep))
-        rows.append(auditor.audit_one(inc, flag_list(flags), _text(code), _text(offence), _text(summary), on,
-                                      victims.get(inc, []), networks.get(inc, [])))
+            ids, _col(incidents, "flags").tolist(), _texts(incidents, "offence_code"), _texts(incidents, "offence"),
+            _texts(incidents, "summary"), _texts(incidents, "occurred_at"), _texts(incidents, "reported_at")):
+        on = dates.get((occ, rep), False)
+        if on is False:
+            on = dates[(occ, rep)] = offence_dates(occ, rep)
+        rows.append(auditor.audit_one(inc, flag_list(flags), code, offence, summary, on,
+                                      victims.get(inc, []), networks.get(inc, []), suspects.get(inc, frozenset())))
     out = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
     for col in ("victim_age", "victim_age_max"):
         out[col] = out[col].astype("Int64")
@@ -327,4 +409,4 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     return out
 
 
-__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "flag_list", "age_at"]
+__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "flag_list"]

@@ -8,6 +8,8 @@ of times however many phrases the lexicon grows to.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +121,7 @@ class Lexicon:
         starters = [str(s) for s in raw.get("clause_starters") or []]
         _compile(breaks, "clause_breaks")
         _compile(starters, "clause_starters")
-        splitters = [r"[.;!?:\n]+", r"\s-\s", r"\((?!\s*\d)", r"\)"]
+        splitters = [r"(?:\.(?!\d)|[;!?:\n])+", r"\s-\s", r"\((?!\s*(?:aged?\s*)?\d)", r"(?<!\d)\)"]
         if breaks:
             splitters.append(r"(?<!nothing)(?<!anything)(?<!\ball),?\s\b(?:%s)\b" % _words(breaks))
         if starters:
@@ -146,19 +148,22 @@ class Lexicon:
         self.not_a_gift = re.compile(r"^ (?:%s)\b" % _words(nag)) if nag else None
 
         age = raw.get("age") or {}
-        for key in ("victim_nouns", "other_nouns", "female_nouns", "male_nouns"):
+        for key in ("victim_nouns", "other_nouns", "female_nouns", "male_nouns", "child_descriptors"):
             _compile(age.get(key), "age.%s" % key)
         self.age_victim = _compile(age.get("victim_nouns"), "age.victim_nouns")
         self.age_other = _compile(age.get("other_nouns"), "age.other_nouns")
         self.age_female = _compile(age.get("female_nouns"), "age.female_nouns")
         self.age_male = _compile(age.get("male_nouns"), "age.male_nouns")
+        self.child_descriptors = _compile(age.get("child_descriptors"), "age.child_descriptors")
 
         every = [p for c in cats.values() for p in c.items + c.phrases] + [str(p) for p in raw.get("transfer") or []]
         self.any_indicator = _compile(every, "categories")
 
     @property
     def version(self) -> str:
-        return str(self.raw.get("version", "0"))
+        """The file's `version` plus a digest of its content: which words a verdict was reached with."""
+        digest = hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:8]
+        return "%s-%s" % (self.raw.get("version", "0"), digest)
 
     @classmethod
     def load(cls, path: str | Path | None = None, extra_paths: list[str | Path] | None = None) -> Lexicon:

@@ -28,6 +28,7 @@ VERB_AFTER_ITEM = 35   # passive: "cider was supplied", "money changed hands"
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _WORDS = re.compile(r"\S+")
+_PASSIVE = re.compile(r"(?:was|were|been|being|is|are|get|gets|got|given)\b")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ class Reader:
         self._cache_size = cache_size
 
     def read(self, text: object) -> tuple[Finding, ...]:
-        t = normalise(text)
+        return self.read_normalised(normalise(text))
+
+    def read_normalised(self, t: str) -> tuple[Finding, ...]:
+        """`read` for text already through `normalise`."""
         if not t:
             return ()
         hit = self._cache.get(t)
@@ -186,7 +190,7 @@ class Reader:
         lo, hi = (v0, i1) if v0 < i0 else (i0, v1)
         if lex.own is not None and lex.own.search(seg, lo, min(len(seg), hi + 20)):
             return True
-        if not to_subject and v0 < i0 and lex.own_subject is not None:
+        if not to_subject and v0 < i0 and lex.own_subject is not None and not _PASSIVE.match(seg, v0):
             return lex.own_subject.search(seg[:v0]) is not None
         return False
 

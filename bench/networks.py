@@ -83,6 +83,10 @@ def score(bundle: Path, detected_csv: Path, to_true: dict[str, str], ocg_flags: 
         if r["kind"] not in NOT_NETWORKS:
             planted[r["network_id"]].add(r["true_person_id"])
     home = {p: n for n, ps in planted.items() for p in ps}
+    # A planted network none of whose incidents meets the definition (its victims had
+    # turned 18) is no CSE network in the records: reported, but apart.
+    meets = {r["network_id"] for r in read_csv(bundle / "truth" / "incidents.csv")
+             if r["network_id"] and r["meets_cse_definition"].lower() == "true"}
 
     detected: dict[str, set[str]] = defaultdict(set)
     for r in read_csv(detected_csv):
@@ -122,10 +126,15 @@ def score(bundle: Path, detected_csv: Path, to_true: dict[str, str], ocg_flags: 
         unmapped_ok += not ocg_flags.get(best, False)
     by_kind = Counter(kind_of[n] for n in planted)
     missed_kinds = Counter(k for _, k, _, _ in missed)
+    cse_planted = [n for n in planted if n in meets]
+    missed_ids = {m[0] for m in missed}
+    cse_recovered = sum(1 for n in cse_planted if n not in missed_ids)
     return {
         "planted_networks": len(planted),
         "recovered": recovered,
         "recovered_pct": round(100.0 * recovered / max(len(planted), 1), 1),
+        "planted_with_a_cse_incident": len(cse_planted),
+        "recovered_of_those_pct": round(100.0 * cse_recovered / max(len(cse_planted), 1), 1),
         "recovered_by_kind": {k: "%d/%d" % (n - missed_kinds.get(k, 0), n) for k, n in sorted(by_kind.items())},
         "missed": missed[:20],
         "detected_networks": len(detected),

@@ -43,6 +43,10 @@ WEIGHTS = {
     SAME_PREMISES: 1.0,
 }
 REPEAT_CAP = 3
+# Ties that show two people know one another. Abusing the same child or using the same
+# premises is evidence too, but alone it does not show that (graph/network_detection.py).
+STRONG_KINDS = frozenset({CO_OFFENDING, RECORDED_ASSOCIATION, SHARED_IDENTIFIER, SAME_OCG, FACILITATION,
+                          SHARED_ADDRESS})
 PERPETRATOR_ROLES = ("SUSPECT", "OFFENDER")
 # A phone or address shared by more people than this is a switchboard, a hostel or a
 # care home, not evidence that its users know one another.

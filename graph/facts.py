@@ -126,7 +126,7 @@ def address_key(postcode: Any, address: Any) -> str | None:
 
 @dataclass
 class Facts:
-    incidents: pd.DataFrame   # incident_id, date, district, cse, basis, location_id, location_kind, offence_code
+    incidents: pd.DataFrame   # incident_id, date, district, cse, basis, flagged, location_id, location_kind, ...
     roles: pd.DataFrame       # person_id, incident_id, role, record_ids
     persons: pd.DataFrame     # person_id, date_of_birth
     records: pd.DataFrame     # record_id, person_id, home (address key)
@@ -159,14 +159,17 @@ def load_facts(store: GraphStore) -> Facts:
     incidents = []
     for row in read_paged(store, Q_INCIDENTS, "incident_id"):
         cse, basis = cse_relevance(row)
+        flagged = cse_relevance({**row, "meets_cse_definition": None})[0]
         incidents.append({
             "incident_id": row["incident_id"], "date": day(row.get("occurred_at")) or day(row.get("reported_at")),
-            "district": row.get("district"), "cse": cse, "basis": basis, "location_id": row.get("location_id"),
+            "district": row.get("district"), "cse": cse, "basis": basis, "flagged": flagged,
+            "location_id": row.get("location_id"),
             "location_kind": (row.get("location_kind") or "").upper() or None, "offence_code": row.get("offence_code"),
         })
-    inc = _frame(incidents, ["incident_id", "date", "district", "cse", "basis", "location_id", "location_kind",
-                             "offence_code"])
+    inc = _frame(incidents, ["incident_id", "date", "district", "cse", "basis", "flagged", "location_id",
+                             "location_kind", "offence_code"])
     inc["cse"] = inc["cse"].astype(bool)
+    inc["flagged"] = inc["flagged"].astype(bool)
 
     roles = [{"person_id": r["person_id"], "incident_id": r["incident_id"], "role": r["rel"][:-3],
               "record_ids": sorted(r.get("record_ids") or [])}

@@ -83,6 +83,8 @@ class FalkorStore:
             result = self.graph.ro_query(text, timeout=timeout_ms or self.settings.query_timeout_ms)
         except redis.exceptions.ResponseError as exc:
             raise StoreError(_reason(exc)) from None
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise StoreError("the graph store does not answer: %s" % exc) from None
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         if len(result.result_set) > limit:
             raise ResultTooLarge("query returned more than %d rows; narrow it or page it" % limit)
@@ -209,6 +211,8 @@ class FalkorStore:
             return writer.select_graph(self.settings.graph_name).query(text, timeout=self.settings.write_timeout_ms)
         except redis.exceptions.ResponseError as exc:
             raise StoreError(_reason(exc)) from None
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise StoreError("the graph store does not answer: %s" % exc) from None
 
     def _writer(self) -> FalkorDB:
         """This thread's pinned connection: WAITAOF waits for the writes of its own connection."""

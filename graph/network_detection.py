@@ -49,6 +49,7 @@ class DetectionParams:
     min_part_size: int = 4          # a weakly knit group splits only into parts this big ...
     min_part_density: float = 0.6   # ... each tightly knit on its own
     resolution: float = 1.0
+    associate_min_ties: int = 2     # members a non-suspect must be tied to, to join (0: never)
     seed: int = 2019
 
     @classmethod
@@ -139,6 +140,88 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
     return whole
 
 
+# -- grouping -----------------------------------------------------------------------------
+
+def _group(g: ig.Graph, evidence: list, params: DetectionParams) -> tuple[list[list[int]], int]:
+    """Vertex groups of two or more: the networks.
+
+    Cores are joined by ties that show the people know one another (co-offending,
+    intelligence, shared phone or home, OCG, facilitation), split where too big or weakly
+    knit. Abusing the same child, or using the same premises, does not by itself show
+    that: a person with only such ties joins the core they share most victims with, and
+    people tied only by shared victims form a network of their own. Same premises alone
+    joins no one. Two cores sharing a victim stay two networks, with the bridge recorded.
+    """
+    strong = [e.index for e in g.es if any(k in associations.STRONG_KINDS for k in evidence[e.index].items)]
+    core = g.subgraph_edges(strong, delete_vertices=False)
+    groups: list[list[int]] = []
+    split_count = 0
+    for comp in sorted(core.connected_components(), key=min):
+        if len(comp) < 2:
+            continue
+        comp = sorted(comp)
+        parts = [[comp[v] for v in grp] for grp in split_component(core.induced_subgraph(comp), params)]
+        split_count += len(parts) > 1
+        groups.extend(parts)
+    group_of = {v: k for k, grp in enumerate(groups) for v in grp}
+
+    shared = [e for e in g.es if associations.SHARED_VICTIM in evidence[e.index].items]
+    pull: dict[int, Counter] = defaultdict(Counter)
+    for e in shared:
+        s, t = e.tuple
+        for x, y in ((s, t), (t, s)):
+            if x not in group_of and y in group_of:
+                pull[x][group_of[y]] += e["weight"]
+    for x, towards in sorted(pull.items()):
+        groups[sorted(towards.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]].append(x)
+        group_of[x] = -1
+
+    rest = g.subgraph_edges([e.index for e in shared if not ({*e.tuple} & group_of.keys())],
+                            delete_vertices=False)
+    for comp in sorted(rest.connected_components(), key=min):
+        if len(comp) < 2:
+            continue
+        comp = sorted(comp)
+        parts = [[comp[v] for v in grp] for grp in split_component(rest.induced_subgraph(comp), params)]
+        split_count += len(parts) > 1
+        groups.extend(parts)
+    return sorted((sorted(grp) for grp in groups if len(grp) >= 2), key=lambda grp: grp[0]), split_count
+
+
+def _associates(facts: Facts, links: associations.Links, people: list[str], groups: list[list[int]],
+                params: DetectionParams) -> dict[str, int]:
+    """People outside every network who are tied to it closely enough to count as members.
+
+    Intelligence often knows a group's members before any crime is recorded against
+    each of them. A person with ties that show acquaintance (not a shared child or
+    premises) to `associate_min_ties` members of one network joins it, or to one member
+    when they are a suspect in an incident the officer flagged CSE. Victims of any
+    incident are never joined this way. IN_NETWORK.involvement says ASSOCIATE_OF_MEMBERS,
+    so an investigator sees that no CSE incident of their own is recorded.
+    """
+    if params.associate_min_ties <= 0:
+        return {}
+    group_of = {people[v]: k for k, grp in enumerate(groups) for v in grp}
+    victims = set(facts.roles.loc[facts.roles["role"] == "VICTIM", "person_id"])
+    flagged = set(facts.incidents.loc[facts.incidents["flagged"], "incident_id"])
+    perps = facts.roles[facts.roles["role"].isin(associations.PERPETRATOR_ROLES)]
+    flagged_suspects = set(perps.loc[perps["incident_id"].isin(flagged), "person_id"])
+    ties: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for (a, b), ev in links.pairs.items():
+        if not any(k in associations.STRONG_KINDS for k in ev.items) or ev.weight() < params.min_tie_weight:
+            continue
+        for x, y in ((a, b), (b, a)):
+            if x not in group_of and y in group_of and x not in victims:
+                ties[x][group_of[y]].add(y)
+    joined = {}
+    for x, by_group in sorted(ties.items()):
+        need = 1 if x in flagged_suspects else params.associate_min_ties
+        best = sorted(by_group.items(), key=lambda kv: (-len(kv[1]), kv[0]))[0]
+        if len(best[1]) >= need:
+            joined[x] = best[0]
+    return joined
+
+
 # -- detection --------------------------------------------------------------------------
 
 @dataclass
@@ -186,27 +269,46 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
     g.vs["name"] = people
     g.es["weight"] = weights
 
+    groups, split_count = _group(g, evidence, params)
+    joined = _associates(facts, links, people, groups, params)
+    if joined:
+        new = sorted(joined)
+        for p in new:
+            index[p] = len(people)
+            people.append(p)
+        g.add_vertices(len(new))
+        g.vs["name"] = people
+        fresh = set(new)
+        added, added_w = [], []
+        for (a, b), ev in sorted(links.pairs.items()):
+            if (a in fresh or b in fresh) and a in index and b in index and ev.weight() >= params.min_tie_weight:
+                added.append((index[a], index[b]))
+                added_w.append(ev.weight())
+                evidence.append(ev)
+        g.add_edges(added, attributes={"weight": added_w})
+        edges += added
+        weights += added_w
+        for p in new:
+            groups[joined[p]].append(index[p])
+        perpetrators |= fresh
+        associated = fresh
+    else:
+        associated = set()
+    component = {}
+    for comp in g.connected_components():
+        cid = digest_id("CMP-", [people[v] for v in comp])
+        for v in comp:
+            component[v] = (cid, len(comp))
     networks: list[Network] = []
     group_of: dict[int, int] = {}
-    split_count = 0
-    for comp in sorted(g.connected_components(), key=lambda c: min(c)):
-        if len(comp) < 2:
-            continue
-        comp = sorted(comp)
-        sub = g.induced_subgraph(comp)
-        groups = [[comp[v] for v in grp] for grp in split_component(sub, params)]
-        split_count += len(groups) > 1
-        component_id = digest_id("CMP-", [people[v] for v in comp])
-        for grp in groups:
-            if len(grp) < 2:
-                continue
-            members = sorted(people[v] for v in grp)
-            net = Network(digest_id("NET-", members), members,
-                          {p: PERPETRATOR if p in perpetrators else FACILITATOR for p in members},
-                          component_id, len(comp))
-            for v in grp:
-                group_of[v] = len(networks)
-            networks.append(net)
+    for grp in groups:
+        members = sorted(people[v] for v in grp)
+        cid, csize = component[grp[0]]
+        net = Network(digest_id("NET-", members), members,
+                      {p: PERPETRATOR if p in perpetrators else FACILITATOR for p in members}, cid, csize)
+        for v in grp:
+            group_of[v] = len(networks)
+        networks.append(net)
 
     date = inc["date"].to_dict()
     district = inc["district"].to_dict()
@@ -229,7 +331,8 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
     for net in networks:
         net.involvement = {p: [why for why, yes in (("CSE_INCIDENT", p in perp_incidents),
                                                    ("CSE_OCG_MAPPING", p in mapped_cse),
-                                                   ("FACILITATION", p in found.reasons)) if yes]
+                                                   ("FACILITATION", p in found.reasons),
+                                                   ("ASSOCIATE_OF_MEMBERS", p in associated)) if yes]
                            for p in net.members}
     for k, net in enumerate(networks):
         _describe(net, internal[k], perp_incidents, found, incident_suspects, incident_victims,

@@ -30,8 +30,8 @@ from resolution.types import Resolution
 
 log = logging.getLogger(__name__)
 
-RECORD_FIELDS = ["record_id", "source", "family_name", "given_names", "date_of_birth", "gender",
-                 "postcode", "address", "phones", "national_id"]
+RECORD_FIELDS = ["record_id", "source", "family_name", "given_names", "date_of_birth", "date_of_birth_raw",
+                 "gender", "postcode", "address", "phones", "national_id"]
 Resolver = Callable[[pd.DataFrame, dict[str, str] | None], Resolution]
 DERIVED_BY = "csenet-load-1"
 
@@ -150,7 +150,7 @@ def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.D
     if incoming is None or incoming.empty:
         frame = existing[RECORD_FIELDS]
     else:
-        new = incoming[RECORD_FIELDS]
+        new = incoming.reindex(columns=RECORD_FIELDS)
         kept = existing[~existing["record_id"].isin(new["record_id"])][RECORD_FIELDS]
         frame = pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
     frame = frame.astype(object)

@@ -186,7 +186,8 @@ WHERE r.record_id > $after
 WITH r ORDER BY r.record_id LIMIT $page
 OPTIONAL MATCH (r)-[:RESOLVED_TO]->(p:Person)
 RETURN r.record_id AS record_id, r.source AS source, r.family_name AS family_name,
-       r.given_names AS given_names, r.date_of_birth AS date_of_birth, r.gender AS gender,
+       r.given_names AS given_names, r.date_of_birth AS date_of_birth,
+       r.date_of_birth_raw AS date_of_birth_raw, r.gender AS gender,
        r.postcode AS postcode, r.address AS address, r.phones AS phones, r.national_id AS national_id,
        p.person_id AS person_id
 ORDER BY record_id"""

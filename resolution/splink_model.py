@@ -251,6 +251,7 @@ def build(prepared: pa.Table, *, progress: Callable[[str], None], train: bool | 
     """A linker for `prepared`: trained unsupervised, or from shipped / given parameters."""
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/csenet-duckdb'")
     con.register("prepared_arrow", prepared)
     con.execute("CREATE TABLE prepared AS SELECT * FROM prepared_arrow")

@@ -91,7 +91,8 @@ def inject(bundle: dict[str, dict], per_kind: int, rng: np.random.Generator,
             rejects.append((file, int(p) + 2, key, reason))
 
     people = bundle["person_records.csv"]
-    bad_dob = np.isin(people["record_id"], invalid_dob_records)
+    invalid = set(invalid_dob_records.tolist())
+    bad_dob = np.fromiter((r in invalid for r in people["record_id"]), dtype=bool, count=_n(people))
     lines = np.flatnonzero(bad_dob) + 2
     warnings = {"file": np.full(len(lines), "person_records.csv", dtype=object), "line": lines.astype(str).astype(object),
                 "key": people["record_id"][bad_dob],

@@ -12,7 +12,7 @@ from .force import (ADULT_GIFT, CCE, CSA_OTHER, H_CCE, H_CSA, H_DA, H_GANG, H_MI
 from .people import F, M
 from .plant import Planter
 from .networks import geo_name
-from .scales import END, START, YEAR
+from .scales import END, START
 
 LONE_EXCHANGES = ["alcohol", "drugs", "money", "phone", "lifts", "stay", "food", "cigarettes", "gifts", "affection"]
 RELATIVES = {  # relation: (age range at offence, same home, same family name probability)
@@ -50,8 +50,8 @@ class CasePlanter(Planter):
                     # Just under 18 at the offence: only the exact date of birth says "child".
                     first = start + int(rng.integers(0, span))
                     kid = self.child(district, 17.0, first, female=rng.random() < 0.9, care_p=0.2)
-                    bday = _birthday(self.dob[kid], 18)
-                    self._shift_dob(kid, bday - (first + int(rng.integers(1, 25))))
+                    shift = first + int(rng.integers(1, 25)) - _birthday(self.dob[kid], 18)
+                    self._shift_dob(kid, self.dob[kid] + shift)
                 else:
                     a = float(rng.choice([12, 13, 14, 15, 16, 17], p=[0.06, 0.15, 0.25, 0.26, 0.18, 0.1]) + rng.random())
                     kid = self.child(district, a, start, female=rng.random() < 0.85)
@@ -272,9 +272,9 @@ class CasePlanter(Planter):
                     if key == "missing" or "missing" in text or rng.random() < 0.3:
                         hints |= H_MISSING
                         self.missing_around(kid, day, trap if rng.random() < 0.6 else -1)
-                    inc = self.record(day, code=code, offence=offence, loc=loc, district=market, summary=text,
-                                      cat=CCE, meets=False, network=net_id, victims=[kid], suspects=sus,
-                                      is_cce=True, hints=hints, victim_role=kid_role)
+                    self.record(day, code=code, offence=offence, loc=loc, district=market, summary=text,
+                                cat=CCE, meets=False, network=net_id, victims=[kid], suspects=sus,
+                                is_cce=a < 18, hints=hints, victim_role=kid_role)
                     if sus and rng.random() < 0.4:
                         f.associate(kid, sus[0], "CO_ACCUSED", day + int(rng.integers(1, 60)))
             if rng.random() < 0.65:

@@ -59,9 +59,10 @@ def generate(out: Path, scale: str = "small", seed: int = 7, progress: Progress 
     step("person records", 0, 1)
     recs = records.build(force, special_victims)
     step("person records", 1, 1)
+    invalid_dob = recs.columns["record_id"][recs.invalid_dob]
     bundle, truth = Assembler(force, recs, flags).frames()
-    rejects, warnings = badrows.inject(bundle, sc.bad_rows_per_kind, force.rng,
-                                       recs.columns["record_id"][recs.invalid_dob])
+    del recs
+    rejects, warnings = badrows.inject(bundle, sc.bad_rows_per_kind, force.rng, invalid_dob)
     truth["expected_rejects.csv"] = rejects
     truth["expected_warnings.csv"] = warnings
     return write_bundle(out, force, bundle, truth, progress)

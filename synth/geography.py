@@ -120,7 +120,17 @@ class Geography:
         return self.addresses.extend(street=street, number=number, flat=flat, district=districts, unit=unit, lat=lat, lon=lon)
 
     def new_address(self, district: int) -> int:
-        return int(self.new_addresses(np.array([district]))[0])
+        """One home; the scalar path planted cases use thousands of times."""
+        rng = self.rng
+        pool = self._streets_by_district[district]
+        street = int(pool[int(rng.integers(len(pool)))])
+        number = int(self._street_next_number[street])
+        self._street_next_number[street] += 1
+        flat = int(rng.integers(1, 9)) if rng.random() < 0.15 else -1
+        lat, lon = self.street_pos[street]
+        return self.addresses.append(street=street, number=number, flat=flat, district=district,
+                                     unit=self._unit(street * 1000 + number // 14, street),
+                                     lat=lat + rng.normal(0, 0.0015), lon=lon + rng.normal(0, 0.0025))
 
     def _unit(self, key: int, street: int) -> int:
         u = self._unit_of.get(key)

@@ -27,6 +27,8 @@ class NameBook:
         self.origins = list(d["origins"])
         p = np.array([d["origins"][o] for o in self.origins], dtype=float)
         self.origin_p = p / p.sum()
+        self._origin_cdf = np.cumsum(self.origin_p)
+        self._origin_cdf[-1] = 1.0
         self.family_names: list[str] = []
         self._fam_index: dict[str, int] = {}
         self._fam_pool: list[np.ndarray] = []
@@ -93,6 +95,18 @@ class NameBook:
             cdf = self._fam_cdf[oi]
             out[m] = self._fam_pool[oi][np.minimum(np.searchsorted(cdf, u[m] * cdf[-1]), len(cdf) - 1)]
         return out
+
+    def origin_one(self, rng: np.random.Generator) -> int:
+        return int(np.searchsorted(self._origin_cdf, rng.random()))
+
+    def family_one(self, rng: np.random.Generator, origin: int) -> int:
+        cdf = self._fam_cdf[origin]
+        return int(self._fam_pool[origin][min(int(np.searchsorted(cdf, rng.random() * cdf[-1])), len(cdf) - 1)])
+
+    def given_one(self, rng: np.random.Generator, origin: int, gender: int, year: int) -> int:
+        t = (origin, gender, int(year >= 1995))
+        cdf = self._given_cdf[t]
+        return int(self._given_pool[t][min(int(np.searchsorted(cdf, rng.random() * cdf[-1])), len(cdf) - 1)])
 
     def given(self, rng: np.random.Generator, origins: np.ndarray, genders: np.ndarray, birth_years: np.ndarray) -> np.ndarray:
         origins = np.asarray(origins)

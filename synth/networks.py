@@ -93,7 +93,7 @@ class NetworkPlanter(Planter):
                     guests.append(g)
             else:
                 young = [v for v in other["victims"] if self.age(v, start) <= 16 and v not in victims]
-                if young:
+                if young and len(victims) < 6:
                     victims.append(young[int(rng.integers(len(young)))])
 
         # Where it happens.
@@ -134,10 +134,11 @@ class NetworkPlanter(Planter):
                     d0 = first - int(rng.integers(3, 40))
                     ctx = self._ctx(v, d0, district, state_age=True)
                     ctx.update(place=geo_name(f, places[0]), fac=w.fill(w.pick(w.t["facilitators"]), ctx))
+                    text = w.fill(w.pick(FAC_CONTACT), ctx)
                     self.record(d0, code="", offence="Concern for welfare", loc=places[0], district=district,
-                                summary=w.fill(w.pick(FAC_CONTACT), ctx), cat=NET_WELFARE, meets=False,
+                                summary=text[:1].upper() + text[1:], cat=NET_WELFARE, meets=False,
                                 network=net_id, victims=[v], suspects=[], others=[(facilitator, OTHER)],
-                                hints=H_MISSING if "missing" in ctx.get("_t", "") else 0, delay_days=0)
+                                hints=H_MISSING if "missing" in text else 0, delay_days=0)
             for k, day in enumerate(days):
                 day = int(day)
                 if kind == "MULTI_ADULT":
@@ -313,4 +314,5 @@ def geo_name(f, loc: int) -> str:
         return "the " + name if not name.startswith(("The ", "St ")) else name
     addr = -loc - 2
     text = f.geo.address_text(np.array([addr]))[0]
-    return f"a flat at {text}" if text.startswith("Flat") else f"an address on {text.split(' ', 1)[1]}"
+    street = text.split(", ", 1)[-1].split(" ", 1)[1]
+    return f"a flat on {street}" if text.startswith("Flat") else f"an address on {street}"

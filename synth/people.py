@@ -3,6 +3,8 @@ homes, phones and the propensities that decide who turns up in crime records."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 from .geography import Geography, address_ref
@@ -36,6 +38,16 @@ def age_on(dob: np.ndarray | int, day: np.ndarray | int):
     return years - (~had_birthday).astype(int)
 
 
+_EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+
+
+def age_years(dob: int, day: int) -> int:
+    """Scalar age_on, for the planted cases' many single look-ups."""
+    b = date.fromordinal(int(dob) + _EPOCH_ORDINAL)
+    t = date.fromordinal(int(day) + _EPOCH_ORDINAL)
+    return t.year - b.year - ((t.month, t.day) < (b.month, b.day))
+
+
 def random_phones(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(7_300_000_000, 7_999_999_999, n)
 
@@ -59,31 +71,31 @@ class Population:
             given: int | None = None, home: int | None = None, kind: int = 1, phone_p: float = 0.9,
             household: int | None = None, middle_p: float = 0.5) -> int:
         """One person made for a planted case (a perpetrator, a victim, a relative)."""
-        rng = self.rng
+        rng, names = self.rng, self.names
         if origin is None:
-            origin = int(self.names.origin(rng, 1)[0])
+            origin = names.origin_one(rng)
         if family is None:
-            family = int(self.names.family(rng, np.array([origin]))[0])
-        year = int(birth_year(np.array([dob]))[0])
+            family = names.family_one(rng, origin)
+        year = 1970 + int(dob // 365.2425)
         if given is None:
-            given = int(self.names.given(rng, np.array([origin]), np.array([gender]), np.array([year]))[0])
+            given = names.given_one(rng, origin, gender, year)
         middle = -1
         if rng.random() < middle_p:
-            middle = int(self.names.given(rng, np.array([origin]), np.array([gender]), np.array([year]))[0])
+            middle = names.given_one(rng, origin, gender, year)
             if middle == given:
                 middle = -1
         if home is None:
-            home = int(address_ref(self.geo.new_address(district)))
+            home = -2 - self.geo.new_address(district)
         if household is None:
             household = int(self.household_ids(1)[0])
-        phone = int(random_phones(rng, 1)[0]) if rng.random() < phone_p else -1
+        phone = int(rng.integers(7_300_000_000, 7_999_999_999)) if rng.random() < phone_p else -1
         old_home, move_day = -1, -1
         if rng.random() < 0.2:
-            old_home = int(address_ref(self.geo.new_address(district if rng.random() < 0.8 else int(rng.integers(self.geo.n)))))
+            old_home = -2 - self.geo.new_address(district if rng.random() < 0.8 else int(rng.integers(self.geo.n)))
             move_day = int(rng.integers(START - 700, END))
         return self.table.append(gender=gender, dob=dob, origin=origin, given=given, middle=middle, family=family,
                                  home=home, old_home=old_home, move_day=move_day, phone=phone,
-                                 old_phone=int(random_phones(rng, 1)[0]) if phone >= 0 and rng.random() < 0.15 else -1,
+                                 old_phone=int(rng.integers(7_300_000_000, 7_999_999_999)) if phone >= 0 and rng.random() < 0.15 else -1,
                                  pnc="", kind=kind, district=district, household=household, offender=0.0,
                                  victim=0.0, crew=-1)
 

@@ -10,7 +10,7 @@ from .background import Pools, phone_text, plate_text
 from .data import load
 from .force import OFFENDER, REPORTER, SUSPECT, VICTIM, Force
 from .geography import address_ref, vrm
-from .people import F, M, age_on, random_phones
+from .people import F, M, age_years, random_phones
 from .scales import END, START, YEAR
 from .text import Writer
 
@@ -56,7 +56,7 @@ class Planter:
         if family is None and rng.random() < recruit_p:
             for _ in range(6):
                 p = self.pools.offenders.one(rng, district)
-                a = age_on(self.bg["dob"][p], on_day)
+                a = age_years(self.bg["dob"][p], on_day)
                 if (p not in self.used and self.bg["gender"][p] == gender and age[0] <= a <= age[1]
                         and self.bg["crew"][p] < 0):
                     return self._track(p, int(self.bg["dob"][p]), gender, int(self.bg["home"][p]), int(self.bg["phone"][p]))
@@ -90,7 +90,7 @@ class Planter:
         return kid
 
     def age(self, p: int, day: int) -> int:
-        return int(age_on(self.dob[p], day))
+        return age_years(self.dob[p], day)
 
     # -- offences ----------------------------------------------------------------
     def sexual_code(self, act: str, age: int, female: bool) -> tuple[str, str]:

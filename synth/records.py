@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .force import OFFENDER, SUSPECT, VICTIM, Force
+from .force import OFFENDER, SUSPECT, Force
 from .names import typo
 from .people import age_on
 from .scales import END

@@ -20,7 +20,8 @@ def cap(s: str) -> str:
 
 
 def low(s: str) -> str:
-    return s if s[:2].isupper() or s.startswith("Child (") else s[:1].lower() + s[1:]
+    """Lower-case the first letter, unless the word is an acronym."""
+    return s if s[1:2].isupper() else s[:1].lower() + s[1:]
 
 
 class _Mapping(dict):
@@ -129,7 +130,7 @@ class Writer:
         raise KeyError(key)
 
     def fill(self, template: str, ctx: dict) -> str:
-        text = template.format_map(_Mapping(self, ctx))
+        text = template.format_map(_Mapping(self, ctx)).replace(" at a car (", " in a car (")
         return " ".join(text.split()).replace(" .", ".").replace(". .", ".").replace(",.", ".")
 
     # -- planted cases -------------------------------------------------------------

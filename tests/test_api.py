@@ -397,3 +397,25 @@ def test_export_errors_are_plain(client, tokens):
     assert client.get("/exports/subgraph", params={"person_id": "PER-NOBODY"}, headers=h).status_code == 404
     assert client.get("/exports/subgraph", headers=h).status_code == 422
     assert client.get("/exports/subgraph", params={"person_id": "x", "hops": 4}, headers=h).status_code == 422
+
+
+def test_concurrent_appends_keep_one_chain(tmp_path):
+    import threading
+
+    from api.access_log import AccessLog
+
+    path = tmp_path / "log.jsonl"
+    logs = [AccessLog(path), AccessLog(path)]  # two writers on one file, as two workers would be
+
+    def work(log):
+        for i in range(50):
+            log.append(user="u", role="investigator", action="t", route="GET /t", parameters={"i": i},
+                       justification="OP-1", records=0, outcome="ok", status=200)
+
+    threads = [threading.Thread(target=work, args=(logs[i % 2],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = verify(path)
+    assert result.ok and result.entries == 400

@@ -44,6 +44,7 @@ def test_no_server_errors(case, fuzz):
     client, headers = fuzz
     kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
     kwargs.pop("cookies", None)
+    kwargs["headers"] = {**(kwargs.get("headers") or {}), **headers}
     response = client.request(**kwargs)
     assert response.status_code != 401, "the fuzzer's token was refused"
     assert response.headers.get("X-Protective-Marking") == "OFFICIAL-SENSITIVE"

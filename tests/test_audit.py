@@ -475,3 +475,73 @@ def test_auditing_is_fast_enough_for_a_force():
     elapsed = time.process_time() - started
     assert len(out) == n
     assert elapsed < 6, "20k incidents took %.1fs of CPU" % elapsed
+
+
+# ---- cases found by the medium benchmark, written as the rules they exercise ----------------
+
+def test_how_the_officer_names_the_victim_is_age_evidence_of_last_resort():
+    row = audit_one("The girl met a 54-year-old man; he supplied lager and touched her sexually.",
+                    dob=None, code="20A", offence="Sexual assault on a female aged 13 and over", flags="")
+    assert row["age_basis"] == "summary" and row["meets_cse_definition"] is True
+    assert row["reasons"].startswith('AGE<18:described("the girl")')
+    row = audit_one("The victim met a 54-year-old man; he supplied lager and touched her sexually.",
+                    dob=None, code="20A", offence="Sexual assault on a female aged 13 and over")
+    assert row["age_basis"] == "unknown"
+    row = audit_one("The girl met a man; he supplied lager and touched her sexually.", dob="1990-01-01",
+                    code="20A", offence="Sexual assault on a female aged 13 and over")
+    assert row["age_basis"] == "dob" and row["child"] is False
+
+
+def test_a_stated_age_outweighs_a_disagreeing_dob_for_a_lone_victim():
+    row = audit_one("Woman aged 18 was given vodka by two men who had sex with her.", dob="2005-01-01",
+                    on="2023-03-01", code="19C", offence="Rape of a female aged 16 and over", flags="")
+    assert row["child"] is False and row["verdict"] == "NOT_CSE"
+    assert "AGE:CONFLICT(dob 18y)" not in row["reasons"] and row["age_basis"] == "dob"
+    row = audit_one("Woman aged 18 was given vodka by two men who had sex with her.", dob="2007-01-01",
+                    on="2023-03-01", code="19C", offence="Rape of a female aged 16 and over", flags="")
+    assert row["child"] is False and "AGE:CONFLICT(dob 16y)" in row["reasons"] and row["confidence"] == "low"
+
+
+def test_a_child_among_several_victims_makes_the_incident_a_childs():
+    incidents = pd.DataFrame([{"incident_id": "I-1", "reported_at": "2023-03-01", "occurred_at": None,
+                               "offence_code": "19C", "offence": "Rape", "flags": [], "district": "D",
+                               "summary": "Woman aged 19 and her friend were given vodka by men who raped them."}])
+    involvements = pd.DataFrame({"incident_id": ["I-1"] * 2, "person_id": ["A", "B"], "role": ["VICTIM"] * 2})
+    persons = pd.DataFrame({"person_id": ["A", "B"], "date_of_birth": ["2004-01-01", "2007-06-01"], "gender": ["F", "F"]})
+    row = audit_incidents(incidents, involvements, persons).iloc[0]
+    assert row["child"] and row["victim_age"] == 15 and row["verdict"] == "UNDER_FLAGGED"
+
+
+def test_whose_stated_age_when_the_noun_only_gives_a_sex():
+    summary = "The victim was given £20 by a 41-year-old man and he was made to perform sex acts."
+    row = audit_one(summary, dob=None, gender="M", code="17A", offence="Sexual assault on a male aged 13 and over")
+    assert row["age_basis"] == "unknown"          # a man suspect: "man" is not the victim
+    row = audit_one("Male, 17 disclosed that two older men had sex with him after giving him cash.",
+                    dob=None, gender="M", code="17A", offence="Sexual assault on a male aged 13 and over", flags="")
+    assert row["victim_age"] == 17 and row["verdict"] == "UNDER_FLAGGED"   # the summary opens with the victim
+
+
+def test_a_passive_transfer_to_the_victim_is_not_her_own_purchase(reader):
+    assert "money" in counted(reader, "The girl was sent money on Kik by a man in exchange for sexual images of herself.")
+    assert statuses(reader, "The girl bought cider at the shop.")["alcohol"] == {"own"}
+
+
+def test_a_partial_occurred_date_is_capped_by_the_report():
+    row = audit_one("The men gave her vodka and had sex with her.", dob="2005-06-15", on="2023-06-10",
+                    code="22A", offence="Causing sexual activity without consent")
+    assert row["child"]
+    incidents = pd.DataFrame([{"incident_id": "I-1", "reported_at": "2023-06-10", "occurred_at": "2023-06",
+                               "offence_code": "22A", "offence": "x", "flags": [], "district": "D",
+                               "summary": "The men gave her vodka and had sex with her."}])
+    involvements = pd.DataFrame({"incident_id": ["I-1"], "person_id": ["V"], "role": ["VICTIM"]})
+    persons = pd.DataFrame({"person_id": ["V"], "date_of_birth": ["2005-06-15"], "gender": ["F"]})
+    row = audit_incidents(incidents, involvements, persons).iloc[0]
+    assert row["child"] and row["victim_age"] == 17          # June 2023, but not after the 10th
+
+
+def test_sexual_words_in_the_summary(reader):
+    for text in ("She was made to perform sex acts on them.", "She was touched sexually in the car.",
+                 "She was passed around to other men at the flat."):
+        assert "sexual_activity" in counted(reader, text), text
+    assert "sexual_activity" not in counted(reader, "No disclosure of sexual activity. CAWN issued.")
+    assert "affection_status" in counted(reader, "He kept telling her she was special; she was told she was special.")

@@ -20,7 +20,7 @@ from graph.associations import age_bounds
 from graph.falkordb_store import FalkorStore
 from graph.network_detection import DetectionParams, split_component
 from graph.networks import detect_networks, export_networks_csv
-from tests.network_seed import planted
+from tests.network_seed import Seed, planted
 
 
 def open_store(tmp_path_factory, name: str) -> FalkorStore:
@@ -216,17 +216,48 @@ def test_premises_used_again_and_again_make_a_facilitator(seeded):
     assert "FACILITATION" in net["props"]["tie_kinds"]
 
 
-def test_an_introducer_is_a_facilitator_and_same_premises_links_within_the_window(seeded):
+def test_an_introducer_is_a_facilitator(seeded):
     store, _ = seeded
     net = network_with(store, "ABUSER")
-    assert net["members"]["INTRO"] == "FACILITATOR"
-    assert net["members"]["H1"] == "PERPETRATOR", "at the same hotel 30 days later"
-    assert net["members"]["IKID"] == "VICTIM"
+    assert net["members"] == {"ABUSER": "PERPETRATOR", "INTRO": "FACILITATOR", "IKID": "VICTIM"}
     reasons = store.read("MATCH (:Person {person_id: 'INTRO'})-[m:IN_NETWORK]->() RETURN m.facilitation AS f")
     assert reasons[0]["f"] == ["ASSOCIATION:IKID"]
+
+
+def test_same_premises_is_evidence_but_joins_no_one_alone(seeded):
+    store, _ = seeded
     premises = store.read("MATCH (a:Person {person_id: 'ABUSER'})-[r:ASSOCIATED_WITH]-(b:Person {person_id: 'H1'}) "
-                          "RETURN r.kinds AS k, r.location_ids AS l")
-    assert premises == [{"k": ["SAME_PREMISES"], "l": ["L-HOTEL"]}]
+                          "RETURN r.kinds AS k, r.location_ids AS l, r.incident_ids AS i")
+    assert premises == [{"k": ["SAME_PREMISES"], "l": ["L-HOTEL"], "i": ["I-HOTEL", "I-INTRO"]}]
+    assert not in_any_network(store, "H1"), "at the same hotel 30 days later shows no acquaintance"
+
+
+def test_shared_victims_join_a_person_to_a_core_but_do_not_merge_cores(seeded):
+    store, _ = seeded
+    try:
+        s = Seed()
+        s.person("C1")
+        s.person("C2")
+        s.person("SOLO")
+        s.child("CKID")
+        s.incident("I-C-1", "2023-05-01", victims=["CKID"], suspects=["C1", "C2"])
+        s.incident("I-C-2", "2023-05-09", victims=["CKID"], suspects=["SOLO"])
+        s.incident("I-C-3", "2023-05-10", victims=["CKID"], suspects=["A1"])
+        s.write(store)
+        detect_networks(store)
+        core = network_with(store, "C1")
+        assert {p for p, r in core["members"].items() if r != "VICTIM"} in ({"C1", "C2", "SOLO"},
+                                                                          {"C1", "C2"})
+        assert network_with(store, "A1")["members"].get("C1") is None, "a shared child does not merge two groups"
+        assert in_any_network(store, "SOLO")
+        bridges = store.read("MATCH (x:Network)-[r:BRIDGES_TO]-(y:Network) WHERE x.network_id = $a "
+                             "RETURN y.network_id AS y", {"a": core["props"]["network_id"]})
+        assert network_with(store, "A1")["props"]["network_id"] in {b["y"] for b in bridges}
+    finally:
+        store.write("MATCH (n) WHERE n.person_id IN ['C1', 'C2', 'SOLO', 'CKID'] "
+                    "OR n.record_id IN ['R-C1', 'R-C2', 'R-SOLO', 'R-CKID'] "
+                    "OR n.incident_id IN ['I-C-1', 'I-C-2', 'I-C-3'] DETACH DELETE n")
+        detect_networks(store)
 
 
 def test_networks_report_ocg_mapping_and_the_recorded_flag_basis(seeded):
@@ -256,12 +287,14 @@ def test_audit_verdict_overrides_the_flag_and_a_rerun_follows_the_graph(seeded):
 
 def test_the_time_window_is_a_parameter(seeded):
     store, _ = seeded
+    query = ("MATCH (:Person {person_id: 'ABUSER'})-[r:ASSOCIATED_WITH]-(:Person {person_id: 'H1'}) "
+             "RETURN r.kinds AS k")
     try:
         detect_networks(store, window_days=10)
-        assert not in_any_network(store, "H1")
+        assert store.read(query) == []
     finally:
         detect_networks(store)
-    assert in_any_network(store, "H1")
+    assert store.read(query) == [{"k": ["SAME_PREMISES"]}]
 
 
 # -- units -----------------------------------------------------------------------------------
