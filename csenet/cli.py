@@ -72,12 +72,15 @@ def fail(message: str, code: int = 1) -> None:
 @contextlib.contextmanager
 def errors() -> Iterator[None]:
     """Every expected failure becomes one clear line on stderr and a non-zero exit."""
+    from api.access_log import AccessLogError
     from cypher.registry import QueryParamError
     from graph.store import StoreError
     from loaders.read import BundleError
 
     try:
         yield
+    except AccessLogError as exc:
+        fail("the access log cannot be written, so nothing is shown: %s" % exc, 4)
     except (BundleError, QueryParamError) as exc:
         fail(str(exc), 2)
     except StoreError as exc:
@@ -242,10 +245,14 @@ def query(
     param: Annotated[list[str], typer.Option("-p", "--param", help="key=value, repeatable.")] = [],  # noqa: B006
     fmt: Annotated[Fmt, typer.Option("--format", help="table, json or csv.")] = Fmt.table,
     list_: Annotated[bool, typer.Option("--list", help="List the canned queries and their parameters.")] = False,
+    justification: Annotated[Optional[str], typer.Option(
+        help="The case or operation reference, written with the query to the access log.")] = None,
     graph: GraphOpt = None,
     data: DataOpt = None,
 ) -> None:
-    """Run one canned query from the registry (the same one the API and Browser guide use)."""
+    """Run one canned query from the registry (the same one the API and Browser guide use).
+
+    Every run is written to the access log, as the API's are."""
     from cypher.registry import get_query, load_registry
 
     if list_ or not name:
@@ -264,7 +271,20 @@ def query(
         bound = q.bind(parse_params(param))
         with opened(settings) as store:
             rows = store.read(q.text_for(store.dialect), bound)
+        log_cli_access(settings, "query", q.name, bound, justification, len(rows))
     emit_rows(rows, list(q.returns) or (list(rows[0]) if rows else []), fmt)
+
+
+def log_cli_access(settings: Settings, action: str, what: str, params: dict, justification: str | None,
+                   records: int) -> None:
+    """The command line reads person data too: it goes to the same hash-chained access log."""
+    import getpass
+
+    from api.access_log import AccessLog
+
+    AccessLog(settings.access_log_path()).append(
+        user="cli:" + getpass.getuser(), role="cli", action=action, route="CLI %s %s" % (action, what),
+        parameters=params, justification=justification, records=records, outcome="ok", status=None)
 
 
 def emit_rows(rows: list[dict], columns: list[str], fmt: Fmt) -> None:
@@ -304,10 +324,14 @@ def export(
     hops: Annotated[int, typer.Option(min=1, max=3, help="subgraph: how many hops out.")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="subgraph: graphml, gexf, json, csv or i2.")] = "graphml",
     reidentify: Annotated[bool, typer.Option(help="subgraph: do not pseudonymise victims (logged).")] = False,
+    justification: Annotated[Optional[str], typer.Option(
+        help="subgraph: the case or operation reference this export is for (written to the access log).")] = None,
 ) -> None:
     """Write entities.csv, networks.csv, audit.csv, or a subgraph for an analyst's tool."""
     if kind not in {k.value for k in ExportKind} | {"subgraph"}:
         fail("export what? choose entities, networks, audit or subgraph (got %r)" % kind, 2)
+    if kind == "subgraph" and not (justification or "").strip():
+        fail("a subgraph export holds person data: give --justification with the case or operation reference", 2)
     settings = settings_for(graph, data)
     with errors(), opened(settings) as store:
         if kind == ExportKind.entities.value:
@@ -326,7 +350,7 @@ def export(
             from exports.cli import export_subgraph_cli
 
             n = export_subgraph_cli(store, settings, out_file, person=person, network=network, incidents=incidents,
-                                    hops=hops, fmt=fmt, reidentify=reidentify)
+                                    hops=hops, fmt=fmt, reidentify=reidentify, justification=justification)
     err.print("Wrote %s (%s rows)" % (out_file, n))
 
 

@@ -22,6 +22,7 @@ from graph.facts import Facts
 DERIVED_BY = "associations/1.0"
 
 CO_OFFENDING = "CO_OFFENDING"
+CO_OFFENDING_NON_CSE = "CO_OFFENDING_NON_CSE"
 SHARED_VICTIM = "SHARED_VICTIM"
 RECORDED_ASSOCIATION = "RECORDED_ASSOCIATION"
 SHARED_IDENTIFIER = "SHARED_IDENTIFIER"
@@ -34,6 +35,7 @@ FACILITATION = "FACILITATION"
 # over its kinds, so repeated evidence counts but cannot swamp everything else.
 WEIGHTS = {
     CO_OFFENDING: 3.0,
+    CO_OFFENDING_NON_CSE: 1.5,
     SHARED_VICTIM: 2.0,
     RECORDED_ASSOCIATION: 2.0,
     SHARED_IDENTIFIER: 2.0,
@@ -43,10 +45,11 @@ WEIGHTS = {
     SAME_PREMISES: 1.0,
 }
 REPEAT_CAP = 3
-# Ties that show two people know one another. Abusing the same child or using the same
-# premises is evidence too, but alone it does not show that (graph/network_detection.py).
-STRONG_KINDS = frozenset({CO_OFFENDING, RECORDED_ASSOCIATION, SHARED_IDENTIFIER, SAME_OCG, FACILITATION,
-                          SHARED_ADDRESS})
+# Ties that show two people know one another and act together. Abusing the same child,
+# using the same premises, living at the same address or committing another kind of crime
+# together is evidence too, but alone it does not make a CSE network
+# (graph/network_detection.py).
+STRONG_KINDS = frozenset({CO_OFFENDING, RECORDED_ASSOCIATION, SHARED_IDENTIFIER, SAME_OCG, FACILITATION})
 PERPETRATOR_ROLES = ("SUSPECT", "OFFENDER")
 # A phone or address shared by more people than this is a switchboard, a hostel or a
 # care home, not evidence that its users know one another.
@@ -168,7 +171,8 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
 
     for iid, people in suspects.items():
         for a, b in combinations(people, 2):
-            links.add(a, b, CO_OFFENDING, iid, incidents=[iid], records=[*recs[(a, iid)], *recs[(b, iid)]])
+            links.add(a, b, CO_OFFENDING if cse.get(iid) else CO_OFFENDING_NON_CSE, iid, incidents=[iid],
+                      records=[*recs[(a, iid)], *recs[(b, iid)]])
 
     victims = roles[roles["role"] == "VICTIM"]
     for vid, group in victims.groupby("person_id", sort=True):

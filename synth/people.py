@@ -48,6 +48,41 @@ def age_years(dob: int, day: int) -> int:
     return t.year - b.year - ((t.month, t.day) < (b.month, b.day))
 
 
+def _date(day: int) -> date:
+    return date.fromordinal(int(day) + _EPOCH_ORDINAL)
+
+
+def _day(d: date) -> int:
+    return d.toordinal() - _EPOCH_ORDINAL
+
+
+def _anniversary(d: date, year: int) -> date:
+    """`d`'s month and day in `year`; a 29 February falls on 1 March in a common year
+    (the convention age_on and age_years use: a leapling comes of age on 1 March)."""
+    try:
+        return d.replace(year=year)
+    except ValueError:
+        return date(year, 3, 1)
+
+
+def birthday(dob: int, years: int) -> int:
+    """The day (days since 1970) on which someone born on `dob` turns `years`."""
+    b = _date(dob)
+    return _day(_anniversary(b, b.year + years))
+
+
+def dob_turning(years: int, on_day: int) -> int:
+    """The latest date of birth whose owner is `years` old on `on_day`: they turn
+    `years` that very day (calendar years, not days / 365.25). When `on_day` is a
+    29 February no one turns `years` on it unless `years` is a multiple of four
+    apart from a leap year; the 28 February birth, a day older, is returned then."""
+    t = _date(on_day)
+    try:
+        return _day(t.replace(year=t.year - years))
+    except ValueError:
+        return _day(date(t.year - years, 2, 28))
+
+
 def random_phones(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(7_300_000_000, 7_999_999_999, n)
 

@@ -99,9 +99,14 @@ def test_cli_generate_load_query_export(tmp_path):
     assert "person_records" in loaded.stdout and "flag audit" in loaded.stdout
     listed = csenet("query", "--list", env=env)
     assert listed.returncode == 0 and "networks" in listed.stdout
-    out = csenet("query", "networks", "--format", "csv", env=env)
+    out = csenet("query", "networks", "--format", "csv", "--justification", "OP-TEST/1", env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("network_id")
+    from api.access_log import read_entries
+    logged = read_entries(tmp_path / "db" / "access-log.jsonl")
+    assert logged[-1]["action"] == "query" and logged[-1]["justification"] == "OP-TEST/1"
+    refused = csenet("export", "subgraph", "--network", "x", "--out", str(tmp_path / "x.graphml"), env=env)
+    assert refused.returncode == 2 and "--justification" in refused.stderr
     ent = csenet("export", "entities", "--out", str(tmp_path / "entities.csv"), env=env)
     assert ent.returncode == 0, ent.stderr
     entities = pd.read_csv(tmp_path / "entities.csv")
