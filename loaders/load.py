@@ -341,8 +341,8 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     affected = sorted(changed | set(ent.loc[ent["record_id"].isin(facts), "person_id"]))
     extra = {"derived_by": DERIVED_BY}
     projections = [("roles " + role.lower(), q, {"role": role}) for role, q in cy.ROLE_PROJECTIONS.items()]
-    projections += [("recorded associates", cy.ASSOCIATE_OF, {}), ("identifiers used", cy.USES, {}),
-                    ("OCG mapping", cy.MAPPED_TO, {}), ("missing episodes", cy.WENT_MISSING, {})]
+    projections.append(("recorded associates", cy.ASSOCIATE_OF, {}))
+    projections += [("person " + rel.lower().replace("_", " "), q, {}) for rel, q in cy.LINK_PROJECTIONS.items()]
     for name, query, params in projections:
         store.write_batches(query, affected, bs, reporter.stage(name, len(affected)), extra={**extra, **params})
     return len(changed), len(new_members)

@@ -157,26 +157,20 @@ WITH lo, hi, a.kind AS kind, collect(DISTINCT a.grade) AS grades, collect(DISTIN
 MERGE (lo)-[x:ASSOCIATE_OF {kind: kind}]->(hi)
 SET x.grades = grades, x.source_refs = source_refs, x.record_ids = record_ids, x.derived_by = $derived_by"""
 
-USES = """
+_LINK_PROJECTION = """
 UNWIND $rows AS row
-MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:HAS_IDENTIFIER]->(n:Identifier)
+MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:%s]->(n:%s)
 WITH p, n, collect(DISTINCT r.record_id) AS record_ids
-MERGE (p)-[x:USES]->(n)
+MERGE (p)-[x:%s]->(n)
 SET x.record_ids = record_ids, x.derived_by = $derived_by"""
 
-MAPPED_TO = """
-UNWIND $rows AS row
-MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:MEMBER_OF]->(o:OCG)
-WITH p, o, collect(DISTINCT r.record_id) AS record_ids
-MERGE (p)-[x:MAPPED_TO]->(o)
-SET x.record_ids = record_ids, x.derived_by = $derived_by"""
-
-WENT_MISSING = """
-UNWIND $rows AS row
-MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:REPORTED_MISSING]->(m:MissingEpisode)
-WITH p, m, collect(DISTINCT r.record_id) AS record_ids
-MERGE (p)-[x:WENT_MISSING]->(m)
-SET x.record_ids = record_ids, x.derived_by = $derived_by"""
+# person-level relationship: (record-level relationship, the node it leads to)
+LINK_TYPES = {
+    "USES": ("HAS_IDENTIFIER", "Identifier"),
+    "MAPPED_TO": ("MEMBER_OF", "OCG"),
+    "WENT_MISSING": ("REPORTED_MISSING", "MissingEpisode"),
+}
+LINK_PROJECTIONS = {rel: _LINK_PROJECTION % (fact, label, rel) for rel, (fact, label) in LINK_TYPES.items()}
 
 # -- reads --------------------------------------------------------------------------
 

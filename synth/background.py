@@ -194,7 +194,8 @@ def generate(force: Force, pools: Pools, hh: dict, n: int, writer: Writer, progr
         inc = force.incidents.extend(
             occurred=occurred, occ_prec=occ_prec, reported=occurred + delay, code=codes, offence=offence,
             loc=loc, district=d, summary=summaries, cat=np.where(child_victim, BG_CHILD, BG),
-            meets=np.zeros(n_c, bool), is_cce=np.zeros(n_c, bool), network=np.full(n_c, "", dtype=object),
+            # Everyday crime: some of it sexual (sexual_adult), none of it for anything in return.
+            sexual=np.full(n_c, key == "sexual_adult"), exchange=np.zeros(n_c, bool), is_cce=np.zeros(n_c, bool), network=np.full(n_c, "", dtype=object),
             hints=np.full(n_c, hints),
         )
 

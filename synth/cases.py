@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .force import (ADULT_GIFT, CCE, CSA_OTHER, H_CCE, H_CSA, H_DA, H_GANG, H_MISSING, H_ONLINE, INTRA, LONE,
-                    NET_ADULT, OTHER, REPORTER, SUSPECT, VICTIM)
-from .people import F, M
+                    OTHER, REPORTER, SUSPECT, VICTIM)
+from .people import F, M, birthday, dob_turning
 from .plant import Planter
 from .networks import geo_name
 from .scales import END, START
@@ -20,15 +20,6 @@ RELATIVES = {  # relation: (age range at offence, same home, same family name pr
     "grandfather": ((50, 80), False, 0.5), "mother's partner": ((22, 55), True, 0.15),
     "older brother": ((14, 22), True, 1.0), "older cousin": ((16, 26), False, 0.4),
 }
-
-
-def _birthday(dob: int, years: int) -> int:
-    d = np.datetime64(int(dob), "D")
-    y = d.astype("datetime64[Y]").astype(int) + 1970 + years
-    md = str(d)[4:]
-    if md == "-02-29":
-        md = "-03-01"
-    return int(np.datetime64(f"{y}{md}", "D").astype(np.int64))
 
 
 class CasePlanter(Planter):
@@ -50,8 +41,7 @@ class CasePlanter(Planter):
                     # Just under 18 at the offence: only the exact date of birth says "child".
                     first = start + int(rng.integers(0, span))
                     kid = self.child(district, 17.0, first, female=rng.random() < 0.9, care_p=0.2)
-                    shift = first + int(rng.integers(1, 25)) - _birthday(self.dob[kid], 18)
-                    self._shift_dob(kid, self.dob[kid] + shift)
+                    self._shift_dob(kid, dob_turning(18, first + int(rng.integers(1, 25))))
                 else:
                     a = float(rng.choice([12, 13, 14, 15, 16, 17], p=[0.06, 0.15, 0.25, 0.26, 0.18, 0.1]) + rng.random())
                     kid = self.child(district, a, start, female=rng.random() < 0.85)
@@ -65,7 +55,7 @@ class CasePlanter(Planter):
                 n_inc = 1 + min(int(rng.poisson(0.9)), 4)
                 days = np.sort(rng.integers(start, start + span + 1, n_inc))
                 if near18 and v == victims[0]:
-                    days[0] = _birthday(self.dob[v], 18) - int(rng.integers(1, 25))
+                    days[0] = birthday(self.dob[v], 18) - int(rng.integers(1, 25))
                     days = np.sort(days)
                 for day in days:
                     self._lone_incident(net_id, district, int(day), v, perp, places, online,
@@ -110,13 +100,12 @@ class CasePlanter(Planter):
             loc = [p for p in places if f.geo.premises_kind_of(p) == "ONLINE"][0]
             ctx["platform"] = f.geo.premises_names[loc]
         code, offence = self.sexual_code(act, age, female)
-        meets = age < 18
         hints = H_ONLINE if group == "lone_online" else 0
         if rng.random() < 0.25:
             hints |= H_MISSING
             self.missing_around(v, day, place if f.geo.premises_kind_of(place) != "VEHICLE" else -1)
         self.record(day, code=code, offence=offence, loc=loc, district=district, summary=w.cse(group, ctx),
-                    cat=LONE if meets else NET_ADULT, meets=meets, network=net_id, victims=[v], suspects=[perp],
+                    cat=LONE, sexual=True, exchange=True, network=net_id, victims=[v], suspects=[perp],
                     hints=hints, occ_prec=int(rng.choice([1, 2])), delay_days=int(rng.choice([0, 1, 3, 10, 40])))
 
     # -- intrafamilial abuse ---------------------------------------------------------
@@ -155,7 +144,8 @@ class CasePlanter(Planter):
                 code, offence = (self.sexual["familial"] if rng.random() < 0.4 else self.sexual_code(act, a, female))
                 hints = H_CSA | (H_DA if rng.random() < 0.2 else 0)
                 self.record(day, code=code, offence=offence, loc=self.home[kid], district=district,
-                            summary=w.template("csa_family", ctx), cat=INTRA, meets=False, network=net_id,
+                            summary=w.template("csa_family", ctx), cat=INTRA, sexual=True, exchange=False,
+                            network=net_id,
                             victims=[kid], suspects=[perp], reporter_p=0.0,
                             others=[(mother, REPORTER)] if rng.random() < 0.5 else [],
                             delay_days=report - day, occ_prec=0 if historic and rng.random() < 0.3 else 1)
@@ -186,7 +176,7 @@ class CasePlanter(Planter):
             online = "online" in text
             code, offence = self.sexual["communication"] if online and a < 16 else self.sexual_code(act, a, female)
             self.record(day, code=code, offence=offence, loc=loc, district=district, summary=text, cat=CSA_OTHER,
-                        meets=False, network="", victims=[kid], suspects=[perp],
+                        sexual=True, exchange=False, network="", victims=[kid], suspects=[perp],
                         hints=H_CSA | (H_ONLINE if online else 0))
 
     # -- young adults with gifts ---------------------------------------------------------
@@ -198,16 +188,18 @@ class CasePlanter(Planter):
             female = rng.random() < 0.9
             u = rng.random()
             victim = self.child(district, 18.5, day, female=female, care_p=0.0)
-            if u < 0.3:
-                self._shift_dob(victim, _birthday(self.dob[victim], 0) - (_birthday(self.dob[victim], 18) - day))
-            elif u < 0.5:
-                self._shift_dob(victim, self.dob[victim] - (_birthday(self.dob[victim], 18) - day) - int(rng.integers(1, 21)))
+            # Calendar arithmetic, not day counts: shifting a date of birth by the days to
+            # an 18th birthday drifts by a day across 29 Februaries and made some "adults" 17.
+            if u < 0.3:  # 18 that very day
+                self._shift_dob(victim, dob_turning(18, day))
+            elif u < 0.5:  # turned 18 one to twenty days before
+                self._shift_dob(victim, dob_turning(18, day - int(rng.integers(1, 21))))
             else:
                 self._shift_dob(victim, f.pop.dob_for_age(float(rng.uniform(19, 25)), day))
             a = self.age(victim, day)
             perp = self.adult(district, (20.0, 55.0), day, recruit_p=0.3)
             ctx = w.child(a, female, state_age=rng.random() < 0.85)
-            if a == 18 and _birthday(self.dob[victim], 18) == day and rng.random() < 0.5:
+            if a == 18 and birthday(self.dob[victim], 18) == day and rng.random() < 0.5:
                 ctx["V"] = f"{ctx['V']}, on {ctx['pos']} 18th birthday,"
                 ctx["V"] = ctx["V"].rstrip(",")
             ctx["district_i"] = district
@@ -217,7 +209,7 @@ class CasePlanter(Planter):
             act = "rape" if "rape" in text else "assault"
             code, offence = self.sexual_code(act, a, female)
             self.record(day, code=code, offence=offence, loc=loc, district=district, summary=text, cat=ADULT_GIFT,
-                        meets=False, network="", victims=[victim], suspects=[perp], reporter_p=0.05,
+                        sexual=True, exchange=True, network="", victims=[victim], suspects=[perp], reporter_p=0.05,
                         occ_prec=int(rng.choice([1, 2])), delay_days=int(rng.choice([0, 1, 2, 20])))
 
     # -- county lines ------------------------------------------------------------------
@@ -273,7 +265,7 @@ class CasePlanter(Planter):
                         hints |= H_MISSING
                         self.missing_around(kid, day, trap if rng.random() < 0.6 else -1)
                     self.record(day, code=code, offence=offence, loc=loc, district=market, summary=text,
-                                cat=CCE, meets=False, network=net_id, victims=[kid], suspects=sus,
+                                cat=CCE, sexual=False, exchange=False, network=net_id, victims=[kid], suspects=sus,
                                 is_cce=a < 18, hints=hints, victim_role=kid_role)
                     if sus and rng.random() < 0.4:
                         f.associate(kid, sus[0], "CO_ACCUSED", day + int(rng.integers(1, 60)))

@@ -61,7 +61,8 @@ class Force:
         self.geo = Geography(self.rng, scale.districts, self.n_residents)
         self.pop = Population(self.rng, self.names, self.geo)
         self.incidents = Table(occurred="i8", occ_prec="i8", reported="i8", code="O", offence="O", loc="i8",
-                               district="i8", summary="O", cat="i8", meets="?", is_cce="?", network="O", hints="i8")
+                               district="i8", summary="O", cat="i8", sexual="?", exchange="?", meets="?",
+                               is_cce="?", network="O", hints="i8")
         self.involvements = Table(incident="i8", person="i8", role="i8")
         self.associations = Table(a="i8", b="i8", kind="O", source_ref="O", grade="O", day="i8")
         self.identifiers = Table(person="i8", kind="O", value="O", day="i8")
@@ -73,7 +74,7 @@ class Force:
 
     # -- helpers for the planted cases -------------------------------------------
     def incident(self, day: int, *, code: str, offence: str, loc: int, district: int, summary: str, cat: int,
-                 meets: bool, is_cce: bool = False, network: str = "", hints: int = 0,
+                 sexual: bool, exchange: bool, is_cce: bool = False, network: str = "", hints: int = 0,
                  delay_days: int | None = None, occ_prec: int | None = None) -> int:
         rng = self.rng
         occurred = day * 1440 + int(rng.integers(0, 1440))
@@ -84,7 +85,7 @@ class Force:
             occ_prec = int(rng.choice([1, 2, 2, 2]))
         return self.incidents.append(occurred=occurred, occ_prec=occ_prec, reported=reported, code=code,
                                      offence=offence, loc=loc, district=district, summary=summary, cat=cat,
-                                     meets=meets, is_cce=is_cce, network=network, hints=hints)
+                                     sexual=sexual, exchange=exchange, is_cce=is_cce, network=network, hints=hints)
 
     def involve(self, incident: int, person: int, role: int) -> None:
         self.involvements.append(incident=incident, person=person, role=role)

@@ -15,6 +15,7 @@ from .force import NET_SEX, VICTIM, Force
 from .networks import NetworkPlanter
 from .people import populate
 from .text import Writer
+from .truth import derive as derive_truth
 
 Progress = Callable[[str, int, int], None]
 
@@ -51,6 +52,7 @@ def generate(out: Path, scale: str = "small", seed: int = 7, progress: Progress 
     n_background = max(0, sc.incidents - len(force.incidents))
     background.generate(force, pools, hh, n_background, writer, progress)
     background.intelligence(force, pools, hh)
+    derive_truth(force)
     flags = recorded_flags(force)
 
     V = force.involvements.columns()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .force import (H_CSA, H_GANG, H_MISSING, H_ONLINE, NET_ADULT, NET_SEX, NET_WELFARE, OTHER, SUSPECT)
+from .force import (H_CSA, H_GANG, H_MISSING, H_ONLINE, NET_SEX, NET_WELFARE, OTHER, SUSPECT)
 from .people import F, M
 from .plant import Planter
 from .scales import END, START
@@ -136,8 +136,8 @@ class NetworkPlanter(Planter):
                     ctx.update(place=geo_name(f, places[0]), fac=w.fill(w.pick(w.t["facilitators"]), ctx))
                     text = w.fill(w.pick(FAC_CONTACT), ctx)
                     self.record(d0, code="", offence="Concern for welfare", loc=places[0], district=district,
-                                summary=text[:1].upper() + text[1:], cat=NET_WELFARE, meets=False,
-                                network=net_id, victims=[v], suspects=[], others=[(facilitator, OTHER)],
+                                summary=text[:1].upper() + text[1:], cat=NET_WELFARE, sexual=False,
+                                exchange=False, network=net_id, victims=[v], suspects=[], others=[(facilitator, OTHER)],
                                 hints=H_MISSING if "missing" in text else 0, delay_days=0)
             for k, day in enumerate(days):
                 day = int(day)
@@ -277,7 +277,7 @@ class NetworkPlanter(Planter):
             ctx["car"] = w.filler("car", ctx)
             code, offence = NON_SEXUAL[int(rng.integers(len(NON_SEXUAL)))]
             self.record(day, code=code, offence=offence, loc=loc, district=district, summary=w.cse("welfare", ctx),
-                        cat=NET_WELFARE, meets=False, network=net_id, victims=[v], suspects=who, hints=hints)
+                        cat=NET_WELFARE, sexual=False, exchange=False, network=net_id, victims=[v], suspects=who, hints=hints)
             return
 
         if kind == "ONLINE":
@@ -295,10 +295,11 @@ class NetworkPlanter(Planter):
             code, offence = NON_SEXUAL[int(rng.integers(2))]
         else:
             code, offence = self.sexual_code(act, age, female)
-        meets = age < 18
+        # The exchange took place whether or not the summary says so ("unstated" group);
+        # the truth (synth/truth.py) checks every victim's age on the recorded day.
         others = [(facilitator, SUSPECT if rng.random() < 0.6 else OTHER)] if facilitator is not None else []
         self.record(day, code=code, offence=offence, loc=loc, district=district, summary=summary,
-                    cat=NET_SEX if meets else NET_ADULT, meets=meets, network=net_id,
+                    cat=NET_SEX, sexual=True, exchange=True, network=net_id,
                     victims=[v] + extra_victims, suspects=who, others=others, hints=hints)
 
 

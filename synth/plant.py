@@ -113,14 +113,14 @@ class Planter:
 
     # -- incident ----------------------------------------------------------------
     def record(self, day: int, *, code: str, offence: str, loc: int, district: int, summary: str, cat: int,
-               meets: bool, network: str, victims: list[int], suspects: list[int], others: list[tuple[int, int]] = (),
+               sexual: bool, exchange: bool, network: str, victims: list[int], suspects: list[int], others: list[tuple[int, int]] = (),
                is_cce: bool = False, hints: int = 0, delay_days: int | None = None, reporter_p: float = 0.3,
                occ_prec: int | None = None, victim_role: int = VICTIM) -> int:
         f, rng = self.f, self.rng
         if delay_days is None:
             delay_days = int(rng.choice([0, 0, 1, 1, 2, 4, 7, 14, 30, 60, 120]))
         inc = f.incident(day, code=code, offence=offence, loc=loc, district=district, summary=summary, cat=cat,
-                         meets=meets, is_cce=is_cce, network=network, hints=hints, delay_days=delay_days,
+                         sexual=sexual, exchange=exchange, is_cce=is_cce, network=network, hints=hints, delay_days=delay_days,
                          occ_prec=occ_prec)
         for v in victims:
             f.involve(inc, v, victim_role)
