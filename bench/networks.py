@@ -71,6 +71,13 @@ def true_person_map(store, bundle: Path) -> dict[str, str]:
 
 
 def score(bundle: Path, detected_csv: Path, to_true: dict[str, str], ocg_flags: dict[str, bool]) -> dict:
+    members = [(r["network_id"], r["person_id"], r["member_role"]) for r in read_csv(detected_csv)]
+    return score_detected(bundle, members, to_true, ocg_flags)
+
+
+def score_detected(bundle: Path, members: list[tuple[str, str, str]], to_true: dict[str, str],
+                   ocg_flags: dict[str, bool]) -> dict:
+    """Score (network_id, person_id, member_role) rows against the planted truth."""
     planted: dict[str, set[str]] = defaultdict(set)
     kind_of: dict[str, str] = {}
     lone: set[str] = set()
@@ -89,9 +96,9 @@ def score(bundle: Path, detected_csv: Path, to_true: dict[str, str], ocg_flags: 
              if r["network_id"] and r["meets_cse_definition"].lower() == "true"}
 
     detected: dict[str, set[str]] = defaultdict(set)
-    for r in read_csv(detected_csv):
-        if r["member_role"] in MEMBER_ROLES:
-            detected[r["network_id"]].add(to_true.get(r["person_id"], "?" + r["person_id"]))
+    for network_id, person_id, role in members:
+        if role in MEMBER_ROLES:
+            detected[network_id].add(to_true.get(person_id, "?" + person_id))
 
     where: dict[str, str] = {}
     for net, people in detected.items():

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from graph.facts import Facts
+from graph.facts import MAX_SHARED_GROUP, Facts
 
 DERIVED_BY = "associations/1.0"
 
@@ -51,9 +51,8 @@ REPEAT_CAP = 3
 # (graph/network_detection.py).
 STRONG_KINDS = frozenset({CO_OFFENDING, RECORDED_ASSOCIATION, SHARED_IDENTIFIER, SAME_OCG, FACILITATION})
 PERPETRATOR_ROLES = ("SUSPECT", "OFFENDER")
-# A phone or address shared by more people than this is a switchboard, a hostel or a
-# care home, not evidence that its users know one another.
-MAX_SHARED_GROUP = 8
+# A phone or address shared by more people than MAX_SHARED_GROUP (graph/facts.py) is a
+# switchboard, a hostel or a care home, not evidence that its users know one another.
 NOT_PREMISES = ("ONLINE",)
 
 
@@ -214,6 +213,9 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
             links.add(a, b, SAME_OCG, ocg_id, ocgs=[ocg_id])
 
     _same_premises(links, facts, suspects, recs, window_days)
+    if facts.core is not None:
+        # Only the core's pairs were read in full: a pair of two outsiders may lack evidence.
+        links.pairs = {k: v for k, v in links.pairs.items() if k[0] in facts.core or k[1] in facts.core}
     return links
 
 

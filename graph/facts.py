@@ -20,72 +20,132 @@ from graph.store import GraphStore, read_paged
 
 PAGE = 20_000
 CHUNK = 5_000
+HOME_CHUNK = 1_000  # postcodes per look-up: a postcode holds many records
+MAX_SHARED_GROUP = 8  # graph/associations.py: an identifier shared by more people makes no link
 ROLE_TYPES = ("VICTIM_IN", "SUSPECT_IN", "OFFENDER_IN", "WITNESS_IN", "REPORTER_IN", "OTHER_IN")
 
-Q_INCIDENTS = """
-MATCH (i:Incident) WHERE i.incident_id > $after
+# Incidents that are CSE-relevant or were flagged CSE by the officer: where detection starts.
+# A filtered scan of the incidents; everything else is read by id from here outwards.
+Q_CSE_INCIDENTS = """
+MATCH (i:Incident)
+WHERE i.incident_id > $after
+  AND (i.meets_cse_definition = true OR i.flagged_cse = true OR 'CSE' IN coalesce(i.flags, []))
 WITH i ORDER BY i.incident_id LIMIT $page
 OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
 RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
        i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
        i.meets_cse_definition AS meets_cse_definition, i.offence_code AS offence_code,
-       l.location_id AS location_id, l.kind AS location_kind
+       l.location_id AS location_id
 ORDER BY incident_id
 """
 
+Q_INCIDENTS_BY_ID = """
+UNWIND $ids AS iid
+MATCH (i:Incident {incident_id: iid})
+OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
+RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
+       i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
+       i.meets_cse_definition AS meets_cse_definition, i.offence_code AS offence_code,
+       l.location_id AS location_id
+"""
+
+# Everyone involved in the given incidents, in any role.
 Q_ROLES = """
 UNWIND $ids AS iid
 MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN]->(i:Incident {incident_id: iid})
-RETURN p.person_id AS person_id, i.incident_id AS incident_id, type(r) AS rel, r.record_ids AS record_ids
+RETURN p.person_id AS person_id, iid AS incident_id, type(r) AS rel, r.record_ids AS record_ids
+"""
+
+# The incidents the given people are involved in as victim, suspect, offender or other party.
+Q_PERSON_INCIDENTS = """
+UNWIND $ids AS pid
+MATCH (p:Person {person_id: pid})-[:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i:Incident)
+RETURN DISTINCT i.incident_id AS incident_id
+"""
+
+Q_OTHER_ROLES = """
+UNWIND $ids AS iid
+MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i:Incident {incident_id: iid})
+RETURN p.person_id AS person_id, iid AS incident_id, type(r) AS rel, r.record_ids AS record_ids
 """
 
 Q_PERSONS = """
-MATCH (p:Person) WHERE p.person_id > $after
-WITH p ORDER BY p.person_id LIMIT $page
-RETURN p.person_id AS person_id, p.date_of_birth AS date_of_birth
-ORDER BY person_id
+UNWIND $ids AS pid
+MATCH (p:Person {person_id: pid})
+RETURN pid AS person_id, p.date_of_birth AS date_of_birth
 """
 
 Q_RECORDS = """
-MATCH (r:PersonRecord) WHERE r.record_id > $after
-WITH r ORDER BY r.record_id LIMIT $page
-OPTIONAL MATCH (r)-[:RESOLVED_TO]->(p:Person)
-RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address,
-       r.phones AS phones
-ORDER BY record_id
+UNWIND $ids AS pid
+MATCH (r:PersonRecord)-[:RESOLVED_TO]->(:Person {person_id: pid})
+RETURN r.record_id AS record_id, pid AS person_id, r.postcode AS postcode, r.address AS address
+"""
+
+# Records at the given postcodes: who else lives at a home, and who lives at a premises.
+Q_RECORDS_AT = """
+MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p:Person)
+WHERE r.postcode IN $ids
+RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
 """
 
 Q_LOCATIONS = """
-MATCH (l:Location) WHERE l.location_id > $after
-WITH l ORDER BY l.location_id LIMIT $page
+UNWIND $ids AS lid
+MATCH (l:Location {location_id: lid})
 RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
-ORDER BY location_id
 """
 
-Q_RECORDED = """
-UNWIND $ids AS rid
-MATCH (ra:PersonRecord {record_id: rid})-[x:RECORDED_ASSOCIATION]->(rb:PersonRecord)
-RETURN ra.record_id AS record_a, rb.record_id AS record_b, x.kind AS kind, x.grade AS grade,
-       x.source_ref AS source_ref, x.recorded_at AS recorded_at
+Q_LOCATIONS_AT = """
+MATCH (l:Location)
+WHERE l.postcode IN $ids
+RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
 """
 
-Q_IDENTIFIERS = """
-UNWIND $ids AS rid
-MATCH (r:PersonRecord {record_id: rid})-[h:HAS_IDENTIFIER]->(x:Identifier)
-RETURN r.record_id AS record_id, x.identifier_key AS identifier_key, h.recorded_at AS recorded_at
-"""
-
-Q_OCG = """
+# Recorded associations touching the given people's records, in either direction.
+Q_RECORDED_OUT = """
 UNWIND $ids AS pid
-MATCH (p:Person {person_id: pid})-[:MAPPED_TO]->(o:OCG)
-RETURN p.person_id AS person_id, o.ocg_id AS ocg_id, o.primary_crime AS primary_crime
+MATCH (:Person {person_id: pid})<-[:RESOLVED_TO]-(ra:PersonRecord)-[x:RECORDED_ASSOCIATION]->(rb:PersonRecord)
+      -[:RESOLVED_TO]->(q:Person)
+RETURN pid AS a, q.person_id AS b, ra.record_id AS record_a, rb.record_id AS record_b, x.kind AS kind,
+       x.grade AS grade, x.source_ref AS source_ref, x.recorded_at AS recorded_at
+"""
+
+Q_RECORDED_IN = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})<-[:RESOLVED_TO]-(rb:PersonRecord)<-[x:RECORDED_ASSOCIATION]-(ra:PersonRecord)
+      -[:RESOLVED_TO]->(q:Person)
+RETURN q.person_id AS a, pid AS b, ra.record_id AS record_a, rb.record_id AS record_b, x.kind AS kind,
+       x.grade AS grade, x.source_ref AS source_ref, x.recorded_at AS recorded_at
+"""
+
+Q_USES = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:USES]->(x:Identifier)
+RETURN DISTINCT x.identifier_key AS identifier_key
+"""
+
+# Everyone using the given identifiers, for those used by few enough people to mean something.
+Q_IDENTIFIER_USERS = """
+UNWIND $ids AS key
+MATCH (x:Identifier {identifier_key: key})<-[:HAS_IDENTIFIER]-(r:PersonRecord)-[:RESOLVED_TO]->(q:Person)
+WITH key, collect(DISTINCT q.person_id) AS people, collect([q.person_id, r.record_id]) AS uses
+WHERE size(people) <= $most
+RETURN key AS identifier_key, uses
+"""
+
+# The OCG map is small: all of it, one row per OCG.
+Q_OCG = """
+MATCH (o:OCG) WHERE o.ocg_id > $after
+WITH o ORDER BY o.ocg_id LIMIT $page
+MATCH (p:Person)-[:MAPPED_TO]->(o)
+RETURN o.ocg_id AS ocg_id, o.primary_crime AS primary_crime, collect(p.person_id) AS people
+ORDER BY ocg_id
 """
 
 Q_MISSING = """
 UNWIND $ids AS pid
 MATCH (p:Person {person_id: pid})-[:WENT_MISSING]->(m:MissingEpisode)
 OPTIONAL MATCH (m)-[:FOUND_AT]->(l:Location)
-RETURN p.person_id AS person_id, m.episode_id AS episode_id, m.started_at AS started_at,
+RETURN pid AS person_id, m.episode_id AS episode_id, m.started_at AS started_at,
        l.location_id AS found_location_id
 """
 
@@ -135,6 +195,7 @@ class Facts:
     identifiers: pd.DataFrame  # person_id, record_id, identifier_key
     ocg: pd.DataFrame         # person_id, ocg_id, primary_crime
     missing: pd.DataFrame     # person_id, episode_id, started_at, found_location_id
+    core: frozenset | None = None  # the people evidence was read around (None: everyone)
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -155,63 +216,112 @@ def cse_relevance(row: dict[str, Any]) -> tuple[bool, str]:
     return bool(flagged), "recorded_flag"
 
 
-def load_facts(store: GraphStore) -> Facts:
-    incidents = []
-    for row in read_paged(store, Q_INCIDENTS, "incident_id"):
-        cse, basis = cse_relevance(row)
-        flagged = cse_relevance({**row, "meets_cse_definition": None})[0]
-        incidents.append({
-            "incident_id": row["incident_id"], "date": day(row.get("occurred_at")) or day(row.get("reported_at")),
+def _incident_row(row: dict[str, Any]) -> dict[str, Any]:
+    cse, basis = cse_relevance(row)
+    flagged = cse_relevance({**row, "meets_cse_definition": None})[0]
+    return {"incident_id": row["incident_id"], "date": day(row.get("occurred_at")) or day(row.get("reported_at")),
             "district": row.get("district"), "cse": cse, "basis": basis, "flagged": flagged,
-            "location_id": row.get("location_id"),
-            "location_kind": (row.get("location_kind") or "").upper() or None, "offence_code": row.get("offence_code"),
-        })
-    inc = _frame(incidents, ["incident_id", "date", "district", "cse", "basis", "flagged", "location_id",
-                             "location_kind", "offence_code"])
+            "location_id": row.get("location_id"), "offence_code": row.get("offence_code")}
+
+
+def _role_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {"person_id": r["person_id"], "incident_id": r["incident_id"], "role": r["rel"][:-3],
+            "record_ids": sorted(r.get("record_ids") or [])}
+
+
+def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
+    """The neighbourhood of CSE, not the whole graph.
+
+    It starts from the incidents that are CSE-relevant or flagged CSE, and the people
+    mapped to an OCG whose primary crime is CSE. Everyone with a role in those incidents
+    and those people are the *core*; then come the core's other incidents (with the
+    people in them), their records and homes, the recorded associations and
+    identifiers that touch them (with everyone at the other end), who lives at the
+    premises of CSE incidents and where missing children were found. Association
+    evidence is derived for every pair with at least one core person.
+    """
+    seen_inc: dict[str, dict[str, Any]] = {}
+    for row in read_paged(store, Q_CSE_INCIDENTS, "incident_id"):
+        seen_inc[row["incident_id"]] = _incident_row(row)
+    ocg_rows = []
+    for row in read_paged(store, Q_OCG, "ocg_id"):
+        for pid in row.get("people") or []:
+            ocg_rows.append({"person_id": pid, "ocg_id": row["ocg_id"], "primary_crime": row.get("primary_crime")})
+    ocg = _frame(ocg_rows, ["person_id", "ocg_id", "primary_crime"])
+    ocg = ocg.drop_duplicates().sort_values(["person_id", "ocg_id"]).reset_index(drop=True)
+
+    roles: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in read_chunked(store, Q_ROLES, sorted(seen_inc), chunk):
+        row = _role_row(r)
+        roles[(row["person_id"], row["incident_id"], row["role"])] = row
+    core = {r["person_id"] for r in roles.values()}
+    core |= {r["person_id"] for r in ocg_rows if str(r.get("primary_crime") or "").upper() == "CSE"}
+    core_ids = sorted(core)
+
+    # The core's other incidents, and everyone in them.
+    more = sorted({r["incident_id"] for r in read_chunked(store, Q_PERSON_INCIDENTS, core_ids, chunk)} - set(seen_inc))
+    for r in read_chunked(store, Q_INCIDENTS_BY_ID, more, chunk):
+        seen_inc[r["incident_id"]] = _incident_row(r)
+    for r in read_chunked(store, Q_OTHER_ROLES, more, chunk):
+        row = _role_row(r)
+        roles.setdefault((row["person_id"], row["incident_id"], row["role"]), row)
+
+    # Recorded associations and identifiers that touch the core.
+    recorded = []
+    for query in (Q_RECORDED_OUT, Q_RECORDED_IN):
+        for r in read_chunked(store, query, core_ids, chunk):
+            if r["a"] and r["b"] and r["a"] != r["b"]:
+                recorded.append(r)
+    keys = sorted({r["identifier_key"] for r in read_chunked(store, Q_USES, core_ids, chunk)})
+    ident = []
+    for start in range(0, len(keys), chunk):
+        for r in store.read(Q_IDENTIFIER_USERS, {"ids": keys[start:start + chunk], "most": MAX_SHARED_GROUP}):
+            for pid, rid in r["uses"]:
+                ident.append({"person_id": pid, "record_id": rid, "identifier_key": r["identifier_key"]})
+
+    # Locations: of the incidents, and where missing children of the core were found.
+    missing = _frame(list(read_chunked(store, Q_MISSING, core_ids, chunk)),
+                     ["person_id", "episode_id", "started_at", "found_location_id"])
+    loc_ids = sorted({i["location_id"] for i in seen_inc.values() if i["location_id"]}
+                     | {x for x in missing["found_location_id"] if x})
+    loc_rows = {r["location_id"]: r for r in read_chunked(store, Q_LOCATIONS, loc_ids, chunk)}
+
+    # Homes: the core's records, then everyone else recorded at those homes and at the premises.
+    rec_rows = {r["record_id"]: r for r in read_chunked(store, Q_RECORDS, core_ids, chunk)}
+    postcodes = sorted({r["postcode"] for r in rec_rows.values() if r.get("postcode") and r.get("address")}
+                       | {r["postcode"] for r in loc_rows.values() if r.get("postcode") and r.get("address")})
+    for r in read_chunked(store, Q_RECORDS_AT, postcodes, HOME_CHUNK):
+        rec_rows.setdefault(r["record_id"], r)
+    for r in read_chunked(store, Q_LOCATIONS_AT, postcodes, HOME_CHUNK):
+        loc_rows.setdefault(r["location_id"], r)
+
+    owner = {rid: r["person_id"] for rid, r in rec_rows.items()}
+    people = core | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
+        | {r["a"] for r in recorded} | {r["person_id"] for r in ident}
+    persons = _frame(sorted(read_chunked(store, Q_PERSONS, sorted(people), chunk), key=lambda r: r["person_id"]),
+                     ["person_id", "date_of_birth"])
+
+    inc = _frame(sorted(seen_inc.values(), key=lambda r: r["incident_id"]),
+                 ["incident_id", "date", "district", "cse", "basis", "flagged", "location_id", "offence_code"])
+    inc["location_kind"] = [(str(loc_rows[x].get("kind") or "").upper() or None) if x in loc_rows else None
+                            for x in inc["location_id"]]
     inc["cse"] = inc["cse"].astype(bool)
     inc["flagged"] = inc["flagged"].astype(bool)
-
-    roles = [{"person_id": r["person_id"], "incident_id": r["incident_id"], "role": r["rel"][:-3],
-              "record_ids": sorted(r.get("record_ids") or [])}
-             for r in read_chunked(store, Q_ROLES, list(inc["incident_id"]))]
-    roles_df = _frame(roles, ["person_id", "incident_id", "role", "record_ids"])
+    roles_df = _frame(list(roles.values()), ["person_id", "incident_id", "role", "record_ids"])
     if len(roles_df):
         roles_df = roles_df.sort_values(["incident_id", "person_id", "role"], kind="stable").reset_index(drop=True)
-
-    persons = _frame(list(read_paged(store, Q_PERSONS, "person_id")), ["person_id", "date_of_birth"])
-
-    rec_rows, phone_rows = [], []
-    for r in read_paged(store, Q_RECORDS, "record_id"):
-        rec_rows.append({"record_id": r["record_id"], "person_id": r.get("person_id"),
-                         "home": address_key(r.get("postcode"), r.get("address"))})
-        for phone in r.get("phones") or []:
-            if r.get("person_id") and phone:
-                phone_rows.append({"person_id": r["person_id"], "record_id": r["record_id"],
-                                   "identifier_key": "PHONE:%s" % phone})
-    records = _frame(rec_rows, ["record_id", "person_id", "home"])
-    owner = dict(zip(records["record_id"], records["person_id"]))
-
-    locations = _frame([{"location_id": r["location_id"], "kind": (r.get("kind") or "").upper() or None,
-                         "home": address_key(r.get("postcode"), r.get("address"))}
-                        for r in read_paged(store, Q_LOCATIONS, "location_id")], ["location_id", "kind", "home"])
-
-    record_ids = list(records["record_id"])
-    recorded = []
-    for r in read_chunked(store, Q_RECORDED, record_ids):
-        a, b = owner.get(r["record_a"]), owner.get(r["record_b"])
-        if a and b and a != b:
-            recorded.append({"a": a, "b": b, **r})
+    records = _frame([{"record_id": rid, "person_id": r["person_id"],
+                       "home": address_key(r.get("postcode"), r.get("address"))} for rid, r in sorted(rec_rows.items())],
+                     ["record_id", "person_id", "home"])
+    locations = _frame([{"location_id": lid, "kind": (r.get("kind") or "").upper() or None,
+                         "home": address_key(r.get("postcode"), r.get("address"))} for lid, r in sorted(loc_rows.items())],
+                       ["location_id", "kind", "home"])
     recorded_df = _frame(recorded, ["a", "b", "record_a", "record_b", "kind", "grade", "source_ref", "recorded_at"])
-
-    ident = [{"person_id": owner.get(r["record_id"]), "record_id": r["record_id"],
-              "identifier_key": r["identifier_key"]} for r in read_chunked(store, Q_IDENTIFIERS, record_ids)]
-    ident_df = _frame([r for r in ident if r["person_id"]] + phone_rows, ["person_id", "record_id", "identifier_key"])
+    recorded_df = recorded_df.drop_duplicates(subset=["record_a", "record_b", "kind", "source_ref"])
+    recorded_df = recorded_df.sort_values(["record_a", "record_b", "kind", "source_ref"], na_position="first",
+                                          kind="stable").reset_index(drop=True)
+    ident_df = _frame(ident, ["person_id", "record_id", "identifier_key"])
     ident_df = ident_df.drop_duplicates().sort_values(["identifier_key", "person_id", "record_id"]).reset_index(drop=True)
-
-    person_ids = list(persons["person_id"])
-    ocg = _frame(list(read_chunked(store, Q_OCG, person_ids)), ["person_id", "ocg_id", "primary_crime"])
-    ocg = ocg.drop_duplicates().sort_values(["person_id", "ocg_id"]).reset_index(drop=True)
-    missing = _frame(list(read_chunked(store, Q_MISSING, person_ids)),
-                     ["person_id", "episode_id", "started_at", "found_location_id"])
     missing = missing.sort_values(["person_id", "episode_id"]).reset_index(drop=True)
-    return Facts(inc, roles_df, persons, records, locations, recorded_df, ident_df, ocg, missing)
+    del owner
+    return Facts(inc, roles_df, persons, records, locations, recorded_df, ident_df, ocg, missing, frozenset(core))

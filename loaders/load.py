@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from csenet.settings import Settings, get_settings
@@ -159,42 +157,28 @@ def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.D
 
 # -- writing source facts ----------------------------------------------------------------
 
-def _clean(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
-
-
 def node_rows(frame: pd.DataFrame, key: str, skip: Iterable[str] = ()) -> list[dict]:
     """`{key, source, source_row, props}` per row; unknown values left out of props."""
     skip = {key, "_line", "source_row", "source", *skip}
     props_cols = [c for c in frame.columns if c not in skip]
+    keys, sources, rows_ = frame[key].tolist(), frame["source"].tolist(), frame["source_row"].tolist()
     out = []
-    for rec in frame.to_dict("records"):
-        props = {}
-        for c in props_cols:
-            v = _clean(rec[c])
-            if v is not None and not (isinstance(v, list) and not v and c != "flags"):
-                props[c] = v
-        out.append({"key": rec[key], "source": rec.get("source"), "source_row": rec["source_row"], "props": props})
+    for k, src, sr, rec in zip(keys, sources, rows_, frame_records(frame[props_cols])):
+        props = {c: v for c, v in rec.items() if v is not None and not (isinstance(v, list) and not v and c != "flags")}
+        out.append({"key": k, "source": src, "source_row": sr, "props": props})
     return out
 
 
-def rel_rows(frame: pd.DataFrame, keys: list[str], props: list[str] = ()) -> list[dict]:
-    out = []
-    for rec in frame.to_dict("records"):
-        row = {k: rec[k] for k in keys}
-        row["source"] = rec.get("source")
-        row["source_row"] = rec["source_row"]
-        row["props"] = {p: _clean(rec[p]) for p in props if _clean(rec.get(p)) is not None}
-        out.append(row)
-    return out
+def rel_rows(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) -> list[dict]:
+    props = [p for p in props if p in frame.columns]
+    base = frame_records(frame[keys + ["source", "source_row"]])
+    if not props:
+        for row in base:
+            row["props"] = {}
+        return base
+    for row, extra in zip(base, frame_records(frame[props])):
+        row["props"] = {k: v for k, v in extra.items() if v is not None}
+    return base
 
 
 def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Settings, reporter: Reporter) -> None:
@@ -274,8 +258,7 @@ def identifier_links(valid: ValidBundle) -> pd.DataFrame:
 def person_properties(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
     """One row per person: the names, date of birth and gender most of its records agree on."""
     joined = records.merge(entities[["record_id", "person_id", "method", "model_version"]], on="record_id")
-    dob = joined["date_of_birth"].astype(object)
-    joined["_dob_rank"] = dob.map(lambda d: len(d) if isinstance(d, str) else 0)
+    joined["_dob_rank"] = joined["date_of_birth"].str.len().fillna(0)
 
     def mode(col: str) -> pd.Series:
         sub = joined[joined[col].notna()][["person_id", col]]
@@ -299,53 +282,90 @@ def person_properties(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataF
     return out.reset_index()
 
 
+def membership_changes(ent: pd.DataFrame, previous: dict[str, str]) -> tuple[set[str], list[str], pd.Series]:
+    """(persons whose record set changed or is new, persons left with no records, records that moved)."""
+    prev = ent["record_id"].map(previous)
+    moved = prev.ne(ent["person_id"])
+    new_sizes = ent["person_id"].value_counts()
+    old_sizes = pd.Series(previous, dtype=object).value_counts() if previous else pd.Series(dtype="int64")
+    same_size = new_sizes.eq(old_sizes.reindex(new_sizes.index))
+    changed = set(ent.loc[moved, "person_id"]) | set(new_sizes.index[~same_size])
+    gone = sorted(set(old_sizes.index) - set(new_sizes.index))
+    return changed, gone, moved
+
+
+def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str]) -> dict[str, list[str]]:
+    """For each projection, the persons it must (re)build: those with a fact of that kind in
+    this bundle, plus every person whose records changed (their older facts are in the graph)."""
+    person_of = dict(zip(ent["record_id"], ent["person_id"]))
+    f = valid.frames
+
+    def people(record_ids: Iterable[str]) -> list[str]:
+        return sorted({person_of[r] for r in record_ids if r in person_of} | redo)
+
+    inv = f["involvements"]
+    targets = {"role:" + role: people(inv.loc[inv["role"] == role, "record_id"]) for role in cy.ROLE_TYPES}
+    assoc = f.get("associations")
+    targets["ASSOCIATE_OF"] = people([] if assoc is None else pd.concat([assoc["record_id_a"], assoc["record_id_b"]]))
+    ident = identifier_links(valid)
+    targets["USES"] = people(ident["record_id"])
+    targets["MAPPED_TO"] = people(f["ocg_members"]["record_id"] if "ocg_members" in f else [])
+    targets["WENT_MISSING"] = people(f["missing_episodes"]["record_id"] if "missing_episodes" in f else [])
+    return targets
+
+
 def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
                  valid: ValidBundle, settings: Settings, reporter: Reporter) -> tuple[int, int]:
     """Persons, RESOLVED_TO and the person-level projections; returns (changed, total)."""
     ent = resolution.entities
-    new_members = ent.groupby("person_id")["record_id"].apply(frozenset).to_dict()
-    old_members: dict[str, set] = {}
-    for rid, pid in previous.items():
-        old_members.setdefault(pid, set()).add(rid)
-    changed = {p for p, m in new_members.items() if frozenset(old_members.get(p, ())) != m}
-    gone = sorted(set(old_members) - set(new_members))
-    moved = ent[[previous.get(r) != p for r, p in zip(ent["record_id"], ent["person_id"])]]
-    moved_existing = moved[moved["record_id"].isin(previous.keys())]
-
+    changed, gone, moved = membership_changes(ent, previous)
+    in_bundle = ent["record_id"].isin(valid.frames["person_records"]["record_id"])
+    touched = ent[moved | in_bundle]
     bs = settings.batch_size
-    people = person_properties(records, ent[ent["person_id"].isin(changed) | ent["record_id"].isin(
-        valid.frames["person_records"]["record_id"])])
-    people = people[people["person_id"].isin(changed) | people["person_id"].isin(
-        ent.loc[ent["record_id"].isin(valid.frames["person_records"]["record_id"]), "person_id"])]
-    rows = [{"key": r["person_id"], "props": {k: _clean(v) for k, v in r.items()
-                                               if k != "person_id" and _clean(v) is not None}}
-            for r in people.to_dict("records")]
+
+    people = person_properties(records, ent[ent["person_id"].isin(changed | set(touched["person_id"]))])
+    rows = [{"key": r.pop("person_id"), "props": {k: v for k, v in r.items() if v is not None}}
+            for r in frame_records(people)]
     store.write_batches(cy.PERSONS, rows, bs, reporter.stage("persons", len(rows)))
+    moved_existing = ent.loc[moved & ent["record_id"].isin(previous.keys()), "record_id"]
     if len(moved_existing):
-        store.write_batches(cy.UNRESOLVE, [{"record_id": r} for r in moved_existing["record_id"]], bs,
+        store.write_batches(cy.UNRESOLVE, [{"record_id": r} for r in moved_existing], bs,
                             reporter.stage("unlinking moved records", len(moved_existing)))
-    touched = ent[ent["record_id"].isin(moved["record_id"]) | ent["record_id"].isin(
-        valid.frames["person_records"]["record_id"])]
-    rows = [{"record_id": r, "person_id": p, "match_probability": float(mp), "method": m, "model_version": v}
-            for r, p, mp, m, v in zip(touched["record_id"], touched["person_id"], touched["match_probability"],
-                                      touched["method"], touched["model_version"])]
+    rows = frame_records(touched[["record_id", "person_id", "match_probability", "method", "model_version"]])
     store.write_batches(cy.RESOLVED_TO, rows, bs, reporter.stage("resolution links", len(rows)))
     if gone:
         store.write_batches(cy.DELETE_PERSONS, gone, bs, reporter.stage("retired persons", len(gone)))
 
-    existed_before = set(old_members)
-    to_clear = sorted(p for p in changed if p in existed_before)
-    if to_clear:
-        store.write_batches(cy.CLEAR_PROJECTION, to_clear, bs, reporter.stage("clearing changed persons", len(to_clear)))
-    facts = fact_record_ids(valid)
-    affected = sorted(changed | set(ent.loc[ent["record_id"].isin(facts), "person_id"]))
+    redo = {p for p in changed if p in set(previous.values())}
+    if redo:
+        store.write_batches(cy.CLEAR_PROJECTION, sorted(redo), bs, reporter.stage("clearing changed persons", len(redo)))
+    targets = projection_targets(valid, ent, redo)
     extra = {"derived_by": DERIVED_BY}
-    projections = [("roles " + role.lower(), q, {"role": role}) for role, q in cy.ROLE_PROJECTIONS.items()]
-    projections.append(("recorded associates", cy.ASSOCIATE_OF, {}))
-    projections += [("person " + rel.lower().replace("_", " "), q, {}) for rel, q in cy.LINK_PROJECTIONS.items()]
-    for name, query, params in projections:
-        store.write_batches(query, affected, bs, reporter.stage(name, len(affected)), extra={**extra, **params})
-    return len(changed), len(new_members)
+    steps = [("roles " + role.lower(), q, targets["role:" + role], {"role": role})
+             for role, q in cy.ROLE_PROJECTIONS.items()]
+    steps.append(("recorded associates", cy.ASSOCIATE_OF, targets["ASSOCIATE_OF"], {}))
+    steps += [("person " + rel.lower().replace("_", " "), q, targets[rel], {}) for rel, q in cy.LINK_PROJECTIONS.items()]
+    for name, query, persons, params in steps:
+        if persons:
+            store.write_batches(query, persons, bs, reporter.stage(name, len(persons)), extra={**extra, **params})
+    return len(changed), int(ent["person_id"].nunique())
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain Python dicts, NaN/NA as None (what the parameter encoder accepts).
+
+    Column-wise `tolist()` gives native Python values far faster than `to_dict`.
+    """
+    names = list(frame.columns)
+    columns = []
+    for name in names:
+        col = frame[name]
+        values = col.tolist()
+        if col.hasnans:
+            missing = col.isna().tolist()
+            values = [None if m else v for v, m in zip(values, missing)]
+        columns.append(values)
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 def fact_record_ids(valid: ValidBundle) -> set[str]:

@@ -56,13 +56,21 @@ class _Issues:
         self.parts: list[pd.DataFrame] = []
 
     def add(self, file: RawFile, rows: pd.DataFrame, severity: str, column: str, values: pd.Series,
-            reasons: pd.Series | str) -> None:
+            reasons: pd.Series | str | Callable[[str], str]) -> None:
+        """`reasons`: one text, a Series aligned with the rows, or a function of the value
+        (called only for the rows that have the issue)."""
         if rows.empty:
             return
+        bad_values = values.loc[rows.index].astype(str)
+        if callable(reasons):
+            reason = [reasons(v) for v in bad_values]
+        elif isinstance(reasons, pd.Series):
+            reason = reasons.loc[rows.index].to_numpy()
+        else:
+            reason = reasons
         part = pd.DataFrame({
             "file": file.path.name, "line": rows["_line"].to_numpy(), "severity": severity, "column": column,
-            "value": values.loc[rows.index].astype(str).to_numpy(),
-            "reason": reasons.loc[rows.index].to_numpy() if isinstance(reasons, pd.Series) else reasons,
+            "value": bad_values.to_numpy(), "reason": reason,
         })
         self.parts.append(part)
 
@@ -121,12 +129,11 @@ def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
                 reason = "%s %s is not an ISO date or date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])"
                 rows = df[wrong & ~bad]
                 if col.required:
-                    issues.add(raw, rows, REJECT, col.name, values,
-                               values.map(lambda v, c=col.name: reason % (c, '"%s"' % v)))
+                    issues.add(raw, rows, REJECT, col.name, values, lambda v, c=col.name: reason % (c, '"%s"' % v))
                     bad |= wrong
                 else:
                     issues.add(raw, rows, WARNING, col.name, values,
-                               values.map(lambda v, c=col.name: (reason % (c, '"%s"' % v)) + "; kept as unknown"))
+                               lambda v, c=col.name: (reason % (c, '"%s"' % v)) + "; kept as unknown")
                     _keep_raw(df, col.name, wrong)
             elif col.kind == "dob":
                 ok = _valid_dates(values, _DOB)
@@ -134,11 +141,14 @@ def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
                 full_future = ok & (values.str.len() == 10) & (values > today.isoformat())
                 ancient = ok & (values.str.slice(0, 4).where(ok, "9999").astype(int) < 1900)
                 wrong = present & (~ok | future | full_future | ancient)
-                why = pd.Series("date of birth %s is not a real date (YYYY, YYYY-MM or YYYY-MM-DD)", index=df.index)
-                why = why.where(~(future | full_future), "date of birth %s is in the future")
-                why = why.where(~ancient, "date of birth %s is before 1900")
-                msg = pd.Series([w % ('"%s"' % v) for w, v in zip(why, values)], index=df.index, dtype=object)
-                issues.add(raw, df[wrong & ~bad], WARNING, col.name, values, msg + "; kept as unknown")
+                flagged = df[wrong & ~bad]
+                why = pd.Series("date of birth %s is not a real date (YYYY, YYYY-MM or YYYY-MM-DD)",
+                                index=flagged.index, dtype=object)
+                why = why.where(~(future | full_future).loc[flagged.index], "date of birth %s is in the future")
+                why = why.where(~ancient.loc[flagged.index], "date of birth %s is before 1900")
+                msg = pd.Series([w % ('"%s"' % v) + "; kept as unknown" for w, v in zip(why, values.loc[flagged.index])],
+                                index=flagged.index, dtype=object)
+                issues.add(raw, flagged, WARNING, col.name, values, msg)
                 _keep_raw(df, col.name, wrong)
             elif col.kind == "enum":
                 upper = values.str.upper()
@@ -146,11 +156,11 @@ def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
                 reason = "%s must be one of %s" % (col.name, ", ".join(col.enum))
                 rows = df[wrong & ~bad]
                 if col.required:
-                    issues.add(raw, rows, REJECT, col.name, values, values.map(lambda v: '"%s": %s' % (v, reason)))
+                    issues.add(raw, rows, REJECT, col.name, values, lambda v, r=reason: '"%s": %s' % (v, r))
                     bad |= wrong
                 else:
                     issues.add(raw, rows, WARNING, col.name, values,
-                               values.map(lambda v: '"%s": %s; kept as unknown' % (v, reason)))
+                               lambda v, r=reason: '"%s": %s; kept as unknown' % (v, r))
                     _keep_raw(df, col.name, wrong)
                 df[col.name] = upper.where(~wrong, "")
             elif col.kind == "float":
@@ -158,8 +168,8 @@ def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
                 limit = 90 if col.name == "latitude" else 180
                 wrong = present & (number.isna() | (number.abs() > limit))
                 issues.add(raw, df[wrong & ~bad], WARNING, col.name, values,
-                           values.map(lambda v, c=col.name, lim=limit: '%s "%s" is not a number within ±%d; kept as unknown'
-                                      % (c, v, lim)))
+                           lambda v, c=col.name, lim=limit: '%s "%s" is not a number within ±%d; kept as unknown'
+                           % (c, v, lim))
                 _keep_raw(df, col.name, wrong)
                 df[col.name] = number.where(~wrong)
         if spec.key:
@@ -169,7 +179,7 @@ def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
                 first_line = df[~bad].drop_duplicates(key).set_index(key)["_line"]
                 rows = df[dup]
                 issues.add(raw, rows, REJECT, key, df[key],
-                           rows[key].map(lambda v: 'duplicate %s "%s" (first at line %d)' % (key, v, first_line[v])))
+                           lambda v, k=key: 'duplicate %s "%s" (first at line %d)' % (k, v, first_line[v]))
                 bad |= dup
         if spec.name == "identifiers":
             kinds = df["kind"]
@@ -177,7 +187,7 @@ def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
                               for k, v in zip(kinds, df["value"])], index=df.index, dtype=object)
             wrong = ~bad & (keys == "")
             issues.add(raw, df[wrong], REJECT, "value", df["value"],
-                       df["value"].map(lambda v: 'value "%s" has nothing left to compare after normalising' % v))
+                       lambda v: 'value "%s" has nothing left to compare after normalising' % v)
             bad |= wrong
             df["identifier_key"] = keys
         rejected[spec.name] = bad
@@ -247,13 +257,12 @@ def _check_references(bundle: RawBundle, frames: dict[str, pd.DataFrame], reject
                     return '%s "%s" refers to a row of %s that was rejected' % (c, v, tf)
                 return '%s "%s" not in %s' % (c, v, tf)
 
-            reasons = values.map(why)
             rows = df[unresolved & ~rejected[spec.name]]
             if col.required:
-                issues.add(raw, rows, REJECT, col.name, values, reasons)
+                issues.add(raw, rows, REJECT, col.name, values, why)
                 rejected[spec.name] = rejected[spec.name] | unresolved
             else:
-                issues.add(raw, rows, WARNING, col.name, values, reasons + "; link left out")
+                issues.add(raw, rows, WARNING, col.name, values, lambda v: why(v) + "; link left out")
                 df.loc[unresolved, col.name + "_raw"] = values[unresolved]
                 df.loc[unresolved, col.name] = ""
 

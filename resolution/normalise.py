@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -75,6 +76,53 @@ def date_of_birth(value: object) -> str | None:
     if day and not 1 <= int(day) <= 31:
         return f"{year}-{month}"
     return m.group(0)
+
+
+def recorded_dob(value: object, raw: object = None) -> str | None:
+    """The date of birth to compare: the valid date, else what the invalid raw value still says.
+
+    A raw `1990-13-04` (day and month keyed the wrong way round) is kept whole, so it
+    compares as the day/month swap of 1990-04-13; any other impossible date keeps only
+    the part that is still a date (`1990-02-30` -> `1990-02`).
+    """
+    valid = date_of_birth(value)
+    if valid or raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return valid
+    m = _DOB.match(str(raw).strip()[:10])
+    if m and m.group(3) and 12 < int(m.group(2)) <= 31 and 1 <= int(m.group(3)) <= 12 \
+            and 1880 <= int(m.group(1)) <= 2100:
+        return m.group(0)
+    parsed = date_of_birth(raw)
+    if parsed and len(parsed) == 10:
+        try:
+            date.fromisoformat(parsed)
+        except ValueError:
+            return parsed[:7]
+    return parsed
+
+
+def dob_key(dob: str | None) -> str | None:
+    """Full date with day and month in sorted order: a date and its day/month swap share it."""
+    if not dob or len(dob) != 10:
+        return None
+    a, b = sorted((dob[5:7], dob[8:10]))
+    return f"{dob[:4]}-{a}-{b}"
+
+
+def dob_near(a: str | None, b: str | None) -> bool:
+    """Compatible, or two full dates one keyed character or one year apart (1989-07-05 / 1990-07-05).
+
+    Not enough to join two records (dates of birth dominate), but two such dates under
+    one name are more likely a slip than two people, so an undated record fitting both
+    is not ambiguous.
+    """
+    if dob_compatible(a, b):
+        return True
+    if len(a) != 10 or len(b) != 10:
+        return False
+    if a[4:] == b[4:] and abs(int(a[:4]) - int(b[:4])) == 1:
+        return True
+    return sum(x != y for x, y in zip(a, b)) == 1
 
 
 def dob_compatible(a: str | None, b: str | None) -> bool:
@@ -185,7 +233,8 @@ def _phones_column(phones: pd.Series) -> pa.Array:
 def prepare(records: pd.DataFrame) -> pa.Table:
     """The normalised comparison table, one row per record, `unique_id` = row position.
 
-    Columns: fam, fam_sx, fn, fn_forms, given_all, dob, dob_year, gender, pc, pc_sector,
+    Columns: fam, fam_sx, fn, fn_forms, given_all, dob (from `date_of_birth`, else what
+    `date_of_birth_raw` still says), dob_year, dob_key, gender, pc, pc_sector,
     pc_district, pc_area, phones, nid, initials (first letters of family and first given
     name in sorted order, so a swapped name order still blocks together).
     """
@@ -198,7 +247,10 @@ def prepare(records: pd.DataFrame) -> pa.Table:
     fn = _take(gcodes, [t[0] if t else None for t in tokens])
     forms = _list_column(gcodes, [name_forms(t[0] if t else None) for t in tokens])
     given_all = _list_column(gcodes, tokens)
-    dcodes, dobs = _map_unique(get("date_of_birth"), date_of_birth)
+    raw = get("date_of_birth_raw")
+    given_dob = get("date_of_birth")
+    pairs = pd.Series(list(zip(given_dob.where(given_dob.notna(), None), raw.where(raw.notna(), None))), dtype=object)
+    dcodes, dobs = _map_unique(pairs, lambda vr: recorded_dob(*vr))
     dob = _take(dcodes, dobs)
     pcodes, pcs = _map_unique(get("postcode"), postcode)
     pc = _take(pcodes, pcs, postcode(None))
@@ -215,6 +267,7 @@ def prepare(records: pd.DataFrame) -> pa.Table:
         "given_all": given_all,
         "dob": pa.array(dob, type=pa.string()),
         "dob_year": pa.array([d[:4] if d else None for d in dob], type=pa.string()),
+        "dob_key": pa.array([dob_key(d) for d in dob], type=pa.string()),
         "gender": pa.array(gender.astype(object).where(gender.notna(), None).tolist(), type=pa.string()),
         **{k: pa.array([p[k] for p in pc], type=pa.string()) for k in ("pc", "pc_sector", "pc_district", "pc_area")},
         "phones": _phones_column(get("phones")),

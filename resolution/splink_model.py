@@ -115,13 +115,13 @@ BLOCKING_LADDERS: list[tuple[str, list]] = [
         block_on("fam_sx", "dob_year", "substr(fn, 1, 1)"),
         block_on("fam_sx", "dob_year", "fn"),
     ]),
-    ("full date of birth + initials (either name order)", [
-        "l.dob = r.dob AND length(l.dob) = 10 AND l.initials = r.initials",
-        "l.dob = r.dob AND length(l.dob) = 10 AND l.initials = r.initials AND l.pc_area = r.pc_area",
+    ("full date of birth, day and month either way round, + initials (either name order)", [
+        block_on("dob_key", "initials"),
+        block_on("dob_key", "initials", "pc_area"),
     ]),
-    ("full date of birth + a first-name form (Becca / Rebecca)", [
-        block_on("fn_forms", "dob", arrays_to_explode=["fn_forms"]),
-        block_on("fn_forms", "dob", "substr(fam, 1, 1)", arrays_to_explode=["fn_forms"]),
+    ("full date of birth, either way round, + a first-name form (Becca / Rebecca)", [
+        block_on("fn_forms", "dob_key", arrays_to_explode=["fn_forms"]),
+        block_on("fn_forms", "dob_key", "substr(fam, 1, 1)", arrays_to_explode=["fn_forms"]),
     ]),
     ("postcode + first initial", [
         "l.pc = r.pc AND substr(l.fn, 1, 1) = substr(r.fn, 1, 1)",
@@ -285,10 +285,12 @@ def _train(linker: Linker, progress: Callable[[str], None]) -> None:
 
 
 def predictions_sql(table: str, floor: float) -> str:
-    """Scored pairs at or above `floor`, with whether their full dates of birth conflict."""
+    """Scored pairs at or above `floor` with their match weight (which, unlike the
+    probability, does not saturate at 1.0) and whether their dates of birth conflict."""
     conflict = (f"CASE WHEN dob_l IS NULL OR dob_r IS NULL OR dob_l = dob_r THEN false "
                 f"WHEN {FULL_BOTH} THEN NOT ({DOB_SWAP}) ELSE NOT {DOB_PREFIX} END")
-    return (f"SELECT unique_id_l AS a, unique_id_r AS b, match_probability AS p, {conflict} AS dob_conflict "
+    return (f"SELECT unique_id_l AS a, unique_id_r AS b, match_probability AS p, match_weight AS w, "
+            f"{conflict} AS dob_conflict "
             f"FROM {table} WHERE match_probability >= {floor}")
 
 

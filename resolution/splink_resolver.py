@@ -17,8 +17,8 @@ import pandas as pd
 
 from . import splink_model as sm
 from .clustering import (
-    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, ambiguous_undated, cluster, components, entities, group_edges,
-    record_strength, review_frame, weak_bridges,
+    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, Scored, attach_undated, cluster, components, entities,
+    group_edges, record_strength, review_frame, weak_bridges,
 )
 from .explain import Explanation, explain_pair
 from .link_rules import check_consistent, read_link_rules  # noqa: F401  (public API)
@@ -28,6 +28,7 @@ from .types import Resolution
 __all__ = ["resolve", "explain", "read_link_rules", "Explanation"]
 
 REVIEW_FLOOR = 0.8  # pairs this likely but under the threshold are shown to an analyst
+RIVAL_FLOOR = 0.02  # pairs scored down to here, so an undated record's rivals are seen
 BRIDGE_REVIEW_BELOW = 0.99
 
 _MODELS: dict[str, dict] = {}  # records fingerprint -> settings, so explain uses resolve's model
@@ -61,6 +62,41 @@ def _phone_edges(prepared) -> Edges:
     src, dst = group_edges(keys.reset_index(drop=True))
     rows = keys.index.to_numpy()
     return Edges.of(rows[src], rows[dst], 1.0, PHONE)
+
+
+def _cluster(n: int, edges: Edges, dob: list, cannot: list, cannot_of: dict, scored: Scored, threshold: float,
+             weak: float):
+    """Dated records first, then undated ones joined to the one person they fit, then the rest.
+
+    A record without a full date of birth can join two people whose dates differ; clustered
+    with the dated records it would chain them or be placed by chance, so it is placed
+    after them (see `attach_undated`). Returns (labels, edges with any under-threshold
+    links `attach_undated` used, kept edge mask, review rows).
+    """
+    full = np.array([bool(d) and len(d) == 10 for d in dob])
+    strong = edges.kind < MODEL
+    core = strong | (full[edges.src] & full[edges.dst])
+    labels, _, refused = cluster(n, edges.subset(core), dob, cannot)
+    anchored = full.copy()
+    anchored[edges.src[strong]] = anchored[edges.dst[strong]] = True
+    labels, joined, ambiguous, review, weak_links = attach_undated(
+        labels, anchored, scored, threshold, weak, dob, cannot_of)
+    if weak_links:
+        s, d, q, wt = (np.array(col) for col in zip(*weak_links))
+        edges = Edges.concat([edges, Edges.of(s, d, q, MODEL, wt)])
+        core = np.r_[core, np.zeros(len(s), dtype=bool)]
+    loose = ~anchored & ~joined & ~ambiguous
+    rest = ~core & loose[edges.src] & loose[edges.dst] & (edges.prob >= threshold)
+    if rest.any():
+        sub, _, more = cluster(n, edges.subset(rest), dob, cannot)
+        labels = np.where(loose, labels.max() + 1 + sub, labels)
+        refused += more
+    refused_keys = {(s, d) for s, d, _, _ in refused}
+    kept = labels[edges.src] == labels[edges.dst]
+    if refused_keys:
+        kept &= ~np.array([(s, d) in refused_keys for s, d in zip(edges.src.tolist(), edges.dst.tolist())])
+    review += [(s, d, q, f"REFUSED:{why}") for s, d, q, why in refused]
+    return labels, edges, kept, review
 
 
 def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, threshold: float = 0.95,
@@ -97,24 +133,24 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     _MODELS[_fingerprint(records)] = tm.settings
     floor = min(review_floor, threshold)
     say("scoring candidate pairs")
-    pred = tm.linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
-    pairs = tm.db.duckdb_con.sql(sm.predictions_sql(pred.physical_name, floor)).df()
+    pred = tm.linker.inference.predict(threshold_match_probability=RIVAL_FLOOR, warning_mode="never")
+    pairs = tm.db.duckdb_con.sql(sm.predictions_sql(pred.physical_name, RIVAL_FLOOR)).df()
     pred.drop_table_from_database_and_remove_from_cache()
     a, b, p = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["p"].to_numpy(float)
+    w = pairs["w"].to_numpy(float)
     conflict = pairs["dob_conflict"].to_numpy(bool)
     accept = (p >= threshold) & ~conflict
-    parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL))
+    parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL, w[accept]))
     edges = Edges.concat(parts)
     dob = prepared.column("dob").to_pylist()
-    ambiguous = ambiguous_undated(edges, dob)
-    review: list[tuple[int, int, float, str]] = [
-        (int(s), int(d), float(q), "AMBIGUOUS:UNDATED")
-        for s, d, q in zip(edges.src[ambiguous], edges.dst[ambiguous], edges.prob[ambiguous])]
-    edges = Edges(*(getattr(edges, f)[~ambiguous] for f in ("src", "dst", "prob", "kind")))
+    cannot_of: dict[int, set[int]] = {}
+    for x, y in cannot:
+        cannot_of.setdefault(x, set()).add(y)
+        cannot_of.setdefault(y, set()).add(x)
 
     say(f"clustering {len(edges.src):,} links")
-    labels, kept, refused = cluster(n, edges, dob, cannot)
-    review += [(s, d, q, f"REFUSED:{why}") for s, d, q, why in refused]
+    scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict])
+    labels, edges, kept, review = _cluster(n, edges, dob, cannot, cannot_of, scored, threshold, floor)
     dob_refused = (p >= threshold) & conflict
     review += [(s, d, q, "REFUSED:DOB_CONFLICT") for s, d, q in zip(a[dob_refused], b[dob_refused], p[dob_refused])]
     for s, d, q in weak_bridges(n, edges, kept, BRIDGE_REVIEW_BELOW):
@@ -123,7 +159,7 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
         review.append((s, d, q, "SPLIT:WEAK_BRIDGE" if split_weak_bridges else "WEAK_BRIDGE"))
     if split_weak_bridges:
         labels = components(n, edges.src[kept], edges.dst[kept])
-    near = (p < threshold) & ~conflict
+    near = (p >= floor) & (p < threshold) & ~conflict
     near &= labels[a] != labels[b]
     review += [(s, d, q, "BELOW_THRESHOLD") for s, d, q in zip(a[near], b[near], p[near])]
 

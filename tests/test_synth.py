@@ -3,15 +3,23 @@ and its ground truth says what the audit and network detection will be scored on
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
+from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
 from synth import generate
+from synth.force import ADULT_GIFT, NET_ADULT, SUSPECT, VICTIM
+from synth.people import age_years, birthday, dob_turning, new_people_table
+from synth.table import Table
+from synth.truth import derive
 
 BUNDLE_HEADERS = {
     "incidents.csv": ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "location_id",
@@ -339,3 +347,129 @@ def test_components_hold_several_groups(files, rejected):
     comp = {p: i for i, c in enumerate(nx.connected_components(g)) for p in c}
     per_comp = nets.assign(c=nets.true_person_id.map(comp)).groupby("c").network_id.nunique()
     assert per_comp.max() >= 2
+
+
+# -- ground truth from the generated facts ------------------------------------------------
+
+
+def _day(iso: str) -> int:
+    return date.fromisoformat(iso).toordinal() - date(1970, 1, 1).toordinal()
+
+
+def _calendar_age(dob: int, day: int) -> int:
+    """Age in whole calendar years, written independently of synth.people; a 29 February
+    birthday is kept on 1 March in common years."""
+    b = date.fromordinal(dob + 719163)
+    t = date.fromordinal(day + 719163)
+    try:
+        anniversary = b.replace(year=t.year)
+    except ValueError:
+        anniversary = date(t.year, 3, 1)
+    return t.year - b.year - (t < anniversary)
+
+
+class _MiniForce:
+    """Just the tables synth.truth reads: people (dob), incidents, involvements."""
+
+    def __init__(self) -> None:
+        self.pop = SimpleNamespace(table=new_people_table())
+        self.incidents = Table(occurred="i8", occ_prec="i8", reported="i8", cat="i8", sexual="?", exchange="?",
+                               meets="?")
+        self.involvements = Table(incident="i8", person="i8", role="i8")
+
+    def person(self, dob: str) -> int:
+        return self.pop.table.append(dob=_day(dob))
+
+    def incident(self, occurred: str, *, people: list[tuple[int, int]], reported: str | None = None,
+                 occ_prec: int = 1, sexual: bool = True, exchange: bool = True, cat: int = 2) -> int:
+        occ = _day(occurred) * 1440 + 600
+        rep = (_day(reported) * 1440 + 700) if reported else occ + 60
+        i = self.incidents.append(occurred=occ, occ_prec=occ_prec, reported=rep, cat=cat, sexual=sexual,
+                                  exchange=exchange)
+        for p, role in people:
+            self.involvements.append(incident=i, person=p, role=role)
+        return i
+
+
+def test_truth_age_is_exact_at_the_18th_birthday():
+    f = _MiniForce()
+    june = f.person("2003-06-15")
+    leapling = f.person("2004-02-29")
+    march = f.person("2002-03-01")
+    cases = {
+        f.incident("2021-06-14", people=[(june, VICTIM)]): True,       # 17 years 364 days: a child
+        f.incident("2021-06-15", people=[(june, VICTIM)]): False,      # 18 on the day: not
+        f.incident("2022-02-28", people=[(leapling, VICTIM)]): True,   # born 29 Feb: still 17 on 28 Feb
+        f.incident("2022-03-01", people=[(leapling, VICTIM)]): False,  # ... and 18 on 1 March
+        f.incident("2020-02-29", people=[(march, VICTIM)]): True,      # a leap day before the birthday
+        f.incident("2020-03-01", people=[(march, VICTIM)]): False,
+        # occurred_at left blank: the age is taken on reported_at
+        f.incident("2021-06-10", reported="2021-06-15", occ_prec=0, people=[(june, VICTIM)]): False,
+        f.incident("2021-06-10", reported="2021-06-14", occ_prec=0, people=[(june, VICTIM)]): True,
+    }
+    meets = derive(f)
+    assert {i: bool(meets[i]) for i in cases} == cases
+
+
+def test_truth_meets_when_any_victim_is_a_child():
+    f = _MiniForce()
+    adult, child, other_adult = f.person("1999-01-01"), f.person("2006-05-05"), f.person("1990-01-01")
+    perp = f.person("1980-01-01")
+    first_adult = f.incident("2021-01-10", people=[(adult, VICTIM), (child, VICTIM), (perp, SUSPECT)], cat=2)
+    all_adults = f.incident("2021-01-10", people=[(adult, VICTIM), (other_adult, VICTIM), (perp, SUSPECT)], cat=2)
+    child_not_victim = f.incident("2021-01-10", people=[(adult, VICTIM), (child, SUSPECT)], cat=2)
+    no_exchange = f.incident("2021-01-10", people=[(child, VICTIM)], exchange=False, cat=5)
+    not_sexual = f.incident("2021-01-10", people=[(child, VICTIM)], sexual=False, cat=3)
+    meets = derive(f)
+    assert meets[first_adult] and not meets[all_adults] and not meets[child_not_victim]
+    assert not meets[no_exchange] and not meets[not_sexual]
+    cat = f.incidents["cat"]
+    assert cat[first_adult] == 2 and cat[all_adults] == NET_ADULT and cat[child_not_victim] == NET_ADULT
+    assert cat[no_exchange] == 5 and cat[not_sexual] == 3
+
+
+def test_birthday_helpers_use_calendar_years():
+    for day in range(_day("2019-01-01"), _day("2024-01-01")):
+        dob = dob_turning(18, day)
+        assert _calendar_age(dob, day) == 18 and _calendar_age(dob + 1, day) == 17
+        if date.fromordinal(day + 719163).strftime("%m-%d") != "02-29":
+            assert birthday(dob, 18) == day and _calendar_age(dob, day - 1) == 17
+    for dob in range(_day("1998-01-01"), _day("2008-01-01"), 3):
+        for years in (16, 17, 18):
+            b = birthday(dob, years)
+            assert age_years(dob, b) == years == _calendar_age(dob, b) and _calendar_age(dob, b - 1) == years - 1
+
+
+@pytest.fixture(scope="module")
+def small_force(tmp_path_factory):
+    """The small force's internals as the truth was derived from them."""
+    gen = importlib.import_module("synth.generate")
+    seen = {}
+    real = gen.derive_truth
+
+    def spy(force):
+        seen["force"] = force
+        return real(force)
+
+    gen.derive_truth = spy
+    try:
+        generate(tmp_path_factory.mktemp("small_force"), scale="small", seed=11)
+    finally:
+        gen.derive_truth = real
+    return seen["force"]
+
+
+def test_truth_agrees_with_every_victims_true_age(small_force):
+    f = small_force
+    I, V = f.incidents.columns(), f.involvements.columns()
+    dob = f.pop.table["dob"]
+    day = np.where(I["occ_prec"] > 0, I["occurred"] // 1440, I["reported"] // 1440)
+    child = np.zeros(len(I["cat"]), dtype=bool)
+    for inc, p, role in zip(V["incident"], V["person"], V["role"]):
+        if role == VICTIM and _calendar_age(int(dob[p]), int(day[inc])) < 18:
+            child[inc] = True
+    assert (I["meets"] == (child & I["sexual"] & I["exchange"])).all()
+    gifts = I["cat"] == ADULT_GIFT
+    assert gifts.sum() >= 8 and not child[gifts].any(), "young adults given gifts are all 18 or over"
+    assert not child[I["cat"] == NET_ADULT].any()
+    assert I["meets"][I["sexual"] & I["exchange"] & child].all()
