@@ -371,7 +371,7 @@ def explain(
     if fmt is Fmt.json:
         sys.stdout.write(json.dumps(explanation.to_dict(), indent=2, default=str) + "\n")
     else:
-        out.print(explanation.to_text(), markup=False, highlight=False)
+        out.print(explanation.to_text(), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -159,6 +159,7 @@ def attach_undated(labels: np.ndarray, anchored: np.ndarray, scored: Scored, thr
     review: list[tuple[int, int, float, str]] = []
     weak_links: list[tuple[int, int, float, float]] = []
     full = np.array([bool(d) and len(d) == 10 for d in dob])
+    dobs_arr = np.array(dob, dtype=object)
     both = pd.DataFrame({"u": np.concatenate([scored.a, scored.b]), "v": np.concatenate([scored.b, scored.a]),
                          "p": np.tile(scored.p, 2), "w": np.tile(scored.w, 2)})
     for _ in range(rounds):
@@ -175,7 +176,10 @@ def attach_undated(labels: np.ndarray, anchored: np.ndarray, scored: Scored, thr
         members = pd.Series(np.arange(len(labels)))[anchored]
         size = members.groupby(labels[anchored]).size()
         dated = members[full[anchored]]
-        cluster_dobs = pd.Series(np.array(dob, dtype=object)[dated.values]).groupby(labels[dated.values]).agg(set)
+        cluster_dobs: dict[int, set[str]] = {}
+        pairs = pd.DataFrame({"c": labels[dated.values], "d": dobs_arr[dated.values]}).drop_duplicates()
+        for c, d in zip(pairs.c.tolist(), pairs.d.tolist()):
+            cluster_dobs.setdefault(c, set()).add(d)
         cand = cand.assign(size=size.reindex(cand.c.values).values)
         cand = cand.sort_values(["u", "w", "size", "c"], ascending=[True, False, False, True])
         moved = 0
