@@ -143,7 +143,7 @@ def score_detected(bundle: Path, members: list[tuple[str, str, str]], to_true: d
         "planted_with_a_cse_incident": len(cse_planted),
         "recovered_of_those_pct": round(100.0 * cse_recovered / max(len(cse_planted), 1), 1),
         "recovered_by_kind": {k: "%d/%d" % (n - missed_kinds.get(k, 0), n) for k, n in sorted(by_kind.items())},
-        "missed": missed[:20],
+        "missed": missed,
         "detected_networks": len(detected),
         "purity_pct": round(100.0 * pure / max(total, 1), 1),
         "impure_networks": impure[:10],

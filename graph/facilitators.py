@@ -67,8 +67,12 @@ def find(facts: Facts, links: Links) -> Facilitation:
     for iid in sorted(suspects):
         if place.get(iid):
             at[place[iid]].append(iid)
-    for loc, iids in sorted(at.items()):
-        people = set().union(*(suspects[i] for i in iids))
+    for loc, all_iids in sorted(at.items()):
+        # A man abusing children in his own home makes his household no facilitators: only
+        # incidents by suspects who do not live there show the premises being lent out.
+        home = set(residents.get(loc, ()))
+        iids = [i for i in all_iids if suspects[i] - home]
+        people = set().union(*(suspects[i] - home for i in iids)) if iids else set()
         if len(iids) < 2 or len(people) < 2:
             continue
         last = max((date.get(i) or "" for i in iids), default="")
@@ -76,7 +80,7 @@ def find(facts: Facts, links: Links) -> Facilitation:
             if x in cse_victims or definitely_child(dob.get(x), last or None):
                 continue
             for iid in iids:
-                for s in sorted(suspects[iid] - {x}):
+                for s in sorted(suspects[iid] - home):
                     links.add(x, s, FACILITATION, ("PREMISES", loc, iid), incidents=[iid], locations=[loc],
                               records=[*home_records.get((x, loc), []), *recs[(s, iid)]], victims=victims[iid])
                 found.note(x, "PREMISES:%s" % loc, iid)
@@ -101,8 +105,13 @@ def find(facts: Facts, links: Links) -> Facilitation:
                     continue
                 if definitely_child(dob.get(x), dj):
                     continue
-                hosts = place.get(iid) in premises.get(x, ())
-                helped = [s for s in sorted(suspects[iid]) if hosts or _known(links, x, s)]
+                # A home the suspect lives in himself explains the child being there: a
+                # housemate is not shown to have hosted or brought the child.
+                own = premises.get(x, set())
+                hosts = place.get(iid) in own
+                helped = [s for s in sorted(suspects[iid])
+                          if (hosts or _known(links, x, s)) and not _lives_at(premises, s, evidence["locations"])
+                          and not (hosts and place.get(iid) in premises.get(s, ()))]
                 for s in helped:
                     links.add(x, s, FACILITATION, ("INTRODUCED", child, iid), incidents=[iid, *evidence["incidents"]],
                               records=[*evidence["records"], *recs[(s, iid)]], locations=evidence["locations"],
@@ -110,6 +119,10 @@ def find(facts: Facts, links: Links) -> Facilitation:
                 if helped:
                     found.note(x, "%s:%s" % (reason, child), iid)
     return found
+
+
+def _lives_at(premises: dict[str, set[str]], person: str, locations: list[str]) -> bool:
+    return any(loc in premises.get(person, ()) for loc in locations)
 
 
 def _known(links: Links, a: str, b: str) -> bool:

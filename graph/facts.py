@@ -20,7 +20,8 @@ from graph.store import GraphStore, read_paged
 
 PAGE = 20_000
 CHUNK = 5_000
-HOME_CHUNK = 1_000  # postcodes per look-up: a postcode holds many records
+HOME_CHUNK = 2_000
+SCAN_CHUNK = 20_000  # homes per scan of the records, when PersonRecord.postcode has no index
 MAX_SHARED_GROUP = 8  # graph/associations.py: an identifier shared by more people makes no link
 ROLE_TYPES = ("VICTIM_IN", "SUSPECT_IN", "OFFENDER_IN", "WITNESS_IN", "REPORTER_IN", "OTHER_IN")
 
@@ -81,22 +82,35 @@ MATCH (r:PersonRecord)-[:RESOLVED_TO]->(:Person {person_id: pid})
 RETURN r.record_id AS record_id, pid AS person_id, r.postcode AS postcode, r.address AS address
 """
 
-# Records at the given postcodes: who else lives at a home, and who lives at a premises.
+# Who else is recorded at a home: records and locations with the same postcode and (a
+# loose form of) the same street address; Python then decides with address_key. $ids holds
+# [postcode, compact address] pairs, compact as `compact_address` below computes it.
+_COMPACT = "replace(replace(replace(replace(replace(replace(toLower(%s), ' ', ''), ',', ''), '.', ''), '-', ''), '/', ''), \"'\", '')"
+_COMPACT_CHARS = " ,.-/'"
 Q_RECORDS_AT = """
-MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p:Person)
-WHERE r.postcode IN $ids
+UNWIND $ids AS home
+MATCH (r:PersonRecord {postcode: home[0]})
+WHERE r.address IS NOT NULL AND %s = home[1]
+MATCH (r)-[:RESOLVED_TO]->(p:Person)
 RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
-"""
+""" % (_COMPACT % "r.address")
+# Without an index on PersonRecord.postcode, one scan per chunk instead of one per home.
+Q_RECORDS_AT_SCAN = """
+MATCH (r:PersonRecord)
+WHERE r.postcode IN $postcodes AND r.address IS NOT NULL AND %s IN $ids
+MATCH (r)-[:RESOLVED_TO]->(p:Person)
+RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
+""" % (_COMPACT % "r.address")
+Q_LOCATIONS_AT = """
+UNWIND $ids AS home
+MATCH (l:Location {postcode: home[0]})
+WHERE l.address IS NOT NULL AND %s = home[1]
+RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
+""" % (_COMPACT % "l.address")
 
 Q_LOCATIONS = """
 UNWIND $ids AS lid
 MATCH (l:Location {location_id: lid})
-RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
-"""
-
-Q_LOCATIONS_AT = """
-MATCH (l:Location)
-WHERE l.postcode IN $ids
 RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
 """
 
@@ -148,6 +162,19 @@ OPTIONAL MATCH (m)-[:FOUND_AT]->(l:Location)
 RETURN pid AS person_id, m.episode_id AS episode_id, m.started_at AS started_at,
        l.location_id AS found_location_id
 """
+
+
+def compact_address(address: Any) -> str:
+    """The address as Q_RECORDS_AT's Cypher compacts it: lower case, without spaces and , . - / '."""
+    text = str(address).lower()
+    for ch in _COMPACT_CHARS:
+        text = text.replace(ch, "")
+    return text
+
+
+def postcode_indexed() -> bool:
+    from graph.schema import LOOKUP_INDEXES
+    return "postcode" in LOOKUP_INDEXES.get("PersonRecord", ())
 
 
 def read_chunked(store: GraphStore, query: str, ids: Sequence[str], chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
@@ -288,14 +315,20 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
 
     # Homes: the core's records, then everyone else recorded at those homes and at the premises.
     rec_rows = {r["record_id"]: r for r in read_chunked(store, Q_RECORDS, core_ids, chunk)}
-    postcodes = sorted({r["postcode"] for r in rec_rows.values() if r.get("postcode") and r.get("address")}
-                       | {r["postcode"] for r in loc_rows.values() if r.get("postcode") and r.get("address")})
-    for r in read_chunked(store, Q_RECORDS_AT, postcodes, HOME_CHUNK):
+    homes = sorted({(r["postcode"], compact_address(r["address"])) for r in [*rec_rows.values(), *loc_rows.values()]
+                    if r.get("postcode") and r.get("address")})
+    pairs = [list(h) for h in homes]
+    if postcode_indexed():
+        found = read_chunked(store, Q_RECORDS_AT, pairs, HOME_CHUNK)
+    else:
+        found = (r for start in range(0, len(homes), SCAN_CHUNK)
+                 for r in store.read(Q_RECORDS_AT_SCAN, {"postcodes": sorted({h[0] for h in homes[start:start + SCAN_CHUNK]}),
+                                                         "ids": sorted({h[1] for h in homes[start:start + SCAN_CHUNK]})}))
+    for r in found:
         rec_rows.setdefault(r["record_id"], r)
-    for r in read_chunked(store, Q_LOCATIONS_AT, postcodes, HOME_CHUNK):
+    for r in read_chunked(store, Q_LOCATIONS_AT, pairs, HOME_CHUNK):
         loc_rows.setdefault(r["location_id"], r)
 
-    owner = {rid: r["person_id"] for rid, r in rec_rows.items()}
     people = core | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
         | {r["a"] for r in recorded} | {r["person_id"] for r in ident}
     persons = _frame(sorted(read_chunked(store, Q_PERSONS, sorted(people), chunk), key=lambda r: r["person_id"]),
@@ -323,5 +356,4 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
     ident_df = _frame(ident, ["person_id", "record_id", "identifier_key"])
     ident_df = ident_df.drop_duplicates().sort_values(["identifier_key", "person_id", "record_id"]).reset_index(drop=True)
     missing = missing.sort_values(["person_id", "episode_id"]).reset_index(drop=True)
-    del owner
     return Facts(inc, roles_df, persons, records, locations, recorded_df, ident_df, ocg, missing, frozenset(core))

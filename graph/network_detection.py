@@ -50,6 +50,7 @@ class DetectionParams:
     min_part_density: float = 0.6   # ... each tightly knit on its own
     resolution: float = 1.0
     associate_min_ties: int = 2     # members a non-suspect must be tied to, to join (0: never)
+    victim_only_groups: bool = False  # people tied only by abusing the same child form a network
     seed: int = 2019
 
     @classmethod
@@ -176,6 +177,8 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams) -> tuple[list[l
         groups[sorted(towards.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]].append(x)
         group_of[x] = -1
 
+    if not params.victim_only_groups:
+        return sorted((sorted(grp) for grp in groups if len(grp) >= 2), key=lambda grp: grp[0]), split_count
     rest = g.subgraph_edges([e.index for e in shared if not ({*e.tuple} & group_of.keys())],
                             delete_vertices=False)
     for comp in sorted(rest.connected_components(), key=min):

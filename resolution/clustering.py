@@ -169,10 +169,13 @@ def attach_undated(labels: np.ndarray, anchored: np.ndarray, scored: Scored, thr
         cand = cand.assign(c=labels[cand.v.values]).sort_values(["u", "c", "w"], ascending=[True, True, False])
         cand = cand.drop_duplicates(["u", "c"])
         # for a link under the threshold, anyone else who might be this record is a rival
+        # (a floating record v is its own candidate, -1 - v)
         others = both[both.u.isin(cand.u.unique())]
         others = others.assign(c=np.where(anchored[others.v.values], labels[others.v.values], -1 - others.v.values))
-        others = others.groupby(["u", "c"]).w.max().reset_index().sort_values(["u", "w"], ascending=[True, False])
-        rival_w = others[others.duplicated("u")].drop_duplicates("u").set_index("u").w.to_dict()
+        others = others.groupby(["u", "c"]).w.max().reset_index()
+        rivals_of: dict[int, list[tuple[int, float]]] = {}
+        for u, c, w in zip(others.u.tolist(), others.c.tolist(), others.w.tolist()):
+            rivals_of.setdefault(u, []).append((c, w))
         members = pd.Series(np.arange(len(labels)))[anchored]
         size = members.groupby(labels[anchored]).size()
         dated = members[full[anchored]]
@@ -200,7 +203,10 @@ def attach_undated(labels: np.ndarray, anchored: np.ndarray, scored: Scored, thr
                 continue
             best, best_dobs = usable[0]
             if ps[best] < threshold:
-                if ps[best] < weak or rival_w.get(u, -np.inf) >= ws[best] - margin:
+                if ps[best] < weak or any(
+                        c != cs[best] and w >= ws[best] - margin
+                        and (c < 0 or not cluster_dobs.get(c) or _unexplained(best_dobs, cluster_dobs[c], dob_near))
+                        for c, w in rivals_of.get(u, ())):
                     continue
                 weak_links.append((u, vs[best], ps[best], ws[best]))
             else:

@@ -236,8 +236,8 @@ class TrainedModel:
     blocking_report: list[dict] = field(default_factory=list)
 
 
-def load_default_parameters() -> dict | None:
-    return json.loads(DEFAULT_MODEL.read_text()) if DEFAULT_MODEL.exists() else None
+def load_default_parameters(path: Path = DEFAULT_MODEL) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def _memory_limit_mb() -> int:
@@ -294,9 +294,27 @@ def predictions_sql(table: str, floor: float) -> str:
             f"FROM {table} WHERE match_probability >= {floor}")
 
 
+MIN_SHIPPED_M, MIN_SHIPPED_U = 1e-4, 1e-6
+
+
 def export_parameters(settings_dict: dict, path: Path = DEFAULT_MODEL) -> None:
-    """Save learned parameters as the shipped defaults for inputs too small to train on."""
-    path.write_text(json.dumps(parameters_of(settings_dict), indent=1) + "\n")
+    """Save learned parameters as the shipped defaults for inputs too small to train on.
+
+    A level the training data never showed (m or u of 0) keeps the previous shipped value,
+    and every m is at least 1e-4: a synthetic force that never mistypes gender must not
+    teach small real loads that one different gender rules a link out.
+    """
+    params = parameters_of(settings_dict)
+    old = load_default_parameters(path)
+    for name, levels in params["levels"].items():
+        for i, (m, u) in enumerate(levels):
+            if (m <= 0 or u <= 0) and old:
+                m, u = old["levels"][name][i]
+            levels[i] = [max(m, MIN_SHIPPED_M), max(u, MIN_SHIPPED_U)]
+    lines = ",\n".join(f'  "{k}": {json.dumps(v)}' for k, v in params["levels"].items())
+    path.write_text("{\n"
+                    f' "probability_two_random_records_match": {params["probability_two_random_records_match"]},\n'
+                    ' "levels": {\n' + lines + "\n }\n}\n")
 
 
 def as_json(settings_dict: dict[str, Any]) -> str:

@@ -2,8 +2,10 @@
 
 Strong identifiers and analysts' must-link rules join records outright; Splink scores
 every other candidate pair; pairs at or above the threshold join unless their dates
-of birth conflict; clusters are then checked for cannot-link pairs and conflicting
-dates reached through chains, and split strongest-link-first where they break a rule.
+of birth conflict. Records with full dates are clustered first, checked for cannot-link
+pairs and conflicting dates reached through chains, and split strongest-link-first
+where they break a rule; records without one are then placed with the one person they
+fit, or left apart when two different people fit them.
 Nothing is deleted: every refused or doubtful link is returned for review.
 """
 
