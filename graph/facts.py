@@ -330,7 +330,7 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
         loc_rows.setdefault(r["location_id"], r)
 
     people = core | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
-        | {r["a"] for r in recorded} | {r["person_id"] for r in ident}
+        | {r["a"] for r in recorded} | {r["person_id"] for r in ident} | {r["person_id"] for r in rec_rows.values()}
     persons = _frame(sorted(read_chunked(store, Q_PERSONS, sorted(people), chunk), key=lambda r: r["person_id"]),
                      ["person_id", "date_of_birth"])
 

@@ -143,7 +143,8 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
 
 # -- grouping -----------------------------------------------------------------------------
 
-def _group(g: ig.Graph, evidence: list, params: DetectionParams) -> tuple[list[list[int]], int]:
+def _group(g: ig.Graph, evidence: list, params: DetectionParams,
+           primary: set[int] | None = None) -> tuple[list[list[int]], int]:
     """Vertex groups of two or more: the networks.
 
     Cores are joined by ties that show the people know one another (co-offending,
@@ -152,7 +153,12 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams) -> tuple[list[l
     that: a person with only such ties joins the core they share most victims with, and
     people tied only by shared victims form a network of their own. Same premises alone
     joins no one. Two cores sharing a victim stay two networks, with the bridge recorded.
+
+    Vertices outside `primary` (suspects of other offences against a child exploited in
+    a CSE incident) join only through acquaintance ties, and a group needs someone from
+    `primary`.
     """
+    primary = set(range(g.vcount())) if primary is None else primary
     strong = [e.index for e in g.es if any(k in associations.STRONG_KINDS for k in evidence[e.index].items)]
     core = g.subgraph_edges(strong, delete_vertices=False)
     groups: list[list[int]] = []
@@ -161,9 +167,11 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams) -> tuple[list[l
         if len(comp) < 2:
             continue
         comp = sorted(comp)
+        if not primary.intersection(comp):
+            continue
         parts = [[comp[v] for v in grp] for grp in split_component(core.induced_subgraph(comp), params)]
         split_count += len(parts) > 1
-        groups.extend(parts)
+        groups.extend(grp for grp in parts if primary.intersection(grp))
     group_of = {v: k for k, grp in enumerate(groups) for v in grp}
 
     shared = [e for e in g.es if associations.SHARED_VICTIM in evidence[e.index].items]
@@ -171,7 +179,7 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams) -> tuple[list[l
     for e in shared:
         s, t = e.tuple
         for x, y in ((s, t), (t, s)):
-            if x not in group_of and y in group_of:
+            if x not in group_of and y in group_of and x in primary:
                 pull[x][group_of[y]] += e["weight"]
     for x, towards in sorted(pull.items()):
         groups[sorted(towards.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]].append(x)
@@ -210,19 +218,40 @@ def _associates(facts: Facts, links: associations.Links, people: list[str], grou
     perps = facts.roles[facts.roles["role"].isin(associations.PERPETRATOR_ROLES)]
     flagged_suspects = set(perps.loc[perps["incident_id"].isin(flagged), "person_id"])
     ties: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    same_child: dict[str, set[int]] = defaultdict(set)
     for (a, b), ev in links.pairs.items():
         if not any(k in associations.STRONG_KINDS for k in ev.items) or ev.weight() < params.min_tie_weight:
             continue
         for x, y in ((a, b), (b, a)):
             if x not in group_of and y in group_of and x not in victims:
                 ties[x][group_of[y]].add(y)
+                if associations.SHARED_VICTIM in ev.items:
+                    same_child[x].add(group_of[y])
     joined = {}
     for x, by_group in sorted(ties.items()):
-        need = 1 if x in flagged_suspects else params.associate_min_ties
-        best = sorted(by_group.items(), key=lambda kv: (-len(kv[1]), kv[0]))[0]
-        if len(best[1]) >= need:
-            joined[x] = best[0]
+        # One tie is enough for a suspect in an incident flagged CSE, or for someone who
+        # is known to a member and a suspect in an incident against the same child.
+        need = {k: 1 if x in flagged_suspects or k in same_child[x] else params.associate_min_ties for k in by_group}
+        fits = [(k, ys) for k, ys in by_group.items() if len(ys) >= need[k]]
+        if fits:
+            joined[x] = sorted(fits, key=lambda kv: (-len(kv[1]), kv[0]))[0][0]
     return joined
+
+
+def _against_exploited_children(facts: Facts, cse: set[str], incident_victims: dict[str, set[str]]) -> set[str]:
+    """Suspects and offenders of other incidents against a child exploited in a CSE incident,
+    when that child was (or could have been) a child at the time."""
+    exploited = set().union(*incident_victims.values()) if incident_victims else set()
+    if not exploited:
+        return set()
+    dob = dict(zip(facts.persons["person_id"], facts.persons["date_of_birth"]))
+    date = facts.incidents.set_index("incident_id")["date"].to_dict()
+    roles = facts.roles[~facts.roles["incident_id"].isin(cse)]
+    against = {r.incident_id for r in roles.itertuples()
+               if r.role == "VICTIM" and r.person_id in exploited
+               and associations.could_be_child(dob.get(r.person_id), date.get(r.incident_id))}
+    return {r.person_id for r in roles.itertuples()
+            if r.incident_id in against and r.role in associations.PERPETRATOR_ROLES}
 
 
 # -- detection --------------------------------------------------------------------------
@@ -259,7 +288,8 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
     mapped_cse = {r.person_id for r in facts.ocg.itertuples() if str(r.primary_crime or "").upper() == CSE_CRIME}
     perpetrators = set(perp_incidents) | mapped_cse
     facs = set(found.reasons) - perpetrators
-    people = sorted(perpetrators | facs)
+    against = _against_exploited_children(facts, cse, incident_victims) - perpetrators - facs
+    people = sorted(perpetrators | facs | against)
     index = {p: k for k, p in enumerate(people)}
 
     edges, weights, evidence = [], [], []
@@ -272,7 +302,7 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
     g.vs["name"] = people
     g.es["weight"] = weights
 
-    groups, split_count = _group(g, evidence, params)
+    groups, split_count = _group(g, evidence, params, {index[p] for p in perpetrators | facs})
     joined = _associates(facts, links, people, groups, params)
     if joined:
         new = sorted(joined)
@@ -293,10 +323,12 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
         weights += added_w
         for p in new:
             groups[joined[p]].append(index[p])
-        perpetrators |= fresh
         associated = fresh
     else:
         associated = set()
+    in_groups = {people[v] for grp in groups for v in grp}
+    offended = against & in_groups
+    perpetrators |= associated | offended
     component = {}
     for comp in g.connected_components():
         cid = digest_id("CMP-", [people[v] for v in comp])
@@ -335,6 +367,7 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
         net.involvement = {p: [why for why, yes in (("CSE_INCIDENT", p in perp_incidents),
                                                    ("CSE_OCG_MAPPING", p in mapped_cse),
                                                    ("FACILITATION", p in found.reasons),
+                                                   ("OFFENCE_AGAINST_EXPLOITED_CHILD", p in offended),
                                                    ("ASSOCIATE_OF_MEMBERS", p in associated)) if yes]
                            for p in net.members}
     for k, net in enumerate(networks):

@@ -215,4 +215,32 @@ def planted() -> Seed:
     s.person("H1")
     s.child("HKID")
     s.incident("I-HOTEL", "2023-04-14", victims=["HKID"], suspects=["H1"], location=hotel)
+
+    # A man abusing a child in his own home, twice: the child was found there when missing.
+    # His household (a housemate at the same address) facilitates nothing by living there.
+    home = s.location("L-HOME", "RESIDENTIAL", "NN3 3CC", "4 Elm Grove")
+    s.person("HOMEMAN", postcode="NN3 3CC", address="4 Elm Grove")
+    s.person("HOUSEMATE", postcode="NN3 3CC", address="4, Elm Grove")
+    s.child("GKID")
+    s.went_missing("GKID", "2023-05-01", found_at=home)
+    s.incident("I-HOME-1", "2023-05-02", victims=["GKID"], suspects=["HOMEMAN"], location=home)
+    s.incident("I-HOME-2", "2023-06-02", victims=["GKID"], suspects=["HOMEMAN"], location=home)
+
+    # Two men abusing one child separately, with nothing to show they know each other.
+    s.person("SEP1")
+    s.person("SEP2")
+    s.child("SKID")
+    s.incident("I-SEP-1", "2023-02-10", victims=["SKID"], suspects=["SEP1"])
+    s.incident("I-SEP-2", "2023-07-10", victims=["SKID"], suspects=["SEP2"])
+
+    # An exploited child's other offender (the incident is not CSE), a known associate of
+    # her exploiter; and a stranger who assaulted her, known to no one.
+    s.person("EXPL")
+    s.person("MATE")
+    s.person("STRANGER")
+    s.child("EKID")
+    s.incident("I-EXPL", "2023-03-01", victims=["EKID"], suspects=["EXPL"])
+    s.incident("I-MATE", "2023-03-20", victims=["EKID"], suspects=["MATE"], cse=False, offence_code="8N")
+    s.incident("I-STRANGER", "2023-04-20", victims=["EKID"], suspects=["STRANGER"], cse=False, offence_code="8N")
+    s.associate("EXPL", "MATE", ref="IR/EXPL-MATE")
     return s

@@ -134,6 +134,30 @@ def test_person_associates_walks_one_to_three_links_with_evidence(tiny):
         get_query("person_associates").bind({"person_id": kyle, "hops": 4})
 
 
+REFERENCE_ASSOCIATES = """
+MATCH path = (p:Person {person_id: $person_id})-[:ASSOCIATED_WITH*1..3]-(q:Person)
+WHERE length(path) <= $hops AND q <> p
+WITH q, min(length(path)) AS hops
+RETURN q.person_id AS person_id, hops
+"""
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_person_associates_reaches_everyone_a_path_search_reaches(seeded, hops):
+    """Breadth first, one ring at a time: the same people at the same distance as every path."""
+    people = [r["p"] for r in seeded.read("MATCH (p:Person)-[:ASSOCIATED_WITH]-() RETURN DISTINCT p.person_id AS p")]
+    assert len(people) > 10
+    for pid in people:
+        rows = run(seeded, "person_associates", person_id=pid, hops=hops, limit=2000)
+        expected = {r["person_id"]: r["hops"] for r in seeded.read(REFERENCE_ASSOCIATES, {"person_id": pid, "hops": hops})}
+        assert {r["person_id"]: r["hops"] for r in rows} == expected
+        for r in rows:
+            path = r["path_person_ids"]
+            assert path[0] == pid and path[-1] == r["person_id"] and len(path) == r["hops"] + 1
+            assert len(r["evidence"]) == r["hops"] and all(e["kinds"] for e in r["evidence"])
+        assert [(r["hops"], r["person_id"]) for r in rows] == sorted((r["hops"], r["person_id"]) for r in rows)
+
+
 def test_shared_victim_links_and_children_with_several_perpetrators(tiny):
     kyle, dennis, simon, tayla = (person_of(tiny, r) for r in ("P-3", "P-5", "P-6", "P-1"))
     pairs = {frozenset((r["person_a"], r["person_b"])) for r in run(tiny, "shared_victim_links")}
@@ -170,13 +194,13 @@ def test_ocg_gap_on_the_tiny_bundle(tiny):
 
 def test_networks_filters_and_pages_on_planted_groups(seeded):
     everything = run(seeded, "networks")
-    assert len(everything) == 4
+    assert len(everything) == 5
     unmapped = {r["network_id"] for r in run(seeded, "networks", not_ocg_mapped=True)}
     assert network_of(seeded, "A1") in unmapped and network_of(seeded, "B1") not in unmapped
     assert {r["network_id"] for r in run(seeded, "networks", min_size=5)} == {network_of(seeded, "A1"),
                                                                               network_of(seeded, "B1")}
     assert [r["network_id"] for r in run(seeded, "networks", district="South")] == [network_of(seeded, "B1")]
-    pages = run(seeded, "networks", limit=2) + run(seeded, "networks", skip=2, limit=2)
+    pages = run(seeded, "networks", limit=2) + run(seeded, "networks", skip=2, limit=3)
     assert [r["network_id"] for r in pages] == [r["network_id"] for r in everything]
     bridged = {r["network_id"]: r["bridges_to"] for r in everything}
     assert bridged[network_of(seeded, "A1")] == [network_of(seeded, "B1")]
@@ -213,7 +237,7 @@ def test_children_at_risk_and_ocg_gap_on_planted_groups(seeded):
     gap = {r["district"]: r for r in run(seeded, "ocg_gap")}
     assert gap["South"]["networks"] == 1 and gap["South"]["not_ocg_mapped"] == 0
     assert gap["South"]["ocg_ids_on_networks"] == ["OCG-CSE"]
-    assert gap["North"]["not_ocg_mapped"] == gap["North"]["networks"] == 3
+    assert gap["North"]["not_ocg_mapped"] == gap["North"]["networks"] == 4
     assert run(seeded, "ocg_gap", district="South") == [gap["South"]]
 
 

@@ -224,6 +224,53 @@ def test_an_introducer_is_a_facilitator(seeded):
     assert reasons[0]["f"] == ["ASSOCIATION:IKID"]
 
 
+def test_a_household_does_not_facilitate_abuse_in_its_own_home(seeded):
+    store, _ = seeded
+    assert not in_any_network(store, "HOMEMAN")
+    assert not in_any_network(store, "HOUSEMATE"), "living with the offender is not facilitation"
+    tie = store.read("MATCH (a:Person {person_id: 'HOMEMAN'})-[r:ASSOCIATED_WITH]-(:Person {person_id: 'HOUSEMATE'}) "
+                     "RETURN r.kinds AS k")
+    assert tie == [{"k": ["SHARED_ADDRESS"]}]
+
+
+def test_two_men_abusing_one_child_with_nothing_else_known_are_no_network(seeded):
+    store, _ = seeded
+    assert not in_any_network(store, "SEP1") and not in_any_network(store, "SEP2")
+    tie = store.read("MATCH (a:Person {person_id: 'SEP1'})-[r:ASSOCIATED_WITH]-(:Person {person_id: 'SEP2'}) "
+                     "RETURN r.kinds AS k, r.victim_ids AS v")
+    assert tie == [{"k": ["SHARED_VICTIM"], "v": ["SKID"]}], "the shared child stays visible as evidence"
+
+
+def test_an_associate_who_offended_against_the_same_exploited_child_joins(seeded):
+    store, _ = seeded
+    net = network_with(store, "EXPL")
+    assert {p: r for p, r in net["members"].items() if r != "VICTIM"} == {"EXPL": "PERPETRATOR", "MATE": "PERPETRATOR"}
+    why = store.read("MATCH (:Person {person_id: 'MATE'})-[m:IN_NETWORK]->() RETURN m.involvement AS i")
+    assert why == [{"i": ["OFFENCE_AGAINST_EXPLOITED_CHILD"]}]
+    assert not in_any_network(store, "STRANGER"), "offending against the same child alone shows no acquaintance"
+
+
+def test_reads_are_limited_to_the_neighbourhood_of_cse(seeded):
+    from graph.facts import load_facts
+
+    store, _ = seeded
+    facts = load_facts(store)
+    assert "BURG1" not in facts.core and "I-BURG" not in set(facts.incidents["incident_id"])
+    assert {"A1", "TENANT", "INTRO", "EKID", "B2"} <= facts.core | set(facts.persons["person_id"])
+
+
+def test_homes_are_found_the_same_with_and_without_a_postcode_index(seeded, monkeypatch):
+    import graph.facts as facts_module
+
+    store, _ = seeded
+    scanned = facts_module.load_facts(store)
+    monkeypatch.setattr(facts_module, "postcode_indexed", lambda: True)
+    looked_up = facts_module.load_facts(store)
+    key = ["record_id", "person_id", "home"]
+    homes = lambda f: sorted(map(tuple, f.records.dropna(subset=["home"])[key].values.tolist()))  # noqa: E731
+    assert homes(scanned) == homes(looked_up) and ("R-TENANT", "TENANT", "NN22BB|flat 7 mill court") in homes(scanned)
+
+
 def test_same_premises_is_evidence_but_joins_no_one_alone(seeded):
     store, _ = seeded
     premises = store.read("MATCH (a:Person {person_id: 'ABUSER'})-[r:ASSOCIATED_WITH]-(b:Person {person_id: 'H1'}) "
@@ -267,7 +314,7 @@ def test_networks_report_ocg_mapping_and_the_recorded_flag_basis(seeded):
     assert b["ocg_mapped"] is True and b["ocg_mapped_as_cse"] is True and b["ocg_ids"] == ["OCG-CSE"]
     assert a["cse_basis"] == b["cse_basis"] == "recorded_flag"
     assert summary.cse_basis == {"recorded_flag": summary.cse_incidents}
-    assert summary.networks == 4 and summary.not_ocg_mapped == 3
+    assert summary.networks == 5 and summary.not_ocg_mapped == 4
 
 
 def test_audit_verdict_overrides_the_flag_and_a_rerun_follows_the_graph(seeded):
