@@ -224,7 +224,7 @@ def demo(
             profile = problem_profile(store)
     print_load_summary(summary)
     render_profile(profile, out)
-    where = settings.graph or "the embedded graph in %s" % settings.data
+    where = settings.graph or "%s (embedded FalkorDB)" % settings.data
     out.print("\nThe graph is in %s. Next: `csenet query --list`, `csenet query networks`, "
               "`csenet export networks --out networks.csv`, `csenet serve`." % where)
 

@@ -27,10 +27,14 @@ RETURN count(i) AS incidents,
 
 NETWORKS = """
 MATCH (n:Network)
-RETURN count(n) AS networks,
-       count(CASE WHEN NOT n.ocg_mapped THEN 1 END) AS not_ocg_mapped,
-       sum(n.perpetrator_count) AS perpetrators, sum(n.facilitator_count) AS facilitators,
-       sum(n.victim_count) AS victims
+RETURN count(n) AS networks, count(CASE WHEN NOT n.ocg_mapped THEN 1 END) AS not_ocg_mapped
+"""
+
+MEMBERS = """
+MATCH (p:Person)-[m:IN_NETWORK]->(:Network)
+RETURN count(DISTINCT CASE WHEN m.role = 'PERPETRATOR' THEN p.person_id END) AS perpetrators,
+       count(DISTINCT CASE WHEN m.role = 'FACILITATOR' THEN p.person_id END) AS facilitators,
+       count(DISTINCT CASE WHEN m.role = 'VICTIM' THEN p.person_id END) AS victims
 """
 
 OCGS = "MATCH (o:OCG) RETURN count(o) AS ocgs, count(CASE WHEN o.primary_crime = 'CSE' THEN 1 END) AS cse_ocgs"
@@ -38,9 +42,9 @@ OCGS = "MATCH (o:OCG) RETURN count(o) AS ocgs, count(CASE WHEN o.primary_crime =
 
 def problem_profile(store: GraphStore) -> dict[str, Any]:
     profile: dict[str, Any] = {}
-    for query in (PEOPLE, FLAGS, NETWORKS, OCGS):
+    for query in (PEOPLE, FLAGS, NETWORKS, MEMBERS, OCGS):
         rows = store.read(query)
-        profile.update({k: (v or 0) for k, v in (rows[0] if rows else {}).items()})
+        profile.update({k: int(v or 0) for k, v in (rows[0] if rows else {}).items()})
     return profile
 
 
@@ -61,6 +65,6 @@ def render_profile(p: dict[str, Any], console: Console) -> None:
     nets.add_row("CSE networks found (IICSA definition)", str(p["networks"]), style="bold")
     nets.add_row("  with no member on the OCG map", str(p["not_ocg_mapped"]), style="bold")
     nets.add_row("  perpetrators / facilitators in them", "%d / %d" % (p["perpetrators"], p["facilitators"]))
-    nets.add_row("  children exploited by them", str(p["victims"]))
+    nets.add_row("  children they exploited", str(p["victims"]))
     nets.add_row("Person records resolved into people", "%d -> %d" % (p["records"], p["persons"]))
     console.print(nets)

@@ -162,20 +162,26 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
     date = inc["date"].to_dict()
     dob = dict(zip(facts.persons["person_id"], facts.persons["date_of_birth"]))
     roles = facts.roles
-    recs = {(r.person_id, r.incident_id): r.record_ids for r in roles.itertuples()}
+    rows = list(zip(roles["person_id"].tolist(), roles["incident_id"].tolist(), roles["role"].tolist(),
+                    roles["record_ids"].tolist()))
+    recs = {(p, i): r for p, i, _, r in rows}
 
-    perps = roles[roles["role"].isin(PERPETRATOR_ROLES)]
-    suspects: dict[str, list[str]] = {
-        i: sorted(set(g)) for i, g in perps.groupby("incident_id", sort=True)["person_id"]}
+    by_incident: dict[str, set[str]] = defaultdict(set)
+    by_victim: dict[str, set[str]] = defaultdict(set)
+    for p, i, role, _ in rows:
+        if role in PERPETRATOR_ROLES:
+            by_incident[i].add(p)
+        elif role == "VICTIM":
+            by_victim[p].add(i)
+    suspects: dict[str, list[str]] = {i: sorted(by_incident[i]) for i in sorted(by_incident)}
 
     for iid, people in suspects.items():
         for a, b in combinations(people, 2):
             links.add(a, b, CO_OFFENDING if cse.get(iid) else CO_OFFENDING_NON_CSE, iid, incidents=[iid],
                       records=[*recs[(a, iid)], *recs[(b, iid)]])
 
-    victims = roles[roles["role"] == "VICTIM"]
-    for vid, group in victims.groupby("person_id", sort=True):
-        iids = sorted(i for i in set(group["incident_id"]) if i in suspects)
+    for vid in sorted(by_victim):
+        iids = sorted(i for i in by_victim[vid] if i in suspects)
         for i1, i2 in combinations(iids, 2):
             childhood = could_be_child(dob.get(vid), date.get(i1)) or could_be_child(dob.get(vid), date.get(i2))
             if not (childhood or cse.get(i1) or cse.get(i2)):
@@ -192,24 +198,28 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
         links.add(r.a, r.b, RECORDED_ASSOCIATION, (ref, r.kind), records=[r.record_a, r.record_b], intel=intel,
                   recorded_kind=r.kind)
 
-    for key, group in facts.identifiers.groupby("identifier_key", sort=True):
-        people = sorted(set(group["person_id"]))
+    users = _grouped(facts.identifiers, "identifier_key", "person_id", "record_id")
+    for key, group in users.items():
+        people = sorted({p for p, _ in group})
         if 2 <= len(people) <= MAX_SHARED_GROUP:
             for a, b in combinations(people, 2):
-                records = [r for r, p in zip(group["record_id"], group["person_id"]) if p in (a, b)]
+                records = [r for p, r in group if p in (a, b)]
                 links.add(a, b, SHARED_IDENTIFIER, key, identifiers=[key], records=records)
 
-    homes = facts.records.dropna(subset=["home", "person_id"])
-    places = facts.locations.dropna(subset=["home"]).groupby("home")["location_id"].apply(sorted).to_dict()
-    for home, group in homes.groupby("home", sort=True):
-        people = sorted(set(group["person_id"]))
+    homes = _grouped(facts.records.dropna(subset=["home", "person_id"]), "home", "person_id", "record_id")
+    places: dict[str, list[str]] = defaultdict(list)
+    for loc, home in zip(facts.locations["location_id"].tolist(), facts.locations["home"].tolist()):
+        if home:
+            places[home].append(loc)
+    for home, group in homes.items():
+        people = sorted({p for p, _ in group})
         if 2 <= len(people) <= MAX_SHARED_GROUP:
             for a, b in combinations(people, 2):
-                records = [r for r, p in zip(group["record_id"], group["person_id"]) if p in (a, b)]
-                links.add(a, b, SHARED_ADDRESS, home, records=records, locations=places.get(home, []))
+                records = [r for p, r in group if p in (a, b)]
+                links.add(a, b, SHARED_ADDRESS, home, records=records, locations=sorted(places.get(home, [])))
 
-    for ocg_id, group in facts.ocg.groupby("ocg_id", sort=True):
-        for a, b in combinations(sorted(set(group["person_id"])), 2):
+    for ocg_id, group in _grouped(facts.ocg, "ocg_id", "person_id", "ocg_id").items():
+        for a, b in combinations(sorted({p for p, _ in group}), 2):
             links.add(a, b, SAME_OCG, ocg_id, ocgs=[ocg_id])
 
     _same_premises(links, facts, suspects, recs, window_days)
@@ -217,6 +227,14 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
         # Only the core's pairs were read in full: a pair of two outsiders may lack evidence.
         links.pairs = {k: v for k, v in links.pairs.items() if k[0] in facts.core or k[1] in facts.core}
     return links
+
+
+def _grouped(df, key: str, *columns: str) -> dict[str, list[tuple]]:
+    """key -> rows of `columns`, keys sorted, rows in frame order (plain Python: no per-group pandas)."""
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for k, *values in zip(df[key].tolist(), *(df[c].tolist() for c in columns)):
+        out[k].append(tuple(values))
+    return {k: out[k] for k in sorted(out)}
 
 
 def _same_premises(links: Links, facts: Facts, suspects: dict[str, list[str]], recs: dict, window_days: int) -> None:

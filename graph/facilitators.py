@@ -162,13 +162,17 @@ def _links_to_children(facts: Facts, residents: dict[str, list[str]], children: 
             if child in children:
                 out[child].append((x, day(r.recorded_at), "ASSOCIATION", ev(records=[r.record_a, r.record_b])))
 
-    by_incident = facts.roles.groupby("incident_id", sort=True)
-    for iid, group in by_incident:
-        kids = [p for p in group["person_id"] if p in children]
+    roles = facts.roles
+    by_incident: dict[str, list[tuple]] = defaultdict(list)
+    for row in zip(roles["incident_id"].tolist(), roles["person_id"].tolist(), roles["role"].tolist(),
+                   roles["record_ids"].tolist()):
+        by_incident[row[0]].append(row[1:])
+    for iid in sorted(by_incident):
+        group = by_incident[iid]
+        kids = [p for p, _, _ in group if p in children]
         if not kids or not date.get(iid):
             continue
-        others = [(p, recs) for p, role, recs in zip(group["person_id"], group["role"], group["record_ids"])
-                  if role in EARLIER_ROLES]
+        others = [(p, recs) for p, role, recs in group if role in EARLIER_ROLES]
         for child in kids:
             for x, recs in others:
                 if x != child:
