@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from rapidfuzz.distance import JaroWinkler
+
 from graph.store import GraphStore
 from resolution.normalise import date_of_birth as norm_dob
 from resolution.normalise import dob_compatible, name_forms, name_tokens, phone
@@ -20,11 +22,11 @@ from resolution.normalise import dob_compatible, name_forms, name_tokens, phone
 CANDIDATE_CAP = 2000
 
 _BY_FAMILY_PREFIX = (
-    "MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p:Person) WHERE toLower(r.family_name) STARTS WITH $prefix "
+    "MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p:Person) WHERE r.family_prefix = $prefix "
     "RETURN DISTINCT p.person_id AS person_id LIMIT $cap"
 )
 _BY_GIVEN_PREFIX = (
-    "MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p:Person) WHERE toLower(r.given_names) STARTS WITH $prefix "
+    "MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p:Person) WHERE r.given_prefix = $prefix "
     "RETURN DISTINCT p.person_id AS person_id LIMIT $cap"
 )
 _BY_BIRTH_YEAR = (
@@ -47,33 +49,6 @@ _DETAILS = (
 )
 
 
-def jaro_winkler(a: str, b: str) -> float:
-    if a == b:
-        return 1.0 if a else 0.0
-    if not a or not b:
-        return 0.0
-    window = max(max(len(a), len(b)) // 2 - 1, 0)
-    a_hit, b_hit = [False] * len(a), [False] * len(b)
-    matches = 0
-    for i, ch in enumerate(a):
-        for j in range(max(0, i - window), min(len(b), i + window + 1)):
-            if not b_hit[j] and b[j] == ch:
-                a_hit[i] = b_hit[j] = True
-                matches += 1
-                break
-    if not matches:
-        return 0.0
-    bs = [b[j] for j in range(len(b)) if b_hit[j]]
-    transpositions = sum(1 for i, ch in enumerate(c for k, c in enumerate(a) if a_hit[k]) if ch != bs[i]) / 2
-    jaro = (matches / len(a) + matches / len(b) + (matches - transpositions) / matches) / 3
-    prefix = 0
-    for x, y in zip(a[:4], b[:4]):
-        if x != y:
-            break
-        prefix += 1
-    return jaro + prefix * 0.1 * (1 - jaro)
-
-
 def split_name(name: str) -> tuple[list[str], str | None]:
     """(given tokens, family token) from 'Given Family' or 'Family, Given'."""
     if "," in name:
@@ -89,16 +64,16 @@ def split_name(name: str) -> tuple[list[str], str | None]:
 def _name_score(q_given: list[str], q_family: str | None, family: Any, given: Any) -> float:
     fam = "".join(name_tokens(family))
     giv = name_tokens(given)
-    fam_score = jaro_winkler(q_family, fam) if q_family else 0.0
+    fam_score = JaroWinkler.similarity(q_family, fam) if q_family else 0.0
     if q_family and not q_given:
         # one word: it may be either name
-        fam_score = max(fam_score, max((jaro_winkler(q_family, g) for g in giv), default=0.0))
+        fam_score = max(fam_score, max((JaroWinkler.similarity(q_family, g) for g in giv), default=0.0))
         return fam_score
     giv_score = 0.0
     if q_given and giv:
         q_forms = set(name_forms(q_given[0]))
         forms = set(name_forms(giv[0]))
-        giv_score = 1.0 if q_forms & forms else jaro_winkler(q_given[0], giv[0])
+        giv_score = 1.0 if q_forms & forms else JaroWinkler.similarity(q_given[0], giv[0])
     return 0.6 * fam_score + 0.4 * giv_score
 
 

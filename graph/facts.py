@@ -33,27 +33,42 @@ WHERE i.incident_id > $after
   AND (i.meets_cse_definition = true OR i.flagged_cse = true OR 'CSE' IN coalesce(i.flags, []))
 WITH i ORDER BY i.incident_id LIMIT $page
 OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
-OPTIONAL MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN]->(i)
 RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
        i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
        i.meets_cse_definition AS meets_cse_definition, i.offence_code AS offence_code,
-       l.location_id AS location_id,
-       collect(CASE WHEN p IS NULL THEN null ELSE [p.person_id, type(r), r.record_ids] END) AS roles
+       l.location_id AS location_id
 ORDER BY incident_id
 """
 
-# The incidents the given people are involved in as victim, suspect, offender or other
-# party, with everyone involved in them in those roles.
-Q_PERSON_INCIDENTS = """
-UNWIND $ids AS pid
-MATCH (:Person {person_id: pid})-[:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i:Incident)
-WITH DISTINCT i
+Q_INCIDENTS_BY_ID = """
+UNWIND $ids AS iid
+MATCH (i:Incident {incident_id: iid})
 OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
-MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i)
 RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
        i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
        i.meets_cse_definition AS meets_cse_definition, i.offence_code AS offence_code,
-       l.location_id AS location_id, collect([p.person_id, type(r), r.record_ids]) AS roles
+       l.location_id AS location_id
+"""
+
+# Everyone involved in the given incidents, in any role.
+Q_ROLES = """
+UNWIND $ids AS iid
+MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN]->(i:Incident {incident_id: iid})
+RETURN p.person_id AS person_id, iid AS incident_id, type(r) AS rel, r.record_ids AS record_ids
+"""
+
+# The incidents the given people are involved in as victim, suspect, offender or other party.
+Q_PERSON_INCIDENTS = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i:Incident)
+RETURN DISTINCT i.incident_id AS incident_id
+"""
+
+# Everyone involved in those other incidents, in the roles that make evidence.
+Q_OTHER_ROLES = """
+UNWIND $ids AS iid
+MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i:Incident {incident_id: iid})
+RETURN p.person_id AS person_id, iid AS incident_id, type(r) AS rel, r.record_ids AS record_ids
 """
 
 Q_PERSONS = """
@@ -237,10 +252,9 @@ def _incident_row(row: dict[str, Any]) -> dict[str, Any]:
             "location_id": row.get("location_id"), "offence_code": row.get("offence_code")}
 
 
-def _role_rows(incident: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for person_id, rel, record_ids in incident.get("roles") or []:
-        yield {"person_id": person_id, "incident_id": incident["incident_id"], "role": rel[:-3],
-               "record_ids": sorted(record_ids or [])}
+def _role_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {"person_id": r["person_id"], "incident_id": r["incident_id"], "role": r["rel"][:-3],
+            "record_ids": sorted(r.get("record_ids") or [])}
 
 
 def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
@@ -258,8 +272,9 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
     roles: dict[tuple[str, str, str], dict[str, Any]] = {}
     for row in read_paged(store, Q_CSE_INCIDENTS, "incident_id"):
         seen_inc[row["incident_id"]] = _incident_row(row)
-        for role in _role_rows(row):
-            roles[(role["person_id"], role["incident_id"], role["role"])] = role
+    for r in read_chunked(store, Q_ROLES, sorted(seen_inc), chunk):
+        role = _role_row(r)
+        roles[(role["person_id"], role["incident_id"], role["role"])] = role
     ocg_rows = []
     for row in read_paged(store, Q_OCG, "ocg_id"):
         for pid in row.get("people") or []:
@@ -272,11 +287,12 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
     core_ids = sorted(core)
 
     # The core's other incidents, and everyone in them.
-    for r in read_chunked(store, Q_PERSON_INCIDENTS, core_ids, chunk):
-        if r["incident_id"] not in seen_inc:
-            seen_inc[r["incident_id"]] = _incident_row(r)
-            for role in _role_rows(r):
-                roles.setdefault((role["person_id"], role["incident_id"], role["role"]), role)
+    more = sorted({r["incident_id"] for r in read_chunked(store, Q_PERSON_INCIDENTS, core_ids, chunk)} - set(seen_inc))
+    for r in read_chunked(store, Q_INCIDENTS_BY_ID, more, chunk):
+        seen_inc[r["incident_id"]] = _incident_row(r)
+    for r in read_chunked(store, Q_OTHER_ROLES, more, chunk):
+        role = _role_row(r)
+        roles.setdefault((role["person_id"], role["incident_id"], role["role"]), role)
 
     # Recorded associations and identifiers that touch the core.
     recorded = []

@@ -302,6 +302,9 @@ def _shape(name: str, df: pd.DataFrame, bundle: RawBundle) -> pd.DataFrame:
         phones = _list(df["phone"])
         out["phones"] = phones.map(lambda ps: sorted({normalise.phone(p) for p in ps if normalise.phone(p)}))
         out["source"] = out["source"].where(out["source"].notna(), source_default)
+        # Indexed look-up keys for person search: misspellings rarely touch the first letters.
+        out["family_prefix"] = _none(df["family_name"].str.lower().str.slice(0, 2))
+        out["given_prefix"] = _none(df["given_names"].str.split().str[0].fillna("").str.lower().str.slice(0, 2))
         out["postcode"] = out["postcode"].map(lambda v: normalise.postcode(v) if v else None)
     elif name == "identifiers":
         out["identifier_key"] = df["identifier_key"]
