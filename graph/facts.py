@@ -21,7 +21,6 @@ from graph.store import GraphStore, read_paged
 PAGE = 20_000
 CHUNK = 5_000
 HOME_CHUNK = 2_000
-SCAN_CHUNK = 20_000  # homes per scan of the records, when PersonRecord.postcode has no index
 MAX_SHARED_GROUP = 8  # graph/associations.py: an identifier shared by more people makes no link
 ROLE_TYPES = ("VICTIM_IN", "SUSPECT_IN", "OFFENDER_IN", "WITNESS_IN", "REPORTER_IN", "OTHER_IN")
 
@@ -77,6 +76,9 @@ MATCH (p:Person {person_id: pid})
 RETURN pid AS person_id, p.date_of_birth AS date_of_birth
 """
 
+# The given people's records (kept when they have a home address, the only use of a
+# record here). Filtered in Python: a WHERE on r.postcode can lead FalkorDB to scan the
+# postcode index instead of starting from the people.
 Q_RECORDS = """
 UNWIND $ids AS pid
 MATCH (r:PersonRecord)-[:RESOLVED_TO]->(:Person {person_id: pid})
@@ -86,7 +88,8 @@ RETURN r.record_id AS record_id, pid AS person_id, r.postcode AS postcode, r.add
 # Who else is recorded at a home: records and locations with the same postcode and (a
 # loose form of) the same street address; Python then decides with address_key. $ids holds
 # [postcode, compact address] pairs, compact as `compact_address` below computes it.
-_COMPACT = "replace(replace(replace(replace(replace(replace(toLower(%s), ' ', ''), ',', ''), '.', ''), '-', ''), '/', ''), \"'\", '')"
+_COMPACT = ("replace(replace(replace(replace(replace(replace(toLower(%s), "
+            "' ', ''), ',', ''), '.', ''), '-', ''), '/', ''), \"'\", '')")
 _COMPACT_CHARS = " ,.-/'"
 Q_RECORDS_AT = """
 UNWIND $ids AS home
@@ -95,13 +98,15 @@ WHERE r.address IS NOT NULL AND %s = home[1]
 MATCH (r)-[:RESOLVED_TO]->(p:Person)
 RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
 """ % (_COMPACT % "r.address")
-# Without an index on PersonRecord.postcode, one scan per chunk instead of one per home.
-Q_RECORDS_AT_SCAN = """
-MATCH (r:PersonRecord)
-WHERE r.postcode IN $postcodes AND r.address IS NOT NULL AND %s IN $ids
-MATCH (r)-[:RESOLVED_TO]->(p:Person)
+# Without an index on PersonRecord.postcode, every record once, by pages (linear in the
+# records: a filtered scan per chunk of homes would be records x homes).
+Q_ALL_HOMES = """
+MATCH (r:PersonRecord) WHERE r.record_id > $after
+WITH r ORDER BY r.record_id LIMIT $page
+OPTIONAL MATCH (r)-[:RESOLVED_TO]->(p:Person)
 RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
-""" % (_COMPACT % "r.address")
+ORDER BY record_id
+"""
 Q_LOCATIONS_AT = """
 UNWIND $ids AS home
 MATCH (l:Location {postcode: home[0]})
@@ -217,7 +222,7 @@ class Facts:
     incidents: pd.DataFrame   # incident_id, date, district, cse, basis, flagged, location_id, location_kind, ...
     roles: pd.DataFrame       # person_id, incident_id, role, record_ids
     persons: pd.DataFrame     # person_id, date_of_birth
-    records: pd.DataFrame     # record_id, person_id, home (address key)
+    records: pd.DataFrame     # record_id, person_id, home (address key): records with a home address
     locations: pd.DataFrame   # location_id, kind, home (address key)
     recorded: pd.DataFrame    # a, b, record_a, record_b, kind, grade, source_ref, recorded_at
     identifiers: pd.DataFrame  # person_id, record_id, identifier_key
@@ -315,16 +320,18 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
     loc_rows = {r["location_id"]: r for r in read_chunked(store, Q_LOCATIONS, loc_ids, chunk)}
 
     # Homes: the core's records, then everyone else recorded at those homes and at the premises.
-    rec_rows = {r["record_id"]: r for r in read_chunked(store, Q_RECORDS, core_ids, chunk)}
+    rec_rows = {r["record_id"]: r for r in read_chunked(store, Q_RECORDS, core_ids, chunk)
+                if r.get("postcode") and r.get("address")}
     homes = sorted({(r["postcode"], compact_address(r["address"])) for r in [*rec_rows.values(), *loc_rows.values()]
                     if r.get("postcode") and r.get("address")})
     pairs = [list(h) for h in homes]
     if postcode_indexed():
         found = read_chunked(store, Q_RECORDS_AT, pairs, HOME_CHUNK)
     else:
-        found = (r for start in range(0, len(homes), SCAN_CHUNK)
-                 for r in store.read(Q_RECORDS_AT_SCAN, {"postcodes": sorted({h[0] for h in homes[start:start + SCAN_CHUNK]}),
-                                                         "ids": sorted({h[1] for h in homes[start:start + SCAN_CHUNK]})}))
+        wanted = {address_key(r.get("postcode"), r.get("address")) for r in [*rec_rows.values(), *loc_rows.values()]}
+        found = (r for r in read_paged(store, Q_ALL_HOMES, "record_id")
+                 if r.get("person_id") and r.get("postcode") and r.get("address")
+                 and address_key(r["postcode"], r["address"]) in wanted)
     for r in found:
         rec_rows.setdefault(r["record_id"], r)
     for r in read_chunked(store, Q_LOCATIONS_AT, pairs, HOME_CHUNK):
@@ -345,16 +352,17 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
     if len(roles_df):
         roles_df = roles_df.sort_values(["incident_id", "person_id", "role"], kind="stable").reset_index(drop=True)
     records = _frame([{"record_id": rid, "person_id": r["person_id"],
-                       "home": address_key(r.get("postcode"), r.get("address"))} for rid, r in sorted(rec_rows.items())],
-                     ["record_id", "person_id", "home"])
+                       "home": address_key(r.get("postcode"), r.get("address"))}
+                      for rid, r in sorted(rec_rows.items())], ["record_id", "person_id", "home"])
     locations = _frame([{"location_id": lid, "kind": (r.get("kind") or "").upper() or None,
-                         "home": address_key(r.get("postcode"), r.get("address"))} for lid, r in sorted(loc_rows.items())],
-                       ["location_id", "kind", "home"])
+                         "home": address_key(r.get("postcode"), r.get("address"))}
+                        for lid, r in sorted(loc_rows.items())], ["location_id", "kind", "home"])
     recorded_df = _frame(recorded, ["a", "b", "record_a", "record_b", "kind", "grade", "source_ref", "recorded_at"])
     recorded_df = recorded_df.drop_duplicates(subset=["record_a", "record_b", "kind", "source_ref"])
     recorded_df = recorded_df.sort_values(["record_a", "record_b", "kind", "source_ref"], na_position="first",
                                           kind="stable").reset_index(drop=True)
     ident_df = _frame(ident, ["person_id", "record_id", "identifier_key"])
-    ident_df = ident_df.drop_duplicates().sort_values(["identifier_key", "person_id", "record_id"]).reset_index(drop=True)
+    ident_df = ident_df.drop_duplicates().sort_values(["identifier_key", "person_id", "record_id"])
+    ident_df = ident_df.reset_index(drop=True)
     missing = missing.sort_values(["person_id", "episode_id"]).reset_index(drop=True)
     return Facts(inc, roles_df, persons, records, locations, recorded_df, ident_df, ocg, missing, frozenset(core))

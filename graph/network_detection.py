@@ -31,7 +31,7 @@ from csenet.settings import Settings
 from graph import associations, facilitators
 from graph.facts import Facts
 
-DETECTION_VERSION = "networks/1.0"
+DETECTION_VERSION = "networks/1.1"
 PERPETRATOR, FACILITATOR, VICTIM = "PERPETRATOR", "FACILITATOR", "VICTIM"
 ROLE_ORDER = {PERPETRATOR: 0, FACILITATOR: 1, VICTIM: 2}
 CSE_CRIME = "CSE"
@@ -51,6 +51,7 @@ class DetectionParams:
     resolution: float = 1.0
     associate_min_ties: int = 2     # members a non-suspect must be tied to, to join (0: never)
     victim_only_groups: bool = False  # people tied only by abusing the same child form a network
+    doubt_same_person: bool = False  # a shared phone between two people not told apart by birth date joins no one
     seed: int = 2019
 
     @classmethod
@@ -143,7 +144,7 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
 
 # -- grouping -----------------------------------------------------------------------------
 
-def _group(g: ig.Graph, evidence: list, params: DetectionParams,
+def _group(g: ig.Graph, evidence: list, params: DetectionParams, knows,
            primary: set[int] | None = None) -> tuple[list[list[int]], int]:
     """Vertex groups of two or more: the networks.
 
@@ -151,15 +152,16 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams,
     intelligence, shared phone or home, OCG, facilitation), split where too big or weakly
     knit. Abusing the same child, or using the same premises, does not by itself show
     that: a person with only such ties joins the core they share most victims with, and
-    people tied only by shared victims form a network of their own. Same premises alone
-    joins no one. Two cores sharing a victim stay two networks, with the bridge recorded.
+    people tied only by shared victims are no network (`victim_only_groups` makes them
+    one). Same premises alone joins no one. Two cores sharing a victim stay two networks,
+    with the bridge recorded.
 
     Vertices outside `primary` (suspects of other offences against a child exploited in
     a CSE incident) join only through acquaintance ties, and a group needs someone from
     `primary`.
     """
     primary = set(range(g.vcount())) if primary is None else primary
-    strong = [e.index for e in g.es if any(k in associations.STRONG_KINDS for k in evidence[e.index].items)]
+    strong = [e.index for e in g.es if knows(g.vs[e.source]["name"], g.vs[e.target]["name"], evidence[e.index])]
     core = g.subgraph_edges(strong, delete_vertices=False)
     groups: list[list[int]] = []
     split_count = 0
@@ -200,7 +202,7 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams,
 
 
 def _associates(facts: Facts, links: associations.Links, people: list[str], groups: list[list[int]],
-                params: DetectionParams) -> dict[str, int]:
+                params: DetectionParams, knows) -> dict[str, int]:
     """People outside every network who are tied to it closely enough to count as members.
 
     Intelligence often knows a group's members before any crime is recorded against
@@ -220,7 +222,7 @@ def _associates(facts: Facts, links: associations.Links, people: list[str], grou
     ties: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     same_child: dict[str, set[int]] = defaultdict(set)
     for (a, b), ev in links.pairs.items():
-        if not any(k in associations.STRONG_KINDS for k in ev.items) or ev.weight() < params.min_tie_weight:
+        if not knows(a, b, ev) or ev.weight() < params.min_tie_weight:
             continue
         for x, y in ((a, b), (b, a)):
             if x not in group_of and y in group_of and x not in victims:
@@ -236,6 +238,32 @@ def _associates(facts: Facts, links: associations.Links, people: list[str], grou
         if fits:
             joined[x] = sorted(fits, key=lambda kv: (-len(kv[1]), kv[0]))[0][0]
     return joined
+
+
+ACTING_TOGETHER = frozenset({associations.CO_OFFENDING, associations.RECORDED_ASSOCIATION, associations.SAME_OCG,
+                             associations.FACILITATION})
+
+
+def _acquaintance(facts: Facts, params: DetectionParams):
+    """Whether a link shows two people who know one another (an acquaintance tie).
+
+    A phone shared by two "people" whose dates of birth do not tell them apart (one
+    unknown, or one a part of the other), with nothing showing two people acting together
+    (co-offending, intelligence, OCG, facilitation), may be one person the records did
+    not join: it is kept as evidence but joins no one.
+    """
+    dob = dict(zip(facts.persons["person_id"], facts.persons["date_of_birth"]))
+
+    def knows(a: str, b: str, ev) -> bool:
+        kinds = ev.items.keys()
+        if not any(k in associations.STRONG_KINDS for k in kinds):
+            return False
+        if not params.doubt_same_person or any(k in ACTING_TOGETHER for k in kinds):
+            return True
+        da, db = dob.get(a) or "", dob.get(b) or ""
+        return not (da.startswith(db) or db.startswith(da))
+
+    return knows
 
 
 def _against_exploited_children(facts: Facts, cse: set[str], incident_victims: dict[str, set[str]]) -> set[str]:
@@ -302,8 +330,9 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
     g.vs["name"] = people
     g.es["weight"] = weights
 
-    groups, split_count = _group(g, evidence, params, {index[p] for p in perpetrators | facs})
-    joined = _associates(facts, links, people, groups, params)
+    knows = _acquaintance(facts, params)
+    groups, split_count = _group(g, evidence, params, knows, {index[p] for p in perpetrators | facs})
+    joined = _associates(facts, links, people, groups, params, knows)
     if joined:
         new = sorted(joined)
         for p in new:

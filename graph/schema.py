@@ -22,7 +22,7 @@ NODE_KEYS: dict[str, str] = {
 
 LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
     "Person": ("family_name", "date_of_birth"),
-    "PersonRecord": ("family_name", "national_id", "date_of_birth", "family_prefix", "given_prefix"),
+    "PersonRecord": ("family_name", "national_id", "date_of_birth", "family_prefix", "given_prefix", "postcode"),
     "Incident": ("district", "year", "cse_verdict", "offence_code"),
     "Location": ("postcode", "kind"),
     "Identifier": ("kind",),

@@ -250,6 +250,30 @@ def test_an_associate_who_offended_against_the_same_exploited_child_joins(seeded
     assert not in_any_network(store, "STRANGER"), "offending against the same child alone shows no acquaintance"
 
 
+def test_a_shared_phone_between_people_not_told_apart_may_be_one_person(seeded):
+    store, _ = seeded
+    try:
+        s = Seed()
+        s.person("DUP1", dob=None)
+        s.person("DUP2", dob="1980-02-03")
+        s.child("DKID")
+        s.identifier("DUP1", "PHONE", "07700900999")
+        s.identifier("DUP2", "PHONE", "07700900999")
+        s.incident("I-DUP-1", "2023-05-01", victims=["DKID"], suspects=["DUP1"])
+        s.incident("I-DUP-2", "2023-06-01", victims=["DKID"], suspects=["DUP2"])
+        s.write(store)
+        detect_networks(store)
+        assert network_with(store, "DUP1")["members"].get("DUP2") == "PERPETRATOR", "by default a shared phone joins"
+        detect_networks(store, params=DetectionParams(doubt_same_person=True))
+        assert not in_any_network(store, "DUP1") and not in_any_network(store, "DUP2")
+        assert in_any_network(store, "A1"), "people told apart, or acting together, still join"
+    finally:
+        store.write("MATCH (n) WHERE n.person_id IN ['DUP1', 'DUP2', 'DKID'] "
+                    "OR n.record_id IN ['R-DUP1', 'R-DUP2', 'R-DKID'] OR n.identifier_key = 'PHONE:07700900999' "
+                    "OR n.incident_id IN ['I-DUP-1', 'I-DUP-2'] DETACH DELETE n")
+        detect_networks(store)
+
+
 def test_reads_are_limited_to_the_neighbourhood_of_cse(seeded):
     from graph.facts import load_facts
 
