@@ -31,12 +31,14 @@ def run(store, name: str, **params) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory, tiny_bundle_source: Path):
+def tiny(backend_settings, tmp_path_factory, tiny_bundle_source: Path):
+    """The tiny bundle loaded on every reachable backend (Neo4j joins where one is reachable)."""
+    from graph.store import open_store
     from loaders.load import load_bundle
 
-    store = FalkorStore.embedded(Settings(data=tmp_path_factory.mktemp("cq"), graph_name="t_cq_tiny"))
+    store = open_store(backend_settings)
     store.drop_graph()
-    load_bundle(store, tiny_bundle_source, store.settings,
+    load_bundle(store, tiny_bundle_source, backend_settings,
                 rejects_path=tmp_path_factory.mktemp("rej") / "rejects.csv")
     yield store
     store.drop_graph()
