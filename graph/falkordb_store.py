@@ -162,25 +162,28 @@ class FalkorStore:
             pass
         wanted = [(label, key) for label, key in schema.NODE_KEYS.items()]
         wanted += [(label, p) for label, props in schema.LOOKUP_INDEXES.items() for p in props]
+        writer = self._writer()  # DDL and its WAITAOF on one pinned connection
+        graph = writer.select_graph(self.settings.graph_name)
         created = False
         for label, prop in wanted:
             if (label, prop) in indexed:
                 continue
             created = True
             label, prop = schema.checked(label, prop)
-            self.graph.query("CREATE INDEX FOR (n:%s) ON (n.%s)" % (label, prop))
+            graph.query("CREATE INDEX FOR (n:%s) ON (n.%s)" % (label, prop))
         constrained = {(r[1], tuple(r[2])) for r in self.graph.ro_query("CALL db.constraints()").result_set}
         for label, key in schema.NODE_KEYS.items():
             if (label, (key,)) in constrained:
                 continue
             created = True
             try:
-                self.db.connection.execute_command(
+                writer.connection.execute_command(
                     "GRAPH.CONSTRAINT", "CREATE", self.settings.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key)
             except redis.exceptions.ResponseError as exc:
                 if "already exists" not in str(exc):
                     raise StoreError(_reason(exc)) from None
-        self._wait_durable(self.db)
+        if created:
+            self._wait_durable(writer)
 
     def close(self) -> None:
         if self._executor is not None:

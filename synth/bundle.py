@@ -12,24 +12,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from loaders.spec import FILES as SPEC_FILES
+
 from .force import ROLES, Force
 from .records import Records
 from .scales import EXTRACTED_AT
 
 Frame = dict[str, np.ndarray]
 
-HEADERS = {
-    "incidents.csv": ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "location_id",
-                      "district", "summary"],
-    "person_records.csv": ["record_id", "source", "family_name", "given_names", "date_of_birth", "gender", "postcode",
-                           "address", "phone", "national_id"],
-    "involvements.csv": ["incident_id", "record_id", "role"],
-    "locations.csv": ["location_id", "kind", "name", "address", "postcode", "latitude", "longitude"],
-    "associations.csv": ["record_id_a", "record_id_b", "kind", "source_ref", "grade", "recorded_at"],
-    "identifiers.csv": ["record_id", "kind", "value", "recorded_at"],
-    "ocg_members.csv": ["ocg_id", "ocg_name", "record_id", "primary_crime", "mapped_at"],
-    "missing_episodes.csv": ["record_id", "started_at", "ended_at", "found_location_id"],
-}
+# The bundle contract (shared/spec/record-bundle.md) as the loader reads it: one source.
+HEADERS = {f.name + ".csv": list(f.column_names) for f in SPEC_FILES}
 TRUTH_HEADERS = {
     "persons.csv": ["record_id", "true_person_id"],
     "networks.csv": ["network_id", "kind", "true_person_id", "member_role"],

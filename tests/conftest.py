@@ -116,3 +116,18 @@ def graph_counts(store) -> tuple[dict, dict]:
     rels = {r["type"]: r["n"] for r in store.read(
         "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type")}
     return nodes, rels
+
+
+@pytest.fixture(scope="module")
+def tiny_graph(backend_settings: Settings, tmp_path_factory: pytest.TempPathFactory, tiny_bundle_source: Path):
+    """The tiny bundle loaded (with analyses) into its own graph on each reachable backend."""
+    from graph.store import open_store
+    from loaders.load import load_bundle
+
+    store = open_store(backend_settings)
+    store.drop_graph()
+    load_bundle(store, tiny_bundle_source, backend_settings,
+                rejects_path=tmp_path_factory.mktemp("rej") / "rejects.csv")
+    yield store
+    store.drop_graph()
+    store.close()

@@ -8,7 +8,6 @@ the text), on the tiny bundle loaded by the loader and on planted scenarios
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -31,18 +30,8 @@ def run(store, name: str, **params) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def tiny(backend_settings, tmp_path_factory, tiny_bundle_source: Path):
-    """The tiny bundle loaded on every reachable backend (Neo4j joins where one is reachable)."""
-    from graph.store import open_store
-    from loaders.load import load_bundle
-
-    store = open_store(backend_settings)
-    store.drop_graph()
-    load_bundle(store, tiny_bundle_source, backend_settings,
-                rejects_path=tmp_path_factory.mktemp("rej") / "rejects.csv")
-    yield store
-    store.drop_graph()
-    store.close()
+def tiny(tiny_graph):
+    return tiny_graph
 
 
 @pytest.fixture(scope="module")

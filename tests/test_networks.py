@@ -10,7 +10,6 @@ facilitators by premises and by introduction, same premises within the window).
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import igraph as ig
 import pytest
@@ -28,16 +27,8 @@ def open_store(tmp_path_factory, name: str) -> FalkorStore:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory, tiny_bundle_source: Path):
-    from loaders.load import load_bundle
-
-    store = open_store(tmp_path_factory, "t_net_tiny")
-    store.drop_graph()
-    load_bundle(store, tiny_bundle_source, store.settings,
-                rejects_path=tmp_path_factory.mktemp("rej") / "rejects.csv")
-    yield store
-    store.drop_graph()
-    store.close()
+def tiny(tiny_graph):
+    return tiny_graph
 
 
 @pytest.fixture(scope="module")
