@@ -191,52 +191,52 @@ def rel_rows(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) ->
 
 
 def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Settings, reporter: Reporter) -> None:
+    """Nodes, then the relationships between them; each step's rows are built only when it
+    runs, so a large bundle never holds every step's parameters in memory at once."""
     f = valid.frames
-    steps: list[tuple[str, str, list[dict]]] = []
-    if "locations" in f:
-        steps.append(("locations", cy.LOCATIONS, node_rows(f["locations"], "location_id")))
-    if "incidents" in f:
-        steps.append(("incidents", cy.INCIDENTS, node_rows(f["incidents"], "incident_id")))
-    records = f["person_records"]
-    steps.append(("person records", cy.PERSON_RECORDS, node_rows(records, "record_id")))
     ident = identifier_links(valid)
+    steps: list[tuple[str, str, Callable[[], list[dict]]]] = []
+    if "locations" in f:
+        steps.append(("locations", cy.LOCATIONS, lambda: node_rows(f["locations"], "location_id")))
+    if "incidents" in f:
+        steps.append(("incidents", cy.INCIDENTS, lambda: node_rows(f["incidents"], "incident_id")))
+    steps.append(("person records", cy.PERSON_RECORDS, lambda: node_rows(f["person_records"], "record_id")))
     if len(ident):
         nodes = ident.drop_duplicates("identifier_key")
-        steps.append(("identifiers", cy.IDENTIFIERS,
-                      [{"key": k, "kind": kd, "value": v} for k, kd, v in
-                       zip(nodes["identifier_key"], nodes["kind"], nodes["value"])]))
+        steps.append(("identifiers", cy.IDENTIFIERS, lambda: frame_records(
+            nodes[["identifier_key", "kind", "value"]].rename(columns={"identifier_key": "key"}))))
     if "ocg_members" in f:
         ocgs = f["ocg_members"].drop_duplicates("ocg_id", keep="last").rename(
             columns={"ocg_name": "name"})[["ocg_id", "name", "primary_crime", "source", "source_row", "_line"]]
-        steps.append(("OCGs", cy.OCGS, node_rows(ocgs, "ocg_id")))
+        steps.append(("OCGs", cy.OCGS, lambda: node_rows(ocgs, "ocg_id")))
     if "missing_episodes" in f:
         episodes = f["missing_episodes"][["episode_id", "started_at", "ended_at", "ended_at_raw", "source",
                                           "source_row", "_line"]]
-        steps.append(("missing episodes", cy.MISSING_EPISODES, node_rows(episodes, "episode_id")))
-    for name, query, rows in steps:
-        store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
+        steps.append(("missing episodes", cy.MISSING_EPISODES, lambda: node_rows(episodes, "episode_id")))
 
-    rels: list[tuple[str, str, list[dict]]] = []
     if "incidents" in f:
         located = f["incidents"][f["incidents"]["location_id"].notna()]
-        rels.append(("incident locations", cy.OCCURRED_AT, rel_rows(located, ["incident_id", "location_id"])))
-    rels.append(("involvements", cy.INVOLVED_IN, rel_rows(f["involvements"], ["incident_id", "record_id", "role"])))
+        steps.append(("incident locations", cy.OCCURRED_AT, lambda: rel_rows(located, ["incident_id", "location_id"])))
+    steps.append(("involvements", cy.INVOLVED_IN,
+                  lambda: rel_rows(f["involvements"], ["incident_id", "record_id", "role"])))
     if "associations" in f:
         a = f["associations"].copy()
         a["source_ref"] = a["source_ref"].where(a["source_ref"].notna(), "")
-        rels.append(("associations", cy.RECORDED_ASSOCIATION,
-                     rel_rows(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
+        steps.append(("associations", cy.RECORDED_ASSOCIATION,
+                      lambda: rel_rows(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
     if len(ident):
-        rels.append(("identifier links", cy.HAS_IDENTIFIER,
-                     rel_rows(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))
+        steps.append(("identifier links", cy.HAS_IDENTIFIER,
+                      lambda: rel_rows(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))
     if "ocg_members" in f:
-        rels.append(("OCG membership", cy.MEMBER_OF, rel_rows(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
+        steps.append(("OCG membership", cy.MEMBER_OF,
+                      lambda: rel_rows(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
     if "missing_episodes" in f:
         m = f["missing_episodes"]
-        rels.append(("missing reports", cy.REPORTED_MISSING, rel_rows(m, ["record_id", "episode_id"])))
         found = m[m["found_location_id"].notna()].rename(columns={"found_location_id": "location_id"})
-        rels.append(("found locations", cy.FOUND_AT, rel_rows(found, ["episode_id", "location_id"])))
-    for name, query, rows in rels:
+        steps.append(("missing reports", cy.REPORTED_MISSING, lambda: rel_rows(m, ["record_id", "episode_id"])))
+        steps.append(("found locations", cy.FOUND_AT, lambda: rel_rows(found, ["episode_id", "location_id"])))
+    for name, query, build in steps:
+        rows = build()
         store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
 
 
