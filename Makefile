@@ -1,5 +1,9 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+# The virtualenv lives outside the tree (one per checkout path) and `.venv` links to it,
+# so tree-wide checks (the before-stop hook's grep, duplicates) read only csenet's code.
+VENV_HOME ?= $(HOME)/.cache/csenet
+VENV_REAL := $(VENV_HOME)/venv-$(shell printf '%s' "$(CURDIR)" | sha256sum | cut -c1-12)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -11,7 +15,9 @@ $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3.11 or python3 on PATH (csenet needs Python 3.11)" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "make: $(PYTHON) is not Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	mkdir -p $(VENV_HOME)
+	$(PYTHON) -m venv $(VENV_REAL)
+	ln -sfn $(VENV_REAL) $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 
 $(STAMP): pyproject.toml | $(BIN)/python
@@ -36,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) csenet-data demo-bundle tools/cypher-lint/node_modules
+	rm -rf $(VENV_REAL) $(VENV) csenet-data demo-bundle tools/cypher-lint/node_modules
