@@ -72,6 +72,13 @@ def _backend_errors() -> list[type[Exception]]:
     return found
 
 
+def _plain_error(status: int):
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return _error(status, str(exc))
+
+    return handler
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -81,26 +88,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, _validation_message(exc))
 
-    @app.exception_handler(QueryParamError)
-    async def query_param_error(request: Request, exc: QueryParamError) -> JSONResponse:
-        return _error(422, str(exc))
-
-    @app.exception_handler(CenterNotFound)
-    async def center_not_found(request: Request, exc: CenterNotFound) -> JSONResponse:
-        return _error(404, str(exc))
-
-    @app.exception_handler(ExportError)
-    async def export_error(request: Request, exc: ExportError) -> JSONResponse:
-        return _error(422, str(exc))
+    # Errors whose message already tells the caller what to fix.
+    for error_type, status in ((QueryParamError, 422), (CenterNotFound, 404), (ExportError, 422),
+                               (ResultTooLarge, 422)):
+        app.add_exception_handler(error_type, _plain_error(status))
 
     @app.exception_handler(PseudonymisationError)
     async def pseudonymisation_error(request: Request, exc: PseudonymisationError) -> JSONResponse:
         log.error("export withheld: %s", exc)
         return _error(500, "the export was withheld because victim data could not be pseudonymised safely")
-
-    @app.exception_handler(ResultTooLarge)
-    async def too_large(request: Request, exc: ResultTooLarge) -> JSONResponse:
-        return _error(422, str(exc))
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
