@@ -27,7 +27,8 @@ RETURN count(i) AS incidents,
 
 NETWORKS = """
 MATCH (n:Network)
-RETURN count(n) AS networks, count(CASE WHEN NOT n.ocg_mapped THEN 1 END) AS not_ocg_mapped
+RETURN count(n) AS networks, count(CASE WHEN NOT n.ocg_mapped THEN 1 END) AS not_ocg_mapped,
+       count(CASE WHEN NOT n.member_on_ocg_map THEN 1 END) AS no_member_on_ocg_map
 """
 
 MEMBERS = """
@@ -63,7 +64,8 @@ def render_profile(p: dict[str, Any], console: Console) -> None:
     nets.add_column(); nets.add_column(justify="right")
     nets.add_row("Formal OCGs on the force's map (of which CSE)", "%d (%d)" % (p["ocgs"], p["cse_ocgs"]))
     nets.add_row("CSE networks found (IICSA definition)", str(p["networks"]), style="bold")
-    nets.add_row("  with no member on the OCG map", str(p["not_ocg_mapped"]), style="bold")
+    nets.add_row("  not on the OCG map as a group", str(p["not_ocg_mapped"]), style="bold")
+    nets.add_row("  with no member on the OCG map at all", str(p["no_member_on_ocg_map"]))
     nets.add_row("  perpetrators / facilitators in them", "%d / %d" % (p["perpetrators"], p["facilitators"]))
     nets.add_row("  children they exploited", str(p["victims"]))
     nets.add_row("Person records resolved into people", "%d -> %d" % (p["records"], p["persons"]))

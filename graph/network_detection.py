@@ -444,6 +444,11 @@ def _describe(net: Network, ties: list, perp_incidents, found, incident_suspects
         kind_counts.update(ev.items.keys())
     ocgs = sorted({o for p in net.members for o, _ in ocg_of.get(p, ())})
     crimes = sorted({c for p in net.members for _, c in ocg_of.get(p, ()) if c})
+    # The map shows the group only where it puts two or more of its members in one OCG:
+    # one member on a drugs OCG does not put a CSE network on the map.
+    together = Counter(o for p in net.members for o in {o for o, _ in ocg_of.get(p, ())})
+    mapping = sorted(o for o, n in together.items() if n >= 2)
+    mapping_crimes = {str(c).upper() for p in net.members for o, c in ocg_of.get(p, ()) if o in mapping and c}
     dates = sorted(date[i] for i in incidents if date.get(i))
     n = len(net.members)
     net.props.update({
@@ -452,10 +457,12 @@ def _describe(net: Network, ties: list, perp_incidents, found, incident_suspects
         "perpetrator_count": sum(1 for p in net.members if net.roles[p] == PERPETRATOR),
         "facilitator_count": sum(1 for p in net.members if net.roles[p] == FACILITATOR),
         "victim_count": len(net.victims),
-        "ocg_mapped": bool(ocgs),
+        "ocg_mapped": bool(mapping),
+        "ocg_mapping_ids": mapping,
+        "ocg_mapped_as_cse": CSE_CRIME in mapping_crimes,
+        "member_on_ocg_map": bool(ocgs),
         "ocg_ids": ocgs,
         "ocg_primary_crimes": crimes,
-        "ocg_mapped_as_cse": "CSE" in {c.upper() for c in crimes},
         "ocg_mapped_members": sum(1 for p in net.members if ocg_of.get(p)),
         "districts": sorted({district[i] for i in incidents if district.get(i)}),
         "first_seen": dates[0] if dates else None,

@@ -183,6 +183,8 @@ def planted() -> Seed:
     s.identifier("A5", "PHONE", "07700900555")
     s.identifier("B1", "PHONE", "07700900555")
     s.ocg("B2", "OCG-CSE", "CSE")
+    s.ocg("B4", "OCG-CSE", "CSE")
+    s.ocg("A3", "OCG-DRUGS", "DRUGS")  # one member on a drugs OCG does not put group A on the map
 
     # A lone offender and a pair of burglars are not networks.
     s.child("LKID")

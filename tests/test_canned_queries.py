@@ -76,13 +76,14 @@ def test_no_query_calls_anyone_a_leader():
 
 # -- tiny bundle -----------------------------------------------------------------------------
 
-def test_networks_lists_the_tiny_network_as_ocg_mapped_for_drugs(tiny):
+def test_networks_lists_the_tiny_network_as_not_on_the_ocg_map(tiny):
     rows = run(tiny, "networks")
     assert len(rows) == 1
     row = rows[0]
     assert row["size"] == 3 and row["victim_count"] == 1
-    assert row["ocg_mapped"] is True and row["ocg_mapped_as_cse"] is False and row["ocg_primary_crimes"] == ["DRUGS"]
-    assert run(tiny, "networks", not_ocg_mapped=True) == []
+    assert row["ocg_mapped"] is False and row["ocg_mapped_as_cse"] is False and row["ocg_mapping_ids"] == []
+    assert row["member_on_ocg_map"] is True and row["ocg_primary_crimes"] == ["DRUGS"]
+    assert [r["network_id"] for r in run(tiny, "networks", not_ocg_mapped=True)] == [row["network_id"]]
     assert [r["network_id"] for r in run(tiny, "networks", not_mapped_as_cse=True)] == [row["network_id"]]
     assert run(tiny, "networks", district="Eastvale") == []
     assert run(tiny, "networks", since="2023-06-01") == []
@@ -179,8 +180,8 @@ def test_children_at_risk_lists_a_missing_child_of_a_network(tiny):
 
 
 def test_ocg_gap_on_the_tiny_bundle(tiny):
-    assert run(tiny, "ocg_gap") == [{"district": "Westbrook", "networks": 1, "not_ocg_mapped": 0,
-                                     "not_mapped_as_cse": 1, "perpetrators_and_facilitators": 3, "victims": 1,
+    assert run(tiny, "ocg_gap") == [{"district": "Westbrook", "networks": 1, "not_ocg_mapped": 1,
+                                     "no_member_on_ocg_map": 0, "not_mapped_as_cse": 1, "perpetrators_and_facilitators": 3, "victims": 1,
                                      "ocg_ids_on_networks": ["OCG-1"]}]
 
 
@@ -232,6 +233,7 @@ def test_children_at_risk_and_ocg_gap_on_planted_groups(seeded):
     assert gap["South"]["networks"] == 1 and gap["South"]["not_ocg_mapped"] == 0
     assert gap["South"]["ocg_ids_on_networks"] == ["OCG-CSE"]
     assert gap["North"]["not_ocg_mapped"] == gap["North"]["networks"] == 4
+    assert gap["North"]["no_member_on_ocg_map"] == 3 and gap["South"]["no_member_on_ocg_map"] == 0
     assert run(seeded, "ocg_gap", district="South") == [gap["South"]]
 
 

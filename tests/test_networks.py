@@ -89,10 +89,11 @@ def test_tiny_bundle_has_one_network_of_kyle_dennis_and_simon(tiny):
     assert set(props["tie_kinds"]) >= {"CO_OFFENDING", "SHARED_VICTIM"}
 
 
-def test_tiny_network_is_ocg_mapped_but_not_as_cse(tiny):
+def test_tiny_network_is_not_on_the_ocg_map_though_one_member_is(tiny):
     (net,) = networks(tiny).values()
     props = net["props"]
-    assert props["ocg_mapped"] is True
+    assert props["ocg_mapped"] is False and props["ocg_mapping_ids"] == []
+    assert props["member_on_ocg_map"] is True and props["ocg_mapped_members"] == 1
     assert props["ocg_ids"] == ["OCG-1"]
     assert props["ocg_primary_crimes"] == ["DRUGS"]
     assert props["ocg_mapped_as_cse"] is False
@@ -325,8 +326,9 @@ def test_shared_victims_join_a_person_to_a_core_but_do_not_merge_cores(seeded):
 def test_networks_report_ocg_mapping_and_the_recorded_flag_basis(seeded):
     store, summary = seeded
     a, b = network_with(store, "A1")["props"], network_with(store, "B1")["props"]
-    assert a["ocg_mapped"] is False and a["ocg_ids"] == []
+    assert a["ocg_mapped"] is False and a["ocg_ids"] == ["OCG-DRUGS"] and a["member_on_ocg_map"] is True
     assert b["ocg_mapped"] is True and b["ocg_mapped_as_cse"] is True and b["ocg_ids"] == ["OCG-CSE"]
+    assert b["ocg_mapping_ids"] == ["OCG-CSE"] and b["ocg_mapped_members"] == 2
     assert a["cse_basis"] == b["cse_basis"] == "recorded_flag"
     assert summary.cse_basis == {"recorded_flag": summary.cse_incidents}
     assert summary.networks == 5 and summary.not_ocg_mapped == 4
