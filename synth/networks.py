@@ -123,6 +123,7 @@ class NetworkPlanter(Planter):
         activity /= activity.sum()
         co_pairs: set[tuple[int, int]] = set()
         used_perps: set[int] = set()
+        plans: list[dict] = []
         for v in victims:
             n_inc = 1 + min(int(rng.poisson({"OCG": 3.0, "LOOSE_ASSOCIATES": 2.5, "ONLINE": 2.0,
                                               "FACILITATED": 3.0, "MULTI_ADULT": 3.0}[kind])), 9)
@@ -139,7 +140,7 @@ class NetworkPlanter(Planter):
                                 summary=text[:1].upper() + text[1:], cat=NET_WELFARE, sexual=False,
                                 exchange=False, network=net_id, victims=[v], suspects=[], others=[(facilitator, OTHER)],
                                 hints=H_MISSING if "missing" in text else 0, delay_days=0)
-            for k, day in enumerate(days):
+            for day in days:
                 day = int(day)
                 if kind == "MULTI_ADULT":
                     size = int(rng.integers(2, len(perps) + 1))
@@ -152,17 +153,22 @@ class NetworkPlanter(Planter):
                         who.append(g)
                         break
                 used_perps.update(who)
-                for a in range(len(who)):
-                    for b in range(a + 1, len(who)):
-                        co_pairs.add((min(who[a], who[b]), max(who[a], who[b])))
-                fac_here = facilitator is not None and rng.random() < 0.45
                 extra_victims = []
                 if len(victims) > 1 and rng.random() < 0.12:
                     o = victims[int(rng.integers(len(victims)))]
                     if o != v and self.age(o, day) < 18:
                         extra_victims.append(o)
-                self._incident(kind, net_id, district, day, v, who, facilitator if fac_here else None,
-                               places, extra_victims)
+                plans.append({"v": v, "day": day, "who": who, "fac_here": facilitator is not None and rng.random() < 0.45,
+                              "extra": extra_victims, "welfare": bool(rng.random() < 0.12), "delay": None})
+        self._every_member_offends(plans, perps, victims, start, used_perps)
+        for plan in plans:
+            who = plan["who"]
+            for a in range(len(who)):
+                for b in range(a + 1, len(who)):
+                    co_pairs.add((min(who[a], who[b]), max(who[a], who[b])))
+            self._incident(kind, net_id, district, plan["day"], plan["v"], who,
+                           facilitator if plan["fac_here"] else None, places, plan["extra"],
+                           welfare=plan["welfare"], delay_days=plan["delay"])
 
         # Intelligence about the group.
         for a, b in zip(perps[:-1], perps[1:]):
@@ -228,6 +234,29 @@ class NetworkPlanter(Planter):
             f.truth_net.append(network=net_id, kind=kind, person=v, role="VICTIM")
         self.history.setdefault(district, []).append({"kind": kind, "perps": perps, "victims": victims})
 
+    def _every_member_offends(self, plans: list[dict], perps: list[int], victims: list[int], start: int,
+                              used: set[int]) -> None:
+        """Make the records show what the truth says: at least one offence of the network
+        meets the CSE definition, and every planted perpetrator takes part in one.
+
+        Without this, a low-activity member drawn into no incident (or a network whose few
+        incidents were all welfare reports, or all after the child turned 18) would be in
+        truth/networks.csv with nothing in the records to find them by.
+        """
+        rng = self.rng
+        # A child whatever the reporting delay (the truth judges age on reported_at
+        # when occurred_at is left blank; delays run to 120 days).
+        meets = [k for k, p in enumerate(plans) if not p["welfare"] and self.age(p["v"], p["day"] + 121) < 18]
+        if not meets:
+            youngest = min(victims, key=lambda v: -self.dob[v])
+            anchor = next((k for k, p in enumerate(plans) if p["v"] == youngest), 0)
+            plans[anchor].update(v=youngest, day=start, welfare=False, delay=0)
+            meets = [anchor]
+        for p in perps:
+            if p not in used:
+                plans[meets[int(rng.integers(len(meets)))]]["who"].append(p)
+                used.add(p)
+
     def _ctx(self, v: int, day: int, district: int, *, state_age: bool) -> dict:
         age = self.age(v, day)
         ctx = self.w.child(age, self.gender[v] == F, state_age=state_age, care=v in self.in_care)
@@ -235,13 +264,13 @@ class NetworkPlanter(Planter):
         return ctx
 
     def _incident(self, kind: str, net_id: str, district: int, day: int, v: int, who: list[int],
-                  facilitator: int | None, places: list[int], extra_victims: list[int]) -> None:
+                  facilitator: int | None, places: list[int], extra_victims: list[int], *, welfare: bool,
+                  delay_days: int | None = None) -> None:
         f, rng, w = self.f, self.rng, self.w
         age = self.age(v, day)
         female = self.gender[v] == F
         ctx = self._ctx(v, day, district, state_age=rng.random() < 0.7)
         ctx["men"] = w.men_text(len(who), ctx)
-        welfare = rng.random() < 0.12
         if welfare:
             group = "welfare"
         elif facilitator is not None:
@@ -300,7 +329,7 @@ class NetworkPlanter(Planter):
         others = [(facilitator, SUSPECT if rng.random() < 0.6 else OTHER)] if facilitator is not None else []
         self.record(day, code=code, offence=offence, loc=loc, district=district, summary=summary,
                     cat=NET_SEX, sexual=True, exchange=True, network=net_id,
-                    victims=[v] + extra_victims, suspects=who, others=others, hints=hints)
+                    victims=[v] + extra_victims, suspects=who, others=others, hints=hints, delay_days=delay_days)
 
 
 def geo_name(f, loc: int) -> str:
