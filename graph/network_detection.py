@@ -20,6 +20,7 @@ same network ids and members every time.
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -31,7 +32,7 @@ from csenet.settings import Settings
 from graph import associations, facilitators
 from graph.facts import Facts
 
-DETECTION_VERSION = "networks/1.1"
+DETECTION_VERSION = "networks/1.2"
 PERPETRATOR, FACILITATOR, VICTIM = "PERPETRATOR", "FACILITATOR", "VICTIM"
 ROLE_ORDER = {PERPETRATOR: 0, FACILITATOR: 1, VICTIM: 2}
 CSE_CRIME = "CSE"
@@ -47,7 +48,7 @@ class DetectionParams:
     split_min_size: int = 8         # a smaller one is never split
     min_split_modularity: float = 0.4
     min_part_size: int = 4          # a weakly knit group splits only into parts this big ...
-    min_part_density: float = 0.6   # ... each tightly knit on its own
+    min_part_density: float = 0.4   # ... each knit on its own
     resolution: float = 1.0
     associate_min_ties: int = 2     # members a non-suspect must be tied to, to join (0: never)
     victim_only_groups: bool = False  # people tied only by abusing the same child form a network
@@ -88,24 +89,39 @@ def _leiden(g: ig.Graph, params: DetectionParams) -> list[int]:
 
 
 def _merge_small(g: ig.Graph, membership: list[int], min_size: int) -> list[int]:
-    """Fold parts smaller than min_size into the neighbouring part they are most tied to."""
+    """Fold parts smaller than min_size into the neighbouring part they are most tied to.
+
+    The smallest part first (then the lowest part number), its ties summed in edge order;
+    only the edges of the part being folded are looked at, so it stays linear in the edges.
+    """
     membership = list(membership)
-    while True:
-        sizes = Counter(membership)
-        small = sorted((n, c) for c, n in sizes.items() if n < min_size)
-        if not small or len(sizes) == 1:
-            return membership
-        _, part = small[0]
-        ties: Counter = Counter()
-        for e in g.es:
-            s, t = e.tuple
+    parts: dict[int, list[int]] = defaultdict(list)
+    for v, m in enumerate(membership):
+        parts[m].append(v)
+    ends = g.get_edgelist()
+    weights = g.es["weight"]
+    incident = g.get_inclist()
+    small = [(len(vs), m) for m, vs in parts.items() if len(vs) < min_size]
+    heapq.heapify(small)
+    while small and len(parts) > 1:
+        size, part = heapq.heappop(small)
+        if len(parts.get(part, ())) != size:
+            continue
+        ties: dict[int, float] = {}
+        for e in sorted({e for v in parts[part] for e in incident[v]}):
+            s, t = ends[e]
             if (membership[s] == part) != (membership[t] == part):
                 other = membership[t] if membership[s] == part else membership[s]
-                ties[other] += e["weight"]
+                ties[other] = ties.get(other, 0) + weights[e]
         if not ties:
             return membership
-        target = sorted(ties.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        membership = [target if m == part else m for m in membership]
+        target = min(ties.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        for v in parts[part]:
+            membership[v] = target
+        parts[target].extend(parts.pop(part))
+        if len(parts[target]) < min_size:
+            heapq.heappush(small, (len(parts[target]), target))
+    return membership
 
 
 def _groups(membership: list[int]) -> list[list[int]]:
@@ -113,6 +129,12 @@ def _groups(membership: list[int]) -> list[list[int]]:
     for v, m in enumerate(membership):
         parts[m].append(v)
     return sorted(parts.values(), key=lambda p: p[0])
+
+
+def _knit(part: ig.Graph, params: DetectionParams) -> bool:
+    """Dense enough, and more than a chain: a part whose ties hold no cycle is a line of
+    acquaintances, which is how a loose network looks, not a group of its own."""
+    return part.density() >= params.min_part_density and part.ecount() >= part.vcount()
 
 
 def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
@@ -135,8 +157,7 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
             else:
                 out.append(grp)
         return sorted(out, key=lambda p: p[0])
-    knit = all(len(grp) >= params.min_part_size and g.induced_subgraph(grp).density() >= params.min_part_density
-               for grp in groups)
+    knit = all(len(grp) >= params.min_part_size and _knit(g.induced_subgraph(grp), params) for grp in groups)
     if knit and g.modularity(membership, weights="weight") >= params.min_split_modularity:
         return groups
     return whole
@@ -144,8 +165,39 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
 
 # -- grouping -----------------------------------------------------------------------------
 
+def _apart_from_the_ocg(core: ig.Graph, part: list[int], ocgs_of: dict[int, set[str]]) -> list[list[int]] | None:
+    """A group the OCG map shows, and people hanging on it by one person: two networks.
+
+    When one OCG holds two or more members of a group, and members outside that OCG
+    reach the rest only through one person (a cut vertex of the group's ties), they and
+    that person are a network of their own that shares a member with the mapped group:
+    the map is the force's own evidence of where the OCG ends. The shared person
+    belongs to both. None when there is nothing to split.
+    """
+    together = Counter(o for v in part for o in ocgs_of.get(v, ()))
+    mapped = sorted(o for o, n in together.items() if n >= 2)
+    if not mapped or len(part) < 4:
+        return None
+    sub = core.induced_subgraph(part)
+    for c in sorted(sub.articulation_points()):
+        rest = [v for v in range(len(part)) if v != c]
+        comps = [[rest[x] for x in comp] for comp in sub.induced_subgraph(rest).connected_components()]
+        for o in mapped:
+            holding = [comp for comp in comps if any(o in ocgs_of.get(part[v], ()) for v in comp)]
+            if len(holding) != 1:
+                continue
+            apart = [comp for comp in comps if comp is not holding[0]]
+            if not apart:
+                continue
+            away = {v for comp in apart for v in comp}
+            return ([sorted(part[v] for v in range(len(part)) if v not in away)]
+                    + [sorted([part[c]] + [part[v] for v in comp]) for comp in apart])
+    return None
+
+
 def _group(g: ig.Graph, evidence: list, params: DetectionParams, knows,
-           primary: set[int] | None = None) -> tuple[list[list[int]], int]:
+           primary: set[int] | None = None, ocgs_of: dict[int, set[str]] | None = None
+           ) -> tuple[list[list[int]], int]:
     """Vertex groups of two or more: the networks.
 
     Cores are joined by ties that show the people know one another (co-offending,
@@ -158,7 +210,7 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams, knows,
 
     Vertices outside `primary` (suspects of other offences against a child exploited in
     a CSE incident) join only through acquaintance ties, and a group needs someone from
-    `primary`.
+    `primary`. A person may sit in two groups: see `_apart_from_the_ocg`.
     """
     primary = set(range(g.vcount())) if primary is None else primary
     strong = [e.index for e in g.es if knows(g.vs[e.source]["name"], g.vs[e.target]["name"], evidence[e.index])]
@@ -172,9 +224,21 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams, knows,
         if not primary.intersection(comp):
             continue
         parts = [[comp[v] for v in grp] for grp in split_component(core.induced_subgraph(comp), params)]
+        pending, parts = parts, []
+        while pending:
+            grp = pending.pop()
+            apart = _apart_from_the_ocg(core, grp, ocgs_of or {})
+            if apart is None:
+                parts.append(grp)
+            else:
+                pending.extend(apart)
+        parts.sort()
         split_count += len(parts) > 1
         groups.extend(grp for grp in parts if primary.intersection(grp))
-    group_of = {v: k for k, grp in enumerate(groups) for v in grp}
+    group_of: dict[int, list[int]] = defaultdict(list)
+    for k, grp in enumerate(groups):
+        for v in grp:
+            group_of[v].append(k)
 
     shared = [e for e in g.es if associations.SHARED_VICTIM in evidence[e.index].items]
     pull: dict[int, Counter] = defaultdict(Counter)
@@ -182,10 +246,11 @@ def _group(g: ig.Graph, evidence: list, params: DetectionParams, knows,
         s, t = e.tuple
         for x, y in ((s, t), (t, s)):
             if x not in group_of and y in group_of and x in primary:
-                pull[x][group_of[y]] += e["weight"]
+                for k in group_of[y]:
+                    pull[x][k] += e["weight"]
     for x, towards in sorted(pull.items()):
         groups[sorted(towards.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]].append(x)
-        group_of[x] = -1
+        group_of[x] = [-1]
 
     if not params.victim_only_groups:
         return sorted((sorted(grp) for grp in groups if len(grp) >= 2), key=lambda grp: grp[0]), split_count
@@ -214,7 +279,10 @@ def _associates(facts: Facts, links: associations.Links, people: list[str], grou
     """
     if params.associate_min_ties <= 0:
         return {}
-    group_of = {people[v]: k for k, grp in enumerate(groups) for v in grp}
+    group_of: dict[str, list[int]] = defaultdict(list)
+    for k, grp in enumerate(groups):
+        for v in grp:
+            group_of[people[v]].append(k)
     victims = set(facts.roles.loc[facts.roles["role"] == "VICTIM", "person_id"])
     flagged = set(facts.incidents.loc[facts.incidents["flagged"], "incident_id"])
     perps = facts.roles[facts.roles["role"].isin(associations.PERPETRATOR_ROLES)]
@@ -226,9 +294,10 @@ def _associates(facts: Facts, links: associations.Links, people: list[str], grou
             continue
         for x, y in ((a, b), (b, a)):
             if x not in group_of and y in group_of and x not in victims:
-                ties[x][group_of[y]].add(y)
-                if associations.SHARED_VICTIM in ev.items:
-                    same_child[x].add(group_of[y])
+                for k in group_of[y]:
+                    ties[x][k].add(y)
+                    if associations.SHARED_VICTIM in ev.items:
+                        same_child[x].add(k)
     joined = {}
     for x, by_group in sorted(ties.items()):
         # One tie is enough for a suspect in an incident flagged CSE, or for someone who
@@ -331,7 +400,11 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
     g.es["weight"] = weights
 
     knows = _acquaintance(facts, params)
-    groups, split_count = _group(g, evidence, params, knows, {index[p] for p in perpetrators | facs})
+    ocgs_of: dict[int, set[str]] = defaultdict(set)
+    for r in facts.ocg.itertuples():
+        if r.person_id in index:
+            ocgs_of[index[r.person_id]].add(r.ocg_id)
+    groups, split_count = _group(g, evidence, params, knows, {index[p] for p in perpetrators | facs}, ocgs_of)
     joined = _associates(facts, links, people, groups, params, knows)
     if joined:
         new = sorted(joined)
@@ -364,15 +437,18 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
         for v in comp:
             component[v] = (cid, len(comp))
     networks: list[Network] = []
-    group_of: dict[int, int] = {}
+    group_of: dict[int, list[int]] = defaultdict(list)
     for grp in groups:
         members = sorted(people[v] for v in grp)
         cid, csize = component[grp[0]]
         net = Network(digest_id("NET-", members), members,
                       {p: PERPETRATOR if p in perpetrators else FACILITATOR for p in members}, cid, csize)
         for v in grp:
-            group_of[v] = len(networks)
+            group_of[v].append(len(networks))
         networks.append(net)
+
+    def pair(x: int, y: int) -> tuple[int, int]:
+        return (x, y) if networks[x].network_id < networks[y].network_id else (y, x)
 
     date = inc["date"].to_dict()
     district = inc["district"].to_dict()
@@ -382,15 +458,23 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
         ocg_of[r.person_id].append((r.ocg_id, r.primary_crime))
 
     cross: dict[tuple[int, int], list] = defaultdict(list)
+    shared: dict[tuple[int, int], set[int]] = defaultdict(set)
     internal: dict[int, list] = defaultdict(list)
     for (s, t), w, ev in zip(edges, weights, evidence):
         gs, gt = group_of.get(s), group_of.get(t)
-        if gs is None or gt is None:
+        if not gs or not gt:
             continue
-        if gs == gt:
-            internal[gs].append((s, t, w, ev))
-        else:
-            cross[(gs, gt) if networks[gs].network_id < networks[gt].network_id else (gt, gs)].append((s, t, w))
+        common = set(gs) & set(gt)
+        for k in sorted(common):
+            internal[k].append((s, t, w, ev))
+        if not common:
+            for x in gs:
+                for y in gt:
+                    cross[pair(x, y)].append((s, t, w))
+    for v, ks in group_of.items():
+        for i, x in enumerate(ks):
+            for y in ks[i + 1:]:
+                shared[pair(x, y)].add(v)
 
     for net in networks:
         net.involvement = {p: [why for why, yes in (("CSE_INCIDENT", p in perp_incidents),
@@ -403,18 +487,24 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
         _describe(net, internal[k], perp_incidents, found, incident_suspects, incident_victims,
                   date, district, basis, ocg_of, params)
 
+    # Two networks are bridged by ties between their members, or by a member they share.
     bridges, bridge_nets = [], defaultdict(set)
-    for (x, y), ties in sorted(cross.items(), key=lambda kv: (networks[kv[0][0]].network_id,
-                                                              networks[kv[0][1]].network_id)):
-        via = sorted({people[s] for s, _, _ in ties} | {people[t] for _, t, _ in ties})
+    for x, y in sorted(cross.keys() | shared.keys(), key=lambda xy: (networks[xy[0]].network_id,
+                                                                    networks[xy[1]].network_id)):
+        ties, both = cross.get((x, y), []), shared.get((x, y), set())
+        via = sorted({people[s] for s, _, _ in ties} | {people[t] for _, t, _ in ties} | {people[v] for v in both})
         bridges.append({"a": networks[x].network_id, "b": networks[y].network_id, "via_person_ids": via,
+                        "shared_person_ids": sorted(people[v] for v in both),
                         "edge_count": len(ties), "weight": round(sum(w for _, _, w in ties), 3),
                         "derived_by": DETECTION_VERSION})
         for s, t, _ in ties:
-            bridge_nets[people[s]].add(networks[group_of[t]].network_id)
-            bridge_nets[people[t]].add(networks[group_of[s]].network_id)
+            bridge_nets[people[s]].add(networks[x if x in group_of[t] else y].network_id)
+            bridge_nets[people[t]].add(networks[x if x in group_of[s] else y].network_id)
+        for v in both:
+            bridge_nets[people[v]].update((networks[x].network_id, networks[y].network_id))
+    bridge_count = Counter(nid for b in bridges for nid in {b["a"], b["b"]})
     for net in networks:
-        net.props["bridge_count"] = sum(1 for b in bridges if net.network_id in (b["a"], b["b"]))
+        net.props["bridge_count"] = bridge_count[net.network_id]
 
     scores = _bridging_scores(g, people, bridge_nets)
     return Detection(facts, links, found, networks, bridges, scores, split_count)

@@ -250,7 +250,10 @@ class NetworkPlanter(Planter):
         if not meets:
             youngest = min(victims, key=lambda v: -self.dob[v])
             anchor = next((k for k, p in enumerate(plans) if p["v"] == youngest), 0)
-            plans[anchor].update(v=youngest, day=start, welfare=False, delay=0)
+            day = start
+            while self.age(youngest, day) >= 18:  # "17 and a bit" at the start can round to 18
+                day -= 7
+            plans[anchor].update(v=youngest, day=day, welfare=False, delay=0)
             meets = [anchor]
         for p in perps:
             if p not in used:

@@ -323,6 +323,48 @@ def test_shared_victims_join_a_person_to_a_core_but_do_not_merge_cores(seeded):
         detect_networks(store)
 
 
+def test_a_group_sharing_one_member_with_a_mapped_ocg_is_a_network_of_its_own(tmp_path_factory):
+    """G offends with a drugs OCG's men and, apart from them, with X and Y: two networks sharing G."""
+    from graph.facts import load_facts
+    from graph.network_detection import detect
+
+    store = open_store(tmp_path_factory, "t_net_ocg_split")
+    try:
+        store.drop_graph()
+        store.ensure_schema()
+        s = Seed()
+        for p in ("O1", "O2", "O3", "G", "X", "Y"):
+            s.person(p)
+        s.child("OKID")
+        s.child("XKID")
+        s.incident("I-O-1", "2023-03-01", victims=["OKID"], suspects=["O1", "O2", "G"])
+        s.incident("I-O-2", "2023-03-20", victims=["OKID"], suspects=["O2", "O3"])
+        s.incident("I-X-1", "2023-06-01", victims=["XKID"], suspects=["G", "X", "Y"])
+        for p in ("O1", "O2", "O3"):
+            s.ocg(p, "OCG-D", "DRUGS")
+        s.write(store)
+        detect_networks(store)
+        nets = {frozenset(p for p, r in n["members"].items() if r != "VICTIM"): n for n in networks(store).values()}
+        assert set(nets) == {frozenset({"O1", "O2", "O3", "G"}), frozenset({"G", "X", "Y"})}
+        mapped, apart = nets[frozenset({"O1", "O2", "O3", "G"})]["props"], nets[frozenset({"G", "X", "Y"})]["props"]
+        assert mapped["ocg_mapped"] is True and mapped["ocg_mapping_ids"] == ["OCG-D"]
+        assert apart["ocg_mapped"] is False and apart["member_on_ocg_map"] is False
+        bridge = store.read("MATCH (a:Network)-[r:BRIDGES_TO]-(b:Network) WHERE a.network_id = $a "
+                            "RETURN b.network_id AS b, r.shared_person_ids AS shared", {"a": apart["network_id"]})
+        assert bridge == [{"b": mapped["network_id"], "shared": ["G"]}]
+        g = store.read("MATCH (p:Person {person_id: 'G'}) RETURN p.bridges_network_ids AS n")[0]["n"]
+        assert sorted(g) == sorted([mapped["network_id"], apart["network_id"]])
+
+        facts = load_facts(store)
+        facts.ocg = facts.ocg.iloc[0:0]
+        unmapped = detect(facts, DetectionParams())
+        assert [sorted(n.members) for n in unmapped.networks] == [["G", "O1", "O2", "O3", "X", "Y"]], \
+            "without the map's evidence of where the OCG ends, one network"
+    finally:
+        store.drop_graph()
+        store.close()
+
+
 def test_networks_report_ocg_mapping_and_the_recorded_flag_basis(seeded):
     store, summary = seeded
     a, b = network_with(store, "A1")["props"], network_with(store, "B1")["props"]
