@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -24,7 +25,12 @@ from graph.store import Progress, Record, ResultTooLarge, StoreError, batch_para
 log = logging.getLogger(__name__)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Node | Edge):
         return dict(value.properties)
     if isinstance(value, FPath):
@@ -55,6 +61,7 @@ class FalkorStore:
         self._apply_limits()
         if not self.db.connection.exists(settings.graph_name):
             self.graph.query("RETURN 0")  # read-only queries on a missing graph fail: create it empty
+        self._wait_for_indexes()
 
     @classmethod
     def embedded(cls, settings: Settings) -> FalkorStore:
@@ -250,6 +257,28 @@ class FalkorStore:
             conn.execute_command("GRAPH.CONFIG", "SET", "RESULTSET_SIZE", s.result_limit + 1)
         except redis.exceptions.ResponseError as exc:
             log.warning("could not apply limits to the FalkorDB server: %s", exc)
+
+    def _wait_for_indexes(self) -> None:
+        """Until no index is still being built, for at most the start-up timeout.
+
+        A server that has just started rebuilds, in the background, indexes that were
+        created on a populated graph; until they are ready it plans scans instead of
+        look-ups, and network detection's look-up of each home by postcode becomes a scan
+        of every record per home.
+        """
+        deadline = time.monotonic() + self.settings.startup_timeout_s
+        while True:
+            try:
+                rows = self.graph.ro_query("CALL db.indexes() YIELD label, status RETURN label, status").result_set
+            except redis.exceptions.ResponseError:
+                return
+            building = sorted({label for label, status in rows if status != "OPERATIONAL"})
+            if not building:
+                return
+            if time.monotonic() > deadline:
+                log.warning("FalkorDB is still building indexes on %s: reads may be slow", ", ".join(building))
+                return
+            time.sleep(0.5)
 
     def _wait_durable(self, conn: FalkorDB) -> None:
         """A batch counts as written only once the AOF holding it is fsynced."""
