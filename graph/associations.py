@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from graph.facts import MAX_SHARED_GROUP, Facts
+from graph.facts import MAX_SHARED_GROUP, Facts, by_key
 
 DERIVED_BY = "associations/1.0"
 
@@ -157,10 +157,9 @@ def days_between(a: str, b: str) -> int:
 def derive(facts: Facts, window_days: int = 90) -> Links:
     """Every kind of association evidence except facilitation (graph/facilitators.py)."""
     links = Links()
-    inc = facts.incidents.set_index("incident_id")
-    cse = inc["cse"].to_dict()
-    date = inc["date"].to_dict()
-    dob = dict(zip(facts.persons["person_id"], facts.persons["date_of_birth"]))
+    cse = by_key(facts.incidents, "incident_id", "cse")
+    date = by_key(facts.incidents, "incident_id", "date")
+    dob = by_key(facts.persons, "person_id", "date_of_birth")
     roles = facts.roles
     rows = list(zip(roles["person_id"].tolist(), roles["incident_id"].tolist(), roles["role"].tolist(),
                     roles["record_ids"].tolist()))

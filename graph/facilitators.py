@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from graph.associations import (FACILITATION, MAX_SHARED_GROUP, PERPETRATOR_ROLES, SHARED_VICTIM, Links,
                                 definitely_child)
-from graph.facts import Facts, day
+from graph.facts import Facts, by_key, day
 
 EARLIER_ROLES = ("SUSPECT", "OFFENDER", "OTHER")
 NOT_INTRODUCERS = ("FAMILY",)
@@ -43,20 +43,19 @@ class Facilitation:
 def find(facts: Facts, links: Links) -> Facilitation:
     """Facilitators, their reasons and incidents; adds FACILITATION evidence to `links`."""
     found = Facilitation()
-    inc = facts.incidents.set_index("incident_id")
-    cse = {i for i, v in inc["cse"].items() if v}
-    date = inc["date"].to_dict()
-    place = inc["location_id"].to_dict()
-    dob = dict(zip(facts.persons["person_id"], facts.persons["date_of_birth"]))
-    roles = facts.roles
-    recs = {(r.person_id, r.incident_id): r.record_ids for r in roles.itertuples()}
+    cse = {i for i, v in by_key(facts.incidents, "incident_id", "cse").items() if v}
+    date = by_key(facts.incidents, "incident_id", "date")
+    place = by_key(facts.incidents, "incident_id", "location_id")
+    dob = by_key(facts.persons, "person_id", "date_of_birth")
+    roles = list(zip(*(facts.roles[c].tolist() for c in ("person_id", "incident_id", "role", "record_ids"))))
+    recs = {(person, incident): records for person, incident, _, records in roles}
     suspects: dict[str, set[str]] = defaultdict(set)
     victims: dict[str, set[str]] = defaultdict(set)
-    for r in roles.itertuples():
-        if r.incident_id in cse and r.role in PERPETRATOR_ROLES:
-            suspects[r.incident_id].add(r.person_id)
-        elif r.incident_id in cse and r.role == "VICTIM":
-            victims[r.incident_id].add(r.person_id)
+    for person, incident, role, _ in roles:
+        if incident in cse and role in PERPETRATOR_ROLES:
+            suspects[incident].add(person)
+        elif incident in cse and role == "VICTIM":
+            victims[incident].add(person)
     cse_victims = set().union(*victims.values()) if victims else set()
     perpetrators = set().union(*suspects.values()) if suspects else set()
 
@@ -139,10 +138,11 @@ def _residents(facts: Facts) -> tuple[dict[str, list[str]], dict[tuple[str, str]
         by_home[home].append(loc)
     people: dict[str, set[str]] = defaultdict(set)
     records: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in facts.records.dropna(subset=["home", "person_id"]).itertuples():
-        for loc in by_home.get(r.home, ()):
-            people[loc].add(r.person_id)
-            records[(r.person_id, loc)].append(r.record_id)
+    homes = facts.records.dropna(subset=["home", "person_id"])
+    for record_id, person_id, home in zip(*(homes[c].tolist() for c in ("record_id", "person_id", "home"))):
+        for loc in by_home.get(home, ()):
+            people[loc].add(person_id)
+            records[(person_id, loc)].append(record_id)
     residents = {loc: sorted(p) for loc, p in people.items() if len(p) <= MAX_SHARED_GROUP}
     return residents, records
 

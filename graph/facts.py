@@ -9,8 +9,11 @@ deterministic for the same graph.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +24,19 @@ from graph.store import GraphStore, read_paged
 PAGE = 20_000
 CHUNK = 5_000
 HOME_CHUNK = 2_000
+READERS = 3
 MAX_SHARED_GROUP = 8  # graph/associations.py: an identifier shared by more people makes no link
 ROLE_TYPES = ("VICTIM_IN", "SUSPECT_IN", "OFFENDER_IN", "WITNESS_IN", "REPORTER_IN", "OTHER_IN")
 
 # Incidents that are CSE-relevant or were flagged CSE by the officer: where detection starts.
-# A filtered scan of the incidents; everything else is read by id from here outwards.
+# A filtered scan of the incidents; everything else is read by id from here outwards. The
+# page is cut after the scan, on a projected id: FalkorDB would otherwise walk the
+# incident_id index from $after, four times slower than the scan.
 Q_CSE_INCIDENTS = """
 MATCH (i:Incident)
-WHERE i.incident_id > $after
-  AND (i.meets_cse_definition = true OR i.flagged_cse = true OR 'CSE' IN coalesce(i.flags, []))
-WITH i ORDER BY i.incident_id LIMIT $page
+WHERE i.meets_cse_definition = true OR i.flagged_cse = true OR 'CSE' IN coalesce(i.flags, [])
+WITH i, i.incident_id AS iid WHERE iid > $after
+WITH i ORDER BY iid LIMIT $page
 OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
 RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
        i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
@@ -87,14 +93,15 @@ RETURN r.record_id AS record_id, pid AS person_id, r.postcode AS postcode, r.add
 
 # Who else is recorded at a home: records and locations with the same postcode and (a
 # loose form of) the same street address; Python then decides with address_key. $ids holds
-# [postcode, compact address] pairs, compact as `compact_address` below computes it.
+# [postcode, [compact address, ...]], one per postcode (so its records are looked up and
+# compacted once), compact as `compact_address` below computes it.
 _COMPACT = ("replace(replace(replace(replace(replace(replace(toLower(%s), "
             "' ', ''), ',', ''), '.', ''), '-', ''), '/', ''), \"'\", '')")
 _COMPACT_CHARS = " ,.-/'"
 Q_RECORDS_AT = """
 UNWIND $ids AS home
 MATCH (r:PersonRecord {postcode: home[0]})
-WHERE r.address IS NOT NULL AND %s = home[1]
+WHERE r.address IS NOT NULL AND %s IN home[1]
 MATCH (r)-[:RESOLVED_TO]->(p:Person)
 RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
 """ % (_COMPACT % "r.address")
@@ -110,7 +117,7 @@ ORDER BY record_id
 Q_LOCATIONS_AT = """
 UNWIND $ids AS home
 MATCH (l:Location {postcode: home[0]})
-WHERE l.address IS NOT NULL AND %s = home[1]
+WHERE l.address IS NOT NULL AND %s IN home[1]
 RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
 """ % (_COMPACT % "l.address")
 
@@ -183,6 +190,23 @@ def postcode_indexed() -> bool:
     return "postcode" in LOOKUP_INDEXES.get("PersonRecord", ())
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while millions of small rows are built and kept.
+
+    Each full collection walks every object alive, again and again as they grow: on the
+    large benchmark that took more time than the reads themselves. What is built here
+    holds no reference cycles to free.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_chunked(store: GraphStore, query: str, ids: Sequence[str], chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
     """Rows of a query taking `$ids`, asked for a chunk of ids at a time."""
     for start in range(0, len(ids), chunk):
@@ -231,6 +255,11 @@ class Facts:
     core: frozenset | None = None  # the people evidence was read around (None: everyone)
 
 
+def by_key(df: pd.DataFrame, key: str, value: str) -> dict[Any, Any]:
+    """`value` by `key` in plain Python values (Series.to_dict boxes them one by one: slow on large)."""
+    return dict(zip(df[key].tolist(), df[value].tolist()))
+
+
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     """Object columns with None for unknown (pandas would turn None into NaN, which is truthy)."""
     if not rows:
@@ -262,7 +291,7 @@ def _role_row(r: dict[str, Any]) -> dict[str, Any]:
             "record_ids": sorted(r.get("record_ids") or [])}
 
 
-def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
+def load_facts(store: GraphStore, chunk: int = CHUNK, readers: int = READERS) -> Facts:
     """The neighbourhood of CSE, not the whole graph.
 
     It starts from the incidents that are CSE-relevant or flagged CSE, and the people
@@ -272,16 +301,51 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
     identifiers that touch them (with everyone at the other end), who lives at the
     premises of CSE incidents and where missing children were found. Association
     evidence is derived for every pair with at least one core person.
+
+    Reads that do not depend on each other are started together on `readers` threads,
+    so the store answers one while this process parses another; rows are taken in the
+    order they were asked for, so the facts are the same as read one by one.
     """
+    with gc_paused(), ThreadPoolExecutor(max_workers=max(readers, 1), thread_name_prefix="csenet-read") as pool:
+        try:
+            return _load_facts(_Reader(store, pool, chunk))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+class _Reader:
+    """Chunked reads started ahead on a thread pool."""
+
+    def __init__(self, store: GraphStore, pool: ThreadPoolExecutor, chunk: int):
+        self.store, self.pool, self.chunk = store, pool, chunk
+
+    def start(self, query: str, ids: Sequence[Any], chunk: int | None = None, **params: Any) -> list[Future]:
+        size = chunk or self.chunk
+        return [self.pool.submit(self.store.read, query, {**params, "ids": list(ids[at:at + size])})
+                for at in range(0, len(ids), size)]
+
+    def paged(self, query: str, key: str) -> Future:
+        return self.pool.submit(lambda: list(read_paged(self.store, query, key)))
+
+
+def _rows(futures: list[Future]) -> Iterator[dict[str, Any]]:
+    for future in futures:
+        yield from future.result()
+
+
+def _load_facts(rd: _Reader) -> Facts:
+    store = rd.store
     seen_inc: dict[str, dict[str, Any]] = {}
     roles: dict[tuple[str, str, str], dict[str, Any]] = {}
+    ocg_pages = rd.paged(Q_OCG, "ocg_id")
     for row in read_paged(store, Q_CSE_INCIDENTS, "incident_id"):
         seen_inc[row["incident_id"]] = _incident_row(row)
-    for r in read_chunked(store, Q_ROLES, sorted(seen_inc), chunk):
+    for r in _rows(rd.start(Q_ROLES, sorted(seen_inc))):
         role = _role_row(r)
         roles[(role["person_id"], role["incident_id"], role["role"])] = role
     ocg_rows = []
-    for row in read_paged(store, Q_OCG, "ocg_id"):
+    for row in ocg_pages.result():
         for pid in row.get("people") or []:
             ocg_rows.append({"person_id": pid, "ocg_id": row["ocg_id"], "primary_crime": row.get("primary_crime")})
     ocg = _frame(ocg_rows, ["person_id", "ocg_id", "primary_crime"])
@@ -290,43 +354,47 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
     core = {r["person_id"] for r in roles.values()}
     core |= {r["person_id"] for r in ocg_rows if str(r.get("primary_crime") or "").upper() == "CSE"}
     core_ids = sorted(core)
+    person_incidents = rd.start(Q_PERSON_INCIDENTS, core_ids)
+    recorded_reads = [rd.start(Q_RECORDED_OUT, core_ids), rd.start(Q_RECORDED_IN, core_ids)]
+    uses = rd.start(Q_USES, core_ids)
+    missing_reads = rd.start(Q_MISSING, core_ids)
+    record_reads = rd.start(Q_RECORDS, core_ids)
+    core_persons = rd.start(Q_PERSONS, core_ids)
 
     # The core's other incidents, and everyone in them.
-    more = sorted({r["incident_id"] for r in read_chunked(store, Q_PERSON_INCIDENTS, core_ids, chunk)} - set(seen_inc))
-    for r in read_chunked(store, Q_INCIDENTS_BY_ID, more, chunk):
-        seen_inc[r["incident_id"]] = _incident_row(r)
-    for r in read_chunked(store, Q_OTHER_ROLES, more, chunk):
-        role = _role_row(r)
-        roles.setdefault((role["person_id"], role["incident_id"], role["role"]), role)
+    more = sorted({r["incident_id"] for r in _rows(person_incidents)} - set(seen_inc))
+    more_incidents = rd.start(Q_INCIDENTS_BY_ID, more)
+    more_roles = rd.start(Q_OTHER_ROLES, more)
 
     # Recorded associations and identifiers that touch the core.
-    recorded = []
-    for query in (Q_RECORDED_OUT, Q_RECORDED_IN):
-        for r in read_chunked(store, query, core_ids, chunk):
-            if r["a"] and r["b"] and r["a"] != r["b"]:
-                recorded.append(r)
-    keys = sorted({r["identifier_key"] for r in read_chunked(store, Q_USES, core_ids, chunk)})
-    ident = []
-    for start in range(0, len(keys), chunk):
-        for r in store.read(Q_IDENTIFIER_USERS, {"ids": keys[start:start + chunk], "most": MAX_SHARED_GROUP}):
-            for pid, rid in r["uses"]:
-                ident.append({"person_id": pid, "record_id": rid, "identifier_key": r["identifier_key"]})
+    keys = sorted({r["identifier_key"] for r in _rows(uses)})
+    users = rd.start(Q_IDENTIFIER_USERS, keys, most=MAX_SHARED_GROUP)
+    for r in _rows(more_incidents):
+        seen_inc[r["incident_id"]] = _incident_row(r)
+    for r in _rows(more_roles):
+        role = _role_row(r)
+        roles.setdefault((role["person_id"], role["incident_id"], role["role"]), role)
+    recorded = [r for reads in recorded_reads for r in _rows(reads) if r["a"] and r["b"] and r["a"] != r["b"]]
+    ident = [{"person_id": pid, "record_id": rid, "identifier_key": r["identifier_key"]}
+             for r in _rows(users) for pid, rid in r["uses"]]
 
     # Locations: of the incidents, and where missing children of the core were found.
-    missing = _frame(list(read_chunked(store, Q_MISSING, core_ids, chunk)),
-                     ["person_id", "episode_id", "started_at", "found_location_id"])
+    missing = _frame(list(_rows(missing_reads)), ["person_id", "episode_id", "started_at", "found_location_id"])
     loc_ids = sorted({i["location_id"] for i in seen_inc.values() if i["location_id"]}
                      | {x for x in missing["found_location_id"] if x})
-    loc_rows = {r["location_id"]: r for r in read_chunked(store, Q_LOCATIONS, loc_ids, chunk)}
+    loc_rows = {r["location_id"]: r for r in _rows(rd.start(Q_LOCATIONS, loc_ids))}
 
     # Homes: the core's records, then everyone else recorded at those homes and at the premises.
-    rec_rows = {r["record_id"]: r for r in read_chunked(store, Q_RECORDS, core_ids, chunk)
-                if r.get("postcode") and r.get("address")}
+    rec_rows = {r["record_id"]: r for r in _rows(record_reads) if r.get("postcode") and r.get("address")}
     homes = sorted({(r["postcode"], compact_address(r["address"])) for r in [*rec_rows.values(), *loc_rows.values()]
                     if r.get("postcode") and r.get("address")})
-    pairs = [list(h) for h in homes]
+    by_postcode: dict[str, list[str]] = {}
+    for postcode, compact in homes:
+        by_postcode.setdefault(postcode, []).append(compact)
+    pairs = [[postcode, compact] for postcode, compact in by_postcode.items()]
+    locations_at = rd.start(Q_LOCATIONS_AT, pairs, HOME_CHUNK)
     if postcode_indexed():
-        found = read_chunked(store, Q_RECORDS_AT, pairs, HOME_CHUNK)
+        found = _rows(rd.start(Q_RECORDS_AT, pairs, HOME_CHUNK))
     else:
         wanted = {address_key(r.get("postcode"), r.get("address")) for r in [*rec_rows.values(), *loc_rows.values()]}
         found = (r for r in read_paged(store, Q_ALL_HOMES, "record_id")
@@ -334,13 +402,13 @@ def load_facts(store: GraphStore, chunk: int = CHUNK) -> Facts:
                  and address_key(r["postcode"], r["address"]) in wanted)
     for r in found:
         rec_rows.setdefault(r["record_id"], r)
-    for r in read_chunked(store, Q_LOCATIONS_AT, pairs, HOME_CHUNK):
+    for r in _rows(locations_at):
         loc_rows.setdefault(r["location_id"], r)
 
     people = core | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
         | {r["a"] for r in recorded} | {r["person_id"] for r in ident} | {r["person_id"] for r in rec_rows.values()}
-    persons = _frame(sorted(read_chunked(store, Q_PERSONS, sorted(people), chunk), key=lambda r: r["person_id"]),
-                     ["person_id", "date_of_birth"])
+    persons = _frame(sorted([*_rows(core_persons), *_rows(rd.start(Q_PERSONS, sorted(people - core)))],
+                            key=lambda r: r["person_id"]), ["person_id", "date_of_birth"])
 
     inc = _frame(sorted(seen_inc.values(), key=lambda r: r["incident_id"]),
                  ["incident_id", "date", "district", "cse", "basis", "flagged", "location_id", "offence_code"])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from csenet.settings import Settings
-from graph.facts import load_facts, read_chunked
+from graph.facts import gc_paused, load_facts, read_chunked
 from graph.network_detection import (DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM, Detection,
                                      DetectionParams, detect)
 from graph.store import GraphStore, Progress, read_paged
@@ -118,13 +118,14 @@ def detect_networks(store: GraphStore, settings: Settings | None = None, *, wind
     """Find networks in the graph and replace the previous ones; `progress` gets rows written."""
     started = time.perf_counter()
     params = params or DetectionParams.from_settings(settings, window_days=window_days)
-    facts = load_facts(store)
-    read = time.perf_counter()
-    result = detect(facts, params)
-    found = time.perf_counter()
-    write_detection(store, result, progress)
-    summary = summarise(result)
-    done = time.perf_counter()
+    with gc_paused():
+        facts = load_facts(store)
+        read = time.perf_counter()
+        result = detect(facts, params)
+        found = time.perf_counter()
+        write_detection(store, result, progress)
+        summary = summarise(result)
+        done = time.perf_counter()
     summary.seconds = round(done - started, 3)
     summary.timings = {"read": round(read - started, 3), "detect": round(found - read, 3),
                        "write": round(done - found, 3)}
