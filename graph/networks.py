@@ -5,12 +5,14 @@
 facilitators and networks in memory (graph/network_detection.py), then replaces the
 previous derived projection (ASSOCIATED_WITH, Network, IN_NETWORK, BRIDGES_TO, bridging
 scores) with the new one, so the graph always shows what the current records support.
-The loader runs it after every load.
+Only what changed is written (`write_detection`). The loader runs it after every load.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -21,12 +23,14 @@ from csenet.settings import Settings
 from graph.facts import gc_paused, load_facts, read_chunked
 from graph.network_detection import (DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM, Detection,
                                      DetectionParams, detect)
-from graph.store import GraphStore, Progress, read_paged
+from graph.store import GraphStore, Progress, ResultTooLarge, read_paged
 
 __all__ = ["NetworkSummary", "DetectionParams", "detect_networks", "export_networks_csv", "clear_networks",
            "DETECTION_VERSION", "PERPETRATOR", "FACILITATOR", "VICTIM"]
 
 CLEAR_BATCH = 500_000
+DIGEST = "digest"
+ALL_ROWS = 2**31 - 1
 CSV_COLUMNS = ["network_id", "person_id", "member_role", "record_ids", "ocg_ids"]
 
 Q_CLEAR_ASSOCIATIONS = "UNWIND $rows AS row MATCH ()-[r:ASSOCIATED_WITH]->() WITH r LIMIT $batch DELETE r"
@@ -43,28 +47,73 @@ Q_COUNT_SCORES = """
 MATCH (p:Person) WHERE p.bridging_score IS NOT NULL OR p.bridges_network_ids IS NOT NULL
 RETURN count(p) AS n
 """
+# What the previous run wrote: each element by its key, with the digest of its properties.
+# Pages of links and scores are cut after the scan, on projected ids: FalkorDB would
+# otherwise walk the person_id index from $after, slower than scanning.
+Q_OLD_ASSOCIATIONS = """
+MATCH (x:Person)-[r:ASSOCIATED_WITH]->(y:Person)
+WITH x.person_id AS a, collect([y.person_id, r.digest]) AS links
+WHERE a > $after
+RETURN a, links ORDER BY a LIMIT $page
+"""
+Q_OLD_NETWORKS = """
+MATCH (n:Network) WHERE n.network_id > $after
+WITH n ORDER BY n.network_id LIMIT $page
+RETURN n.network_id AS network_id, n.digest AS digest,
+       [(p:Person)-[m:IN_NETWORK]->(n) | [p.person_id, m.role, m.digest]] AS members,
+       [(n)-[x:BRIDGES_TO]->(o:Network) | [o.network_id, x.digest]] AS bridges
+ORDER BY network_id
+"""
+Q_OLD_SCORES = """
+MATCH (p:Person) WHERE p.bridging_score IS NOT NULL OR p.bridges_network_ids IS NOT NULL
+WITH p.person_id AS person_id, p.bridging_score AS score, p.bridges_network_ids AS nets
+WHERE person_id > $after
+RETURN person_id, score, nets ORDER BY person_id LIMIT $page
+"""
+Q_DROP_ASSOCIATIONS = """
+UNWIND $rows AS row
+MATCH (:Person {person_id: row.a})-[r:ASSOCIATED_WITH]->(:Person {person_id: row.b})
+DELETE r
+"""
+Q_DROP_NETWORKS = "UNWIND $rows AS row MATCH (n:Network {network_id: row.key}) DETACH DELETE n"
+Q_DROP_MEMBERS = """
+UNWIND $rows AS row
+MATCH (:Person {person_id: row.person_id})-[m:IN_NETWORK {role: row.role}]->(:Network {network_id: row.network_id})
+DELETE m
+"""
+Q_DROP_BRIDGES = """
+UNWIND $rows AS row
+MATCH (:Network {network_id: row.a})-[r:BRIDGES_TO]->(:Network {network_id: row.b})
+DELETE r
+"""
+Q_DROP_SCORES = """
+UNWIND $rows AS row
+MATCH (p:Person {person_id: row.key})
+SET p.bridging_score = null, p.bridges_network_ids = null
+"""
+# New and changed elements: SET = replaces every property, so none of the previous run's is left.
 Q_WRITE_ASSOCIATIONS = """
 UNWIND $rows AS row
 MATCH (a:Person {person_id: row.a}), (b:Person {person_id: row.b})
 MERGE (a)-[r:ASSOCIATED_WITH]->(b)
-SET r += row.props
+SET r = row.props
 """
 Q_WRITE_NETWORKS = """
 UNWIND $rows AS row
 MERGE (n:Network {network_id: row.network_id})
-SET n += row.props
+SET n = row.props
 """
 Q_WRITE_MEMBERS = """
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row.person_id}), (n:Network {network_id: row.network_id})
 MERGE (p)-[m:IN_NETWORK {role: row.role}]->(n)
-SET m += row.props
+SET m = row.props
 """
 Q_WRITE_BRIDGES = """
 UNWIND $rows AS row
 MATCH (a:Network {network_id: row.a}), (b:Network {network_id: row.b})
 MERGE (a)-[r:BRIDGES_TO]->(b)
-SET r += row.props
+SET r = row.props
 """
 Q_WRITE_SCORES = """
 UNWIND $rows AS row
@@ -108,6 +157,7 @@ class NetworkSummary:
     cse_basis: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)  # derived elements deleted and written
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,8 +173,9 @@ def detect_networks(store: GraphStore, settings: Settings | None = None, *, wind
         read = time.perf_counter()
         result = detect(facts, params)
         found = time.perf_counter()
-        write_detection(store, result, progress)
+        changed = write_detection(store, result, progress)
         summary = summarise(result)
+        summary.changed = changed
         done = time.perf_counter()
     summary.seconds = round(done - started, 3)
     summary.timings = {"read": round(read - started, 3), "detect": round(found - read, 3),
@@ -162,18 +213,109 @@ def clear_networks(store: GraphStore) -> None:
             store.write_batches(clear, [{}], extra={"batch": CLEAR_BATCH})
 
 
-def write_detection(store: GraphStore, result: Detection, progress: Progress | None = None) -> None:
-    clear_networks(store)
-    links = [{"a": r.pop("a"), "b": r.pop("b"), "props": r} for r in result.links.rows()]
-    store.write_batches(Q_WRITE_ASSOCIATIONS, links, progress=progress)
-    nets = [{"network_id": n.network_id, "props": n.props} for n in result.networks]
-    store.write_batches(Q_WRITE_NETWORKS, nets, progress=progress)
-    store.write_batches(Q_WRITE_MEMBERS, member_rows(result), progress=progress)
-    bridges = [{"a": b["a"], "b": b["b"], "props": {k: v for k, v in b.items() if k not in ("a", "b")}}
-               for b in result.bridges]
-    store.write_batches(Q_WRITE_BRIDGES, bridges, progress=progress)
-    store.write_batches(Q_WRITE_SCORES, result.scores, progress=progress)
+def write_detection(store: GraphStore, result: Detection, progress: Progress | None = None) -> dict[str, int]:
+    """Bring the derived projection to what `result` says, writing only what changed.
+
+    Every element carries `digest`, a hash of its properties: an element whose key and
+    digest are already in the graph is left alone, one that went is deleted, and a new or
+    changed one is written whole (SET =, so nothing of the previous run survives). The
+    graph ends as a clear and full rewrite would leave it; an unchanged graph costs one
+    read of the keys and no write.
+    """
+    links = {(r.pop("a"), r.pop("b")): r for r in result.links.rows()}
+    nets = {n.network_id: dict(n.props, network_id=n.network_id) for n in result.networks}
+    members = {(r["person_id"], r["network_id"], r["role"]): dict(r["props"], role=r["role"])
+               for r in member_rows(result)}
+    bridges = {(b["a"], b["b"]): {k: v for k, v in b.items() if k not in ("a", "b")} for b in result.bridges}
+    scores = {r["person_id"]: (r["score"], r["nets"]) for r in result.scores}
+    for props in (*links.values(), *nets.values(), *members.values(), *bridges.values()):
+        props[DIGEST] = digest(props)
+    old = read_projection(store)
+
+    gone_nets = [k for k in old.networks if _stale(k, old.networks, nets)]
+    kept = set(old.networks) - set(gone_nets)
+    old_members = {k: v for k, v in old.members.items() if k[1] in kept}
+    old_bridges = {k: v for k, v in old.bridges.items() if k[0] in kept and k[1] in kept}
+    drops = (
+        (Q_DROP_ASSOCIATIONS, [{"a": a, "b": b} for a, b in old.links if _stale((a, b), old.links, links)]),
+        (Q_DROP_MEMBERS, [{"person_id": p, "network_id": n, "role": r} for p, n, r in old_members
+                          if _stale((p, n, r), old_members, members)]),
+        (Q_DROP_BRIDGES, [{"a": a, "b": b} for a, b in old_bridges if _stale((a, b), old_bridges, bridges)]),
+        (Q_DROP_NETWORKS, [{"key": k} for k in gone_nets]),
+        (Q_DROP_SCORES, [{"key": p} for p in old.scores if p not in scores]),
+    )
+    for query, rows in drops:
+        store.write_batches(query, rows)
+    writes = (
+        (Q_WRITE_ASSOCIATIONS, [{"a": a, "b": b, "props": p} for (a, b), p in links.items()
+                                if _changed((a, b), p, old.links)]),
+        (Q_WRITE_NETWORKS, [{"network_id": k, "props": p} for k, p in nets.items() if _changed(k, p, old.networks)]),
+        (Q_WRITE_MEMBERS, [{"person_id": k[0], "network_id": k[1], "role": k[2], "props": p}
+                           for k, p in members.items() if _changed(k, p, old_members)]),
+        (Q_WRITE_BRIDGES, [{"a": a, "b": b, "props": p} for (a, b), p in bridges.items()
+                           if _changed((a, b), p, old_bridges)]),
+        (Q_WRITE_SCORES, [{"person_id": k, "score": s, "nets": n} for k, (s, n) in scores.items()
+                          if old.scores.get(k) != (s, n)]),
+    )
+    for query, rows in writes:
+        store.write_batches(query, rows, progress=progress)
     store.sync()
+    return {"deleted": sum(len(rows) for _, rows in drops), "written": sum(len(rows) for _, rows in writes)}
+
+
+def digest(props: dict[str, Any]) -> str:
+    """A short hash of an element's properties (its own digest left out)."""
+    text = json.dumps({k: v for k, v in props.items() if k != DIGEST}, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+
+
+@dataclass
+class Projection:
+    """The derived elements in the graph: key -> the digests found under it (two: a duplicate)."""
+
+    links: dict[tuple[str, str], list[str | None]] = field(default_factory=dict)
+    networks: dict[str, list[str | None]] = field(default_factory=dict)
+    members: dict[tuple[str, str, str], list[str | None]] = field(default_factory=dict)
+    bridges: dict[tuple[str, str], list[str | None]] = field(default_factory=dict)
+    scores: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+def read_projection(store: GraphStore) -> Projection:
+    old = Projection()
+    for row in _read_all(store, Q_OLD_ASSOCIATIONS, "a"):
+        for b, d in row["links"]:
+            old.links.setdefault((row["a"], b), []).append(d)
+    for row in read_paged(store, Q_OLD_NETWORKS, "network_id"):
+        old.networks.setdefault(row["network_id"], []).append(row["digest"])
+        for p, role, d in row["members"]:
+            old.members.setdefault((p, row["network_id"], role), []).append(d)
+        for b, d in row["bridges"]:
+            old.bridges.setdefault((row["network_id"], b), []).append(d)
+    for row in _read_all(store, Q_OLD_SCORES, "person_id"):
+        old.scores[row["person_id"]] = (row["score"], row["nets"])
+    return old
+
+
+def _read_all(store: GraphStore, query: str, key: str, page: int = 20_000,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    """All rows in one read when they fit the store's result limit, else page by page.
+
+    Each page scans everything again (see Q_OLD_ASSOCIATIONS), so one read is cheaper
+    whenever it is allowed.
+    """
+    try:
+        return store.read(query, {"after": "", "page": ALL_ROWS}, limit=limit)
+    except ResultTooLarge:
+        return list(read_paged(store, query, key, page))
+
+
+def _stale(key: Any, old: dict[Any, list], new: dict[Any, dict]) -> bool:
+    """Delete what went, and every copy of a duplicated element (the write makes one again)."""
+    return key not in new or len(old[key]) > 1
+
+
+def _changed(key: Any, props: dict[str, Any], old: dict[Any, list]) -> bool:
+    return old.get(key) != [props[DIGEST]]
 
 
 def member_rows(result: Detection) -> list[dict[str, Any]]:
