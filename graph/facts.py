@@ -36,7 +36,7 @@ Q_CSE_INCIDENTS = """
 MATCH (i:Incident)
 WHERE i.meets_cse_definition = true OR i.flagged_cse = true OR 'CSE' IN coalesce(i.flags, [])
 WITH i, i.incident_id AS iid WHERE iid > $after
-WITH i ORDER BY iid LIMIT $page
+WITH i, iid ORDER BY iid LIMIT $page
 OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
 RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
        i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
