@@ -42,7 +42,7 @@ from csenet.settings import Settings  # noqa: E402
 from cypher.registry import get_query  # noqa: E402
 from graph.store import read_paged  # noqa: E402
 from graph.falkordb_store import FalkorStore  # noqa: E402
-from graph.networks import detect_networks, export_networks_csv  # noqa: E402
+from graph.networks import clear_networks, detect_networks, export_networks_csv  # noqa: E402
 
 NOT_NETWORKS = {"LONE_OFFENDER", "INTRAFAMILIAL", "CCE_COUNTY_LINES"}
 MEMBER_ROLES = {"PERPETRATOR", "FACILITATOR"}
@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(graph/schema.py has none yet)")
     ap.add_argument("--repeat", type=int, default=2, help="detection runs (the first on a cold server)")
     ap.add_argument("--no-truth-resolved", action="store_true", help="skip scoring with truth-resolved persons")
+    ap.add_argument("--first", action="store_true",
+                    help="clear the derived projection first, so the first run writes everything (a first detection)")
     args = ap.parse_args(argv)
 
     out = args.out / ("%s-%d" % (args.scale, args.seed))
@@ -313,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         # The embedded server has just (re)started and loaded the graph: the first run is
         # cold. A server that keeps running (or detection right after a load) is warm.
         report["detect_runs"] = []
+        if args.first:
+            clear_networks(store)
+            store.sync()
         for _ in range(max(args.repeat, 1)):
             t, cpu, server = time.perf_counter(), time.process_time(), server_cpu(out / "db")
             detection = detect_networks(store, settings)
