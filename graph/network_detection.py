@@ -165,6 +165,13 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
 
 # -- grouping -----------------------------------------------------------------------------
 
+def mapping_ocgs(member_ocgs) -> list[str]:
+    """The OCGs that put a group on the map: those holding two or more of its members
+    (`member_ocgs` gives each member's OCG ids)."""
+    together = Counter(o for ids in member_ocgs for o in set(ids))
+    return sorted(o for o, n in together.items() if n >= 2)
+
+
 def _apart_from_the_ocg(core: ig.Graph, part: list[int], ocgs_of: dict[int, set[str]]) -> list[list[int]] | None:
     """A group the OCG map shows, and people hanging on it by one person: two networks.
 
@@ -174,8 +181,7 @@ def _apart_from_the_ocg(core: ig.Graph, part: list[int], ocgs_of: dict[int, set[
     the map is the force's own evidence of where the OCG ends. The shared person
     belongs to both. None when there is nothing to split.
     """
-    together = Counter(o for v in part for o in ocgs_of.get(v, ()))
-    mapped = sorted(o for o, n in together.items() if n >= 2)
+    mapped = mapping_ocgs(ocgs_of.get(v, ()) for v in part)
     if not mapped or len(part) < 4:
         return None
     sub = core.induced_subgraph(part)
@@ -536,8 +542,7 @@ def _describe(net: Network, ties: list, perp_incidents, found, incident_suspects
     crimes = sorted({c for p in net.members for _, c in ocg_of.get(p, ()) if c})
     # The map shows the group only where it puts two or more of its members in one OCG:
     # one member on a drugs OCG does not put a CSE network on the map.
-    together = Counter(o for p in net.members for o in {o for o, _ in ocg_of.get(p, ())})
-    mapping = sorted(o for o, n in together.items() if n >= 2)
+    mapping = mapping_ocgs([o for o, _ in ocg_of.get(p, ())] for p in net.members)
     mapping_crimes = {str(c).upper() for p in net.members for o, c in ocg_of.get(p, ()) if o in mapping and c}
     dates = sorted(date[i] for i in incidents if date.get(i))
     n = len(net.members)
