@@ -21,21 +21,21 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.access_log import AccessLog, AccessLogError
-from api.canned import query_router
-from api.guard import Guard
-from api.policy import policy_of, roles_with
-from api.routes_admin import router as admin_router
-from api.routes_admin import version_info
-from api.routes_exports import router as exports_router
-from api.routes_intel import intel_router
-from api.routes_persons import router as persons_router
-from api.users import UserDirectory
+from csenet.api.access_log import AccessLog, AccessLogError
+from csenet.api.canned import query_router
+from csenet.api.guard import Guard
+from csenet.api.policy import policy_of, roles_with
+from csenet.api.routes_admin import router as admin_router
+from csenet.api.routes_admin import version_info
+from csenet.api.routes_exports import router as exports_router
+from csenet.api.routes_intel import intel_router
+from csenet.api.routes_persons import router as persons_router
+from csenet.api.users import UserDirectory
 from csenet.settings import Settings, get_settings
-from cypher.registry import QueryParamError, load_registry
-from exports import CenterNotFound, ExportError, PseudonymisationError
-from exports.marking import HANDLING, MARKING
-from graph.store import GraphStore, ResultTooLarge, StoreError
+from csenet.cypher.registry import QueryParamError, load_registry
+from csenet.exports import CenterNotFound, ExportError, PseudonymisationError
+from csenet.exports.marking import HANDLING, MARKING
+from csenet.graph.store import GraphStore, ResultTooLarge, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from api.deps import read, store_of
-from api.guard import set_records
-from api.policy import Permission, requires
-from api.responses import marked, paged
-from cypher.registry import CannedQuery, Param
+from csenet.api.deps import read, store_of
+from csenet.api.guard import set_records
+from csenet.api.policy import Permission, requires
+from csenet.api.responses import marked, paged
+from csenet.cypher.registry import CannedQuery, Param
 
 _TYPES: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool, "date": _dt.date}
 _STRING_MAX = 500

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 
 from csenet.settings import Settings
-from graph.store import GraphStore, open_store
+from csenet.graph.store import GraphStore, open_store
 
 _open_lock = threading.Lock()
 

@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.access_log import AccessLog, AccessLogError
-from api.policy import Policy, allows, policy_of
-from api.users import User, UserDirectory
-from exports.marking import MARKING, MARKING_HEADER
+from csenet.api.access_log import AccessLog, AccessLogError
+from csenet.api.policy import Policy, allows, policy_of
+from csenet.api.users import User, UserDirectory
+from csenet.exports.marking import MARKING, MARKING_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler
 
-from graph.store import GraphStore
-from resolution.normalise import date_of_birth as norm_dob
-from resolution.normalise import dob_compatible, name_forms, name_tokens, phone
+from csenet.graph.store import GraphStore
+from csenet.resolution.normalise import date_of_birth as norm_dob
+from csenet.resolution.normalise import dob_compatible, name_forms, name_tokens, phone
 
 CANDIDATE_CAP = 2000
 

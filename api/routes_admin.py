@@ -18,14 +18,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from api.access_log import read_entries, verify
-from api.deps import settings_of
-from api.guard import set_records
-from api.policy import Permission, requires
-from api.responses import marked
-from api.users import list_users
-from cypher.registry import load_registry
-from exports.marking import MARKING
+from csenet.api.access_log import read_entries, verify
+from csenet.api.deps import settings_of
+from csenet.api.guard import set_records
+from csenet.api.policy import Permission, requires
+from csenet.api.responses import marked
+from csenet.api.users import list_users
+from csenet.cypher.registry import load_registry
+from csenet.exports.marking import MARKING
 
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter()
@@ -100,7 +100,7 @@ def redoc(request: Request) -> HTMLResponse:
 @requires(Permission.PUBLIC, action="browser_guide")
 def browser_guide() -> HTMLResponse:
     try:
-        module = importlib.import_module("api.browser_guide")
+        module = importlib.import_module("csenet.api.browser_guide")
     except ImportError:
         raise HTTPException(501, "the Browser guide (api/browser_guide.py) is not installed") from None
     return HTMLResponse(module.render_guide(list(load_registry().values())))

@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from api.deps import settings_of, store_of
-from api.guard import current_user, set_records
-from api.policy import Permission, allows, requires
-from exports import MEDIA_TYPES, SUFFIXES, export_subgraph
+from csenet.api.deps import settings_of, store_of
+from csenet.api.guard import current_user, set_records
+from csenet.api.policy import Permission, allows, requires
+from csenet.exports import MEDIA_TYPES, SUFFIXES, export_subgraph
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["exports"])

@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.canned import endpoint_for, not_installed
-from api.deps import read, settings_of, store_of
-from api.guard import set_records
-from api.policy import Permission, requires
-from api.responses import marked
-from cypher.registry import CannedQuery
+from csenet.api.canned import endpoint_for, not_installed
+from csenet.api.deps import read, settings_of, store_of
+from csenet.api.guard import set_records
+from csenet.api.policy import Permission, requires
+from csenet.api.responses import marked
+from csenet.cypher.registry import CannedQuery
 
 VERDICTS = ("CONFIRMED", "OVER_FLAGGED", "UNDER_FLAGGED", "NOT_CSE")
 

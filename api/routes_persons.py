@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from api import person_queries as Q
-from api.deps import read, settings_of, store_of
-from api.guard import set_records
-from api.person_search import search
-from api.policy import Permission, requires
-from api.responses import marked, marked_json
+from csenet.api import person_queries as Q
+from csenet.api.deps import read, settings_of, store_of
+from csenet.api.guard import set_records
+from csenet.api.person_search import search
+from csenet.api.policy import Permission, requires
+from csenet.api.responses import marked, marked_json
 
 router = APIRouter(tags=["persons"])
 PersonId = Annotated[str, Path(min_length=1, max_length=100, description="csenet person id (Person.person_id)")]

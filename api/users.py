@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.policy import ROLES
+from csenet.api.policy import ROLES
 from csenet.settings import Settings
 
 TOKEN_PREFIX = "csn_"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from audit.lexicon import Lexicon
+from csenet.audit.lexicon import Lexicon
 
 ADULT = 18
 

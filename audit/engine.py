@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit.age import StatedAge, VictimAge, offence_dates, stated_ages, victim_age
-from audit.lexicon import Lexicon, default_lexicon
-from audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
-from audit.text import Finding, Reader, normalise
+from csenet.audit.age import StatedAge, VictimAge, offence_dates, stated_ages, victim_age
+from csenet.audit.lexicon import Lexicon, default_lexicon
+from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
+from csenet.audit.text import Finding, Reader, normalise
 
 AUDIT_VERSION = "audit-1"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.engine import AUDIT_VERSION
+from csenet.audit.engine import AUDIT_VERSION
 
 SET_VERDICTS = (
     "UNWIND $rows AS row "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audit.lexicon import Lexicon
+from csenet.audit.lexicon import Lexicon
 
 COUNTED = "counted"
 NEGATED = "negated"

@@ -38,7 +38,7 @@ JUSTIFICATION = "BENCH-API-2024/1"
 
 
 def bundle_for(scale: str, seed: int) -> Path:
-    from synth import generate
+    from csenet.synth import generate
 
     folder = HERE / "out" / ("%s-%d" % (scale, seed))
     if not (folder / "involvements.csv").exists() and not (folder / "involvements.csv.gz").exists():
@@ -146,9 +146,9 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="drop and reload the graph")
     args = parser.parse_args()
 
-    from api.users import add_user
-    from graph.falkordb_store import FalkorStore
-    from loaders.load import load_bundle
+    from csenet.api.users import add_user
+    from csenet.graph.falkordb_store import FalkorStore
+    from csenet.loaders.load import load_bundle
 
     run = HERE / "out" / "api-run"
     shutil.rmtree(run, ignore_errors=True)
@@ -190,7 +190,7 @@ def main() -> None:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        from api.access_log import verify
+        from csenet.api.access_log import verify
         chain = verify(settings.access_log_path())
     finally:
         store.close()

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit import audit_incidents
-from audit.age import date_range
-from audit.engine import flag_list
+from csenet.audit import audit_incidents
+from csenet.audit.age import date_range
+from csenet.audit.engine import flag_list
 
 TARGET = 0.95
 
@@ -40,7 +40,7 @@ def resolve(records: pd.DataFrame, folder: Path, how: str) -> tuple[pd.DataFrame
     """record_id -> person_id, by the named method; falls back so the bench always runs."""
     if how == "deterministic":
         try:
-            from resolution.deterministic import resolve_deterministic
+            from csenet.resolution.deterministic import resolve_deterministic
 
             ent = resolve_deterministic(records).entities
             return ent[["record_id", "person_id"]], "deterministic rules"
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = args.out or Path(tempfile.gettempdir()) / ("csenet-bench-%s-%d" % (args.scale, args.seed))
     if read_csv(folder, "incidents.csv") is None:
-        from synth import generate
+        from csenet.synth import generate
 
         started = time.perf_counter()
         generate(folder, scale=args.scale, seed=args.seed)

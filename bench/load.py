@@ -23,13 +23,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from csenet.settings import Settings  # noqa: E402
-from graph.falkordb_store import FalkorStore  # noqa: E402
-from loaders.load import load_bundle  # noqa: E402
+from csenet.graph.falkordb_store import FalkorStore  # noqa: E402
+from csenet.loaders.load import load_bundle  # noqa: E402
 from tests.conftest import graph_counts  # noqa: E402
 
 
 def bundle_for(scale: str, seed: int) -> Path:
-    from synth import generate
+    from csenet.synth import generate
 
     folder = HERE / "out" / ("%s-%d" % (scale, seed))
     if not (folder / "involvements.csv").exists() and not (folder / "involvements.csv.gz").exists():
@@ -78,7 +78,7 @@ def main() -> None:
         store.drop_graph()
         resolver = None
         if args.resolver == "deterministic":
-            from resolution.deterministic import resolve_deterministic
+            from csenet.resolution.deterministic import resolve_deterministic
             resolver = resolve_deterministic
         start = time.perf_counter()
         summary = load_bundle(store, folder, settings, resolver=resolver, analyse=False,

@@ -39,10 +39,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from csenet.settings import Settings  # noqa: E402
-from cypher.registry import get_query  # noqa: E402
-from graph.store import read_paged  # noqa: E402
-from graph.falkordb_store import FalkorStore  # noqa: E402
-from graph.networks import clear_networks, detect_networks, export_networks_csv  # noqa: E402
+from csenet.cypher.registry import get_query  # noqa: E402
+from csenet.graph.store import read_paged  # noqa: E402
+from csenet.graph.falkordb_store import FalkorStore  # noqa: E402
+from csenet.networks.projection import clear_networks, detect_networks, export_networks_csv  # noqa: E402
 
 NOT_NETWORKS = {"LONE_OFFENDER", "INTRAFAMILIAL", "CCE_COUNTY_LINES"}
 MEMBER_ROLES = {"PERPETRATOR", "FACILITATOR"}
@@ -175,7 +175,7 @@ def score_detected(bundle: Path, members: list[tuple[str, str, str]], to_true: d
 
 def truth_resolved(facts, bundle: Path, to_true: dict[str, str]):
     """The same facts with every record given to its true person: detection without resolution errors."""
-    from graph.facts import Facts, _frame
+    from csenet.networks.facts import Facts, _frame
 
     truth = {r["record_id"]: r["true_person_id"] for r in read_csv(bundle / "truth" / "persons.csv")}
 
@@ -222,8 +222,8 @@ def truth_resolved(facts, bundle: Path, to_true: dict[str, str]):
 
 
 def score_truth_resolved(store, bundle: Path, to_true: dict[str, str], settings) -> dict:
-    from graph.facts import load_facts
-    from graph.network_detection import DetectionParams, detect
+    from csenet.networks.facts import load_facts
+    from csenet.networks.detection import DetectionParams, detect
 
     result = detect(truth_resolved(load_facts(store), bundle, to_true), DetectionParams.from_settings(settings))
     members = [(n.network_id, p, n.roles[p]) for n in result.networks for p in n.members]
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = out / "bundle"
     report: dict = {"scale": args.scale, "seed": args.seed}
     if not (bundle / "truth" / "networks.csv").exists():
-        from synth import generate
+        from csenet.synth import generate
 
         t = time.perf_counter()
         generate(bundle, scale=args.scale, seed=args.seed)
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         loaded = store.read("MATCH (l:Load) RETURN count(l) AS n")[0]["n"]
         if args.reload or not loaded:
-            from loaders.load import load_bundle
+            from csenet.loaders.load import load_bundle
 
             store.drop_graph()
             t = time.perf_counter()
@@ -306,12 +306,12 @@ def main(argv: list[str] | None = None) -> int:
             report["load_s"] = round(time.perf_counter() - t, 1)
             report["load_timings"] = {k: round(v, 1) for k, v in summary.timings.items()}
         if args.postcode_index:
-            import graph.facts
+            import csenet.networks.facts
 
             store.write("CREATE INDEX FOR (r:PersonRecord) ON (r.postcode)") if not any(
                 "postcode" in (ix.get("properties") or []) and ix.get("label") == "PersonRecord"
                 for ix in store.read("CALL db.indexes()")) else None
-            graph.facts.postcode_indexed = lambda: True
+            csenet.networks.facts.postcode_indexed = lambda: True
         # The embedded server has just (re)started and loaded the graph: the first run is
         # cold. A server that keeps running (or detection right after a load) is warm.
         report["detect_runs"] = []

@@ -21,9 +21,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from resolution.deterministic import resolve_deterministic  # noqa: E402
-from resolution.records import read_person_records  # noqa: E402
-from resolution.splink_resolver import resolve  # noqa: E402
+from csenet.resolution.deterministic import resolve_deterministic  # noqa: E402
+from csenet.resolution.records import read_person_records  # noqa: E402
+from csenet.resolution.splink_resolver import resolve  # noqa: E402
 
 
 def _pairs(sizes: np.ndarray) -> int:
@@ -49,7 +49,7 @@ def bundle(scale: str, seed: int, fallback: bool = False) -> Path:
     if fallback:
         from bench._fallback_people import generate
     else:
-        from synth import generate
+        from csenet.synth import generate
     out = ROOT / "bench" / "out" / f"{scale}-{seed}{'-fallback' if fallback else ''}"
     if (out / "person_records.csv").exists() and (out / "truth" / "persons.csv").exists():
         return out

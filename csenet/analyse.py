@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from csenet.settings import Settings
-from graph.store import GraphStore, read_paged
-from loaders.progress import NullReporter, Reporter
+from csenet.graph.store import GraphStore, read_paged
+from csenet.loaders.progress import NullReporter, Reporter
 
 INCIDENTS = """
 MATCH (i:Incident) WHERE i.incident_id > $after
@@ -72,9 +72,9 @@ def network_context(store: GraphStore) -> pd.DataFrame:
 
 
 def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | None = None) -> dict[str, Any]:
-    from audit import audit_incidents
-    from audit.graph import write_verdicts
-    from graph.networks import detect_networks
+    from csenet.audit import audit_incidents
+    from csenet.audit.graph import write_verdicts
+    from csenet.networks.projection import detect_networks
 
     reporter = reporter or NullReporter()
     result: dict[str, Any] = {}

@@ -72,10 +72,10 @@ def fail(message: str, code: int = 1) -> None:
 @contextlib.contextmanager
 def errors() -> Iterator[None]:
     """Every expected failure becomes one clear line on stderr and a non-zero exit."""
-    from api.access_log import AccessLogError
-    from cypher.registry import QueryParamError
-    from graph.store import StoreError
-    from loaders.read import BundleError
+    from csenet.api.access_log import AccessLogError
+    from csenet.cypher.registry import QueryParamError
+    from csenet.graph.store import StoreError
+    from csenet.loaders.read import BundleError
 
     try:
         yield
@@ -93,7 +93,7 @@ def errors() -> Iterator[None]:
 
 @contextlib.contextmanager
 def opened(settings: Settings):
-    from graph.store import open_store
+    from csenet.graph.store import open_store
 
     store = open_store(settings)
     try:
@@ -134,7 +134,7 @@ def generate(
     seed: Annotated[int, typer.Option(help="Same seed, same bundle, byte for byte.")] = 7,
 ) -> None:
     """Write a synthetic force's record bundle and its ground truth."""
-    from synth import generate as synth_generate
+    from csenet.synth import generate as synth_generate
 
     with errors(), progress_bars() as bars:
         tasks: dict[str, int] = {}
@@ -155,10 +155,10 @@ def generate(
 
 def _resolver(choice: Resolver, settings: Settings):
     if choice is Resolver.deterministic:
-        from resolution.deterministic import resolve_deterministic
+        from csenet.resolution.deterministic import resolve_deterministic
 
         return lambda records, previous: resolve_deterministic(records, previous)
-    from loaders.load import default_resolver
+    from csenet.loaders.load import default_resolver
 
     return default_resolver(settings)
 
@@ -173,7 +173,7 @@ def load(
     analyse: Annotated[bool, typer.Option(help="Run the flag audit and network detection after loading.")] = True,
 ) -> None:
     """Validate, resolve people, load, and run the analyses; print the counts."""
-    from loaders.load import load_bundle
+    from csenet.loaders.load import load_bundle
 
     if not bundle.is_dir():
         fail("%s is not a folder holding a record bundle" % bundle, 2)
@@ -212,8 +212,8 @@ def demo(
 ) -> None:
     """Generate a small force, load it into the graph and print its problem profile."""
     from csenet.profile import problem_profile, render_profile
-    from loaders.load import load_bundle
-    from synth import generate as synth_generate
+    from csenet.loaders.load import load_bundle
+    from csenet.synth import generate as synth_generate
 
     settings = settings_for(graph, data)
     with errors():
@@ -253,7 +253,7 @@ def query(
     """Run one canned query from the registry (the same one the API and Browser guide use).
 
     Every run is written to the access log, as the API's are."""
-    from cypher.registry import get_query, load_registry
+    from csenet.cypher.registry import get_query, load_registry
 
     if list_ or not name:
         registry = load_registry()
@@ -280,7 +280,7 @@ def log_cli_access(settings: Settings, action: str, what: str, params: dict, jus
     """The command line reads person data too: it goes to the same hash-chained access log."""
     import getpass
 
-    from api.access_log import AccessLog
+    from csenet.api.access_log import AccessLog
 
     AccessLog(settings.access_log_path()).append(
         user="cli:" + getpass.getuser(), role="cli", action=action, route="CLI %s %s" % (action, what),
@@ -339,7 +339,7 @@ def export(
 
             n = export_entities(store, out_file)
         elif kind == ExportKind.networks.value:
-            from graph.networks import export_networks_csv
+            from csenet.networks.projection import export_networks_csv
 
             n = export_networks_csv(store, out_file)
         elif kind == ExportKind.audit.value:
@@ -347,7 +347,7 @@ def export(
 
             n = export_audit(store, out_file)
         else:
-            from exports.cli import export_subgraph_cli
+            from csenet.exports.cli import export_subgraph_cli
 
             n = export_subgraph_cli(store, settings, out_file, person=person, network=network, incidents=incidents,
                                     hops=hops, fmt=fmt, reidentify=reidentify, justification=justification)
@@ -384,7 +384,7 @@ def serve(
     """Run the investigator HTTP API (bearer tokens, justification, access log)."""
     import uvicorn
 
-    from api.app import create_app
+    from csenet.api.app import create_app
 
     settings = settings_for(graph, data)
     with errors():
@@ -399,7 +399,7 @@ def users_add(
     data: DataOpt = None,
 ) -> None:
     """Issue a bearer token (printed once; only its hash is kept)."""
-    from api.users import add_user
+    from csenet.api.users import add_user
 
     with errors():
         token = add_user(settings_for(None, data), name, role)
@@ -410,7 +410,7 @@ def users_add(
 @users_app.command("list")
 def users_list(data: DataOpt = None) -> None:
     """List users and roles (never tokens)."""
-    from api.users import list_users
+    from csenet.api.users import list_users
 
     with errors():
         users = list_users(settings_for(None, data))
@@ -425,7 +425,7 @@ def users_list(data: DataOpt = None) -> None:
 @users_app.command("revoke")
 def users_revoke(name: Annotated[str, typer.Argument()], data: DataOpt = None) -> None:
     """Revoke a user's tokens."""
-    from api.users import revoke_user
+    from csenet.api.users import revoke_user
 
     with errors():
         revoke_user(settings_for(None, data), name)
@@ -438,7 +438,7 @@ def audit_log_verify(
     data: DataOpt = None,
 ) -> None:
     """Check the access log's hash chain; exit 1 and name the first bad entry if tampered with."""
-    from api.access_log import verify
+    from csenet.api.access_log import verify
 
     settings = settings_for(None, data)
     with errors():

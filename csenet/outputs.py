@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from csenet.settings import Settings
-from graph.store import GraphStore, read_paged
+from csenet.graph.store import GraphStore, read_paged
 
 ENTITIES = """
 MATCH (r:PersonRecord) WHERE r.record_id > $after
@@ -44,7 +44,7 @@ def export_entities(store: GraphStore, path: Path) -> int:
 
 def export_audit(store: GraphStore, path: Path) -> int:
     """audit.csv from the verdicts the last load wrote onto each incident."""
-    from audit.export import write_audit_csv
+    from csenet.audit.export import write_audit_csv
 
     rows = list(read_paged(store, AUDIT, "incident_id"))
     unaudited = [r["incident_id"] for r in rows if r["verdict"] is None]
@@ -64,8 +64,8 @@ def export_audit(store: GraphStore, path: Path) -> int:
 
 def explain_records(store: GraphStore, settings: Settings, record_a: str, record_b: str):
     """Splink's match-weight waterfall for two records, over the records the graph holds."""
-    from loaders.load import existing_records
-    from resolution.splink_resolver import explain
+    from csenet.loaders.load import existing_records
+    from csenet.resolution.splink_resolver import explain
 
     records = existing_records(store, settings.result_limit)
     known = set(records["record_id"])

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from graph.store import GraphStore
+from csenet.graph.store import GraphStore
 
 PEOPLE = """
 MATCH (r:PersonRecord) WITH count(r) AS records

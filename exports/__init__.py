@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from csenet.settings import Settings
-from exports.formats import FORMATS, MEDIA_TYPES, SUFFIXES, write
-from exports.marking import MARKING
-from exports.pseudonymise import PseudonymisationError, load_or_create_key
-from exports.pseudonymise import pseudonymise as _pseudonymise
-from exports.subgraph import CenterNotFound, ExportError, Subgraph, fetch_subgraph
-from graph.store import GraphStore
+from csenet.exports.formats import FORMATS, MEDIA_TYPES, SUFFIXES, write
+from csenet.exports.marking import MARKING
+from csenet.exports.pseudonymise import PseudonymisationError, load_or_create_key
+from csenet.exports.pseudonymise import pseudonymise as _pseudonymise
+from csenet.exports.subgraph import CenterNotFound, ExportError, Subgraph, fetch_subgraph
+from csenet.graph.store import GraphStore
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "SUFFIXES", "MARKING", "CenterNotFound", "ExportError", "ExportResult",
            "PseudonymisationError", "Subgraph", "export_subgraph", "fetch_subgraph"]

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ElementTree, SubElement, indent
 
-from exports.marking import HANDLING, MARKING
-from exports.subgraph import Subgraph
+from csenet.exports.marking import HANDLING, MARKING
+from csenet.exports.subgraph import Subgraph
 
 ENTITY_TYPES = {  # csenet label -> (i2 entity type name, standard icon)
     "Person": ("Person", "Person"),

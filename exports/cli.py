@@ -7,10 +7,10 @@ import getpass
 import os
 from pathlib import Path
 
-from api.access_log import AccessLog
+from csenet.api.access_log import AccessLog
 from csenet.settings import Settings
-from exports import export_subgraph
-from graph.store import GraphStore
+from csenet.exports import export_subgraph
+from csenet.graph.store import GraphStore
 
 
 def export_subgraph_cli(store: GraphStore, settings: Settings, out_file: Path, *, person: str | None = None,

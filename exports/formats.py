@@ -16,9 +16,9 @@ from typing import Any
 
 import networkx as nx
 
-from exports.anx import write_anx
-from exports.marking import HANDLING, MARKING
-from exports.subgraph import Subgraph
+from csenet.exports.anx import write_anx
+from csenet.exports.marking import HANDLING, MARKING
+from csenet.exports.subgraph import Subgraph
 
 FORMATS = ("graphml", "gexf", "json", "csv", "i2")
 MEDIA_TYPES = {

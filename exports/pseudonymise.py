@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from exports.subgraph import Subgraph, node_id
-from graph.store import GraphStore
+from csenet.exports.subgraph import Subgraph, node_id
+from csenet.graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import schema
-from graph.store import GraphStore
+from csenet.graph import schema
+from csenet.graph.store import GraphStore
 
 MAX_HOPS = 3
 CENTER_KINDS = {"person_id": "Person", "network_id": "Network", "incident_ids": "Incident"}

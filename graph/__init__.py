@@ -1,1 +1,1 @@
-"""The graph store: one narrow protocol, an adapter per backend, the schema, and analyses."""
+"""The graph store: one narrow protocol, an adapter per backend, the schema and parameter encoding."""

@@ -21,7 +21,7 @@ from pathlib import Path
 import redis
 
 from csenet.settings import Settings
-from graph.store import StoreError
+from csenet.graph.store import StoreError
 
 log = logging.getLogger(__name__)
 

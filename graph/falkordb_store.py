@@ -17,10 +17,10 @@ from falkordb.node import Node
 from falkordb.path import Path as FPath
 
 from csenet.settings import Settings
-from graph import schema
-from graph.embedded import EmbeddedServer
-from graph.params import ParameterError, cypher_header
-from graph.store import Progress, Record, ResultTooLarge, StoreError, batch_params
+from csenet.graph import schema
+from csenet.graph.embedded import EmbeddedServer
+from csenet.graph.params import ParameterError, cypher_header
+from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, batch_params
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path, Relationship
 
 from csenet.settings import Settings
-from graph import schema
-from graph.store import Progress, Record, ResultTooLarge, StoreError, write_sequentially
+from csenet.graph import schema
+from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, write_sequentially
 
 
 def _plain(value: Any) -> Any:

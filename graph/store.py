@@ -96,13 +96,13 @@ def open_store(settings: Settings | None = None, url: str | None = None) -> Grap
     settings = settings or get_settings()
     url = url if url is not None else settings.graph
     if not url:
-        from graph.falkordb_store import FalkorStore
+        from csenet.graph.falkordb_store import FalkorStore
         return FalkorStore.embedded(settings)
     scheme = url.split("://", 1)[0].lower()
     if scheme in ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"):
-        from graph.neo4j_store import Neo4jStore
+        from csenet.graph.neo4j_store import Neo4jStore
         return Neo4jStore.connect(url, settings)
     if scheme in ("falkordb", "redis"):
-        from graph.falkordb_store import FalkorStore
+        from csenet.graph.falkordb_store import FalkorStore
         return FalkorStore.external(url, settings)
     raise StoreError("graph URL %r: use bolt://, neo4j://, neo4j+s:// or falkordb://host:port" % url)

@@ -20,12 +20,12 @@ from typing import Any
 import pandas as pd
 
 from csenet.settings import Settings, get_settings
-from graph.store import GraphStore, read_paged
-from loaders import statements as cy
-from loaders.progress import NullReporter, Reporter
-from loaders.read import read_bundle
-from loaders.validate import ISSUE_COLUMNS, FileCount, ValidBundle, validate
-from resolution.types import Resolution
+from csenet.graph.store import GraphStore, read_paged
+from csenet.loaders import statements as cy
+from csenet.loaders.progress import NullReporter, Reporter
+from csenet.loaders.read import read_bundle
+from csenet.loaders.validate import ISSUE_COLUMNS, FileCount, ValidBundle, validate
+from csenet.resolution.types import Resolution
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,8 @@ class LoadSummary:
 
 
 def default_resolver(settings: Settings) -> Resolver:
-    from resolution.splink_resolver import resolve
-    from resolution.link_rules import read_link_rules
+    from csenet.resolution.splink_resolver import resolve
+    from csenet.resolution.link_rules import read_link_rules
 
     rules = read_link_rules(settings.link_rules) if settings.link_rules else None
 
@@ -242,7 +242,7 @@ def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Sett
 
 def identifier_links(valid: ValidBundle) -> pd.DataFrame:
     """identifiers.csv rows plus each phone written on a person record, as one frame."""
-    from loaders.normalise import identifier_key
+    from csenet.loaders.normalise import identifier_key
 
     parts = []
     if "identifiers" in valid.frames:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import yaml
 
-from loaders.spec import FILES, FileSpec
+from csenet.loaders.spec import FILES, FileSpec
 
 
 class BundleError(ValueError):

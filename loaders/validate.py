@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loaders import normalise
-from loaders.read import RawBundle, RawFile
-from loaders.spec import BY_NAME, FILES
+from csenet.loaders import normalise
+from csenet.loaders.read import RawBundle, RawFile
+from csenet.loaders.spec import BY_NAME, FILES
 
 ISSUE_COLUMNS = ["file", "line", "severity", "column", "value", "reason"]
 REJECT, WARNING = "REJECT", "WARNING"

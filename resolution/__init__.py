@@ -5,6 +5,6 @@ match probability that joined it, the method and the model version. The loader w
 as `(:PersonRecord)-[:RESOLVED_TO]->(:Person)`.
 """
 
-from resolution.types import RESOLUTION_COLUMNS, Resolution, stable_person_ids
+from csenet.resolution.types import RESOLUTION_COLUMNS, Resolution, stable_person_ids
 
 __all__ = ["RESOLUTION_COLUMNS", "Resolution", "stable_person_ids"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from loaders.spec import FILES as SPEC_FILES
+from csenet.loaders.spec import FILES as SPEC_FILES
 
 from .force import ROLES, Force
 from .records import Records

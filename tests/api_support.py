@@ -147,7 +147,7 @@ def seed(store) -> None:
 def load_tiny(store, settings: Settings) -> str:
     """'loader' when the real loader loaded the tiny bundle, 'seed' otherwise."""
     try:
-        from loaders.load import load_bundle
+        from csenet.loaders.load import load_bundle
     except ImportError:
         seed(store)
         return "seed"
@@ -164,7 +164,7 @@ def person_of_record(store, record_id: str) -> str:
 
 @pytest.fixture(scope="session")
 def graph_store(tmp_path_factory):
-    from graph.falkordb_store import FalkorStore
+    from csenet.graph.falkordb_store import FalkorStore
 
     data = tmp_path_factory.mktemp("db")
     settings = Settings(data=data, graph_name="t_api")

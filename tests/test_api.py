@@ -12,13 +12,13 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from api.access_log import read_entries, verify
-from api.app import RouteWithoutPolicy, check_policies, create_app
-from api.policy import ROLES, Permission, policy_of
-from api.users import add_user, list_users, revoke
+from csenet.api.access_log import read_entries, verify
+from csenet.api.app import RouteWithoutPolicy, check_policies, create_app
+from csenet.api.policy import ROLES, Permission, policy_of
+from csenet.api.users import add_user, list_users, revoke
 from tests.api_support import VICTIM_NAMES, graph_store, person_of_record  # noqa: F401  (fixture)
 from csenet.settings import Settings
-from exports.marking import MARKING
+from csenet.exports.marking import MARKING
 
 JUST = {"X-Justification": "OP-HARBOUR-2024/17"}
 PUBLIC = {"/health", "/browser/guide", "/browser/style.grass"}  # justified in api/routes_admin.py
@@ -244,7 +244,7 @@ def test_tampered_log_is_detected(client, tokens, api_settings, tmp_path, how):
 
 
 def test_truncation_is_detected_against_a_kept_head(api_settings, tmp_path):
-    from api.access_log import head
+    from csenet.api.access_log import head
     copy = tmp_path / "log.jsonl"
     lines = api_settings.access_log_path().read_text().splitlines(keepends=True)
     copy.write_text("".join(lines[:-1]))
@@ -291,7 +291,7 @@ def test_bad_parameters_say_what_to_fix_without_a_trace(client, tokens):
 
 
 def test_store_unavailable_is_a_plain_503(tmp_path, tokens, api_settings):
-    from graph.falkordb_store import FalkorStore
+    from csenet.graph.falkordb_store import FalkorStore
 
     dead = FalkorStore.embedded(Settings(data=tmp_path / "d", graph_name="dead"))
     dead.close()
@@ -332,7 +332,7 @@ def test_person_profile(client, tokens, ids):
 
 
 def test_every_canned_query_has_a_route(app, client, tokens):
-    from cypher.registry import load_registry
+    from csenet.cypher.registry import load_registry
     paths = {r.path for r in app.routes if isinstance(r, APIRoute)}
     listed = client.get("/queries", headers=auth(tokens, "investigator", False)).json()["queries"]
     assert {q["name"] for q in listed} == set(load_registry())
@@ -402,7 +402,7 @@ def test_export_errors_are_plain(client, tokens):
 def test_concurrent_appends_keep_one_chain(tmp_path):
     import threading
 
-    from api.access_log import AccessLog
+    from csenet.api.access_log import AccessLog
 
     path = tmp_path / "log.jsonl"
     logs = [AccessLog(path), AccessLog(path)]  # two writers on one file, as two workers would be

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from api.app import create_app
-from api.users import add_user
+from csenet.api.app import create_app
+from csenet.api.users import add_user
 from csenet.settings import Settings
 from tests.api_support import graph_store  # noqa: F401  (fixture)
 

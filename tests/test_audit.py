@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import AUDIT_CSV_COLUMNS, Lexicon, LexiconError, OffenceCodes, audit_incidents, write_audit_csv
-from audit.age import age_at, date_range, stated_ages, victim_age
-from audit.graph import SET_VERDICTS, write_verdicts
-from audit.lexicon import default_lexicon
-from audit.text import Reader, normalise
+from csenet.audit import AUDIT_CSV_COLUMNS, Lexicon, LexiconError, OffenceCodes, audit_incidents, write_audit_csv
+from csenet.audit.age import age_at, date_range, stated_ages, victim_age
+from csenet.audit.graph import SET_VERDICTS, write_verdicts
+from csenet.audit.lexicon import default_lexicon
+from csenet.audit.text import Reader, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = Path("/work/shared/examples/tiny-bundle")
@@ -408,7 +408,7 @@ def test_write_verdicts_prefers_the_stores_own_batch_method():
 
 
 def test_prevalence_query_is_portable_and_declares_its_parameters():
-    from cypher.registry import load_file
+    from csenet.cypher.registry import load_file
 
     q = load_file(ROOT / "cypher" / "prevalence.cypher")
     assert [p.name for p in q.params] == ["district", "year"]

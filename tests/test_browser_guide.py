@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from api.browser_guide import MODEL_QUERIES, cypher_literal, params_command, render_guide, runnable_text
+from csenet.api.browser_guide import MODEL_QUERIES, cypher_literal, params_command, render_guide, runnable_text
 
 ROOT = Path(__file__).resolve().parents[1]
 GRASS = ROOT / "api" / "static" / "csenet.grass"
@@ -189,7 +189,7 @@ def test_accepts_a_registry_mapping() -> None:
 
 def test_real_registry_renders() -> None:
     """Whatever canned queries exist today all reach the guide."""
-    from cypher.registry import load_registry
+    from csenet.cypher.registry import load_registry
 
     registry = load_registry()
     runnable = read(render_guide(registry)).runnable

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 
 from csenet.settings import Settings
-from cypher.registry import QueryParamError, get_query, load_registry
-from graph.falkordb_store import FalkorStore
-from graph.networks import detect_networks
+from csenet.cypher.registry import QueryParamError, get_query, load_registry
+from csenet.graph.falkordb_store import FalkorStore
+from csenet.networks.projection import detect_networks
 from tests.network_seed import planted
 
 NETWORK_QUERIES = ["networks", "network_detail", "person_associates", "shared_victim_links", "co_offenders",

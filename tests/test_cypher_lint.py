@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from api.browser_guide import MODEL_QUERIES
+from csenet.api.browser_guide import MODEL_QUERIES
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT_DIR = ROOT / "tools" / "cypher-lint"
@@ -43,7 +43,7 @@ def declared_params() -> dict[str, list[str]]:
     error. Before the registry exists every `$param` counts as declared.
     """
     try:
-        from cypher.registry import load_registry
+        from csenet.cypher.registry import load_registry
     except ImportError:
         return {}
     registry = load_registry()
@@ -164,7 +164,7 @@ def test_lint_schema_matches_graph_model() -> None:
     labels, types, props = set(schema["labels"]), set(schema["relationshipTypes"]), set(schema["propertyKeys"])
     assert _doc_names("Nodes and their merge keys") <= labels
     assert _doc_names("Relationships") <= types
-    from graph.schema import LOOKUP_INDEXES, NODE_KEYS
+    from csenet.graph.schema import LOOKUP_INDEXES, NODE_KEYS
 
     assert set(NODE_KEYS) <= labels
     assert set(NODE_KEYS.values()) | {p for ps in LOOKUP_INDEXES.values() for p in ps} <= props

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from csenet.settings import Settings
-from graph.embedded import EmbeddedServer, _pid_alive
-from graph.falkordb_store import FalkorStore
-from graph.store import StoreError
+from csenet.graph.embedded import EmbeddedServer, _pid_alive
+from csenet.graph.falkordb_store import FalkorStore
+from csenet.graph.store import StoreError
 
 REPO = Path(__file__).resolve().parents[1]
 MERGE = "UNWIND $rows AS row MERGE (n:PersonRecord {record_id: row.id}) SET n.batch = row.batch"
@@ -71,7 +71,7 @@ def test_second_process_reuses_the_server_and_last_one_out_stops_it(tmp_path):
     child = run_child(data, """
         import json
         from csenet.settings import Settings
-        from graph.falkordb_store import FalkorStore
+        from csenet.graph.falkordb_store import FalkorStore
         s = FalkorStore.embedded(Settings())
         pid = int((s.server.data / "falkordb.pid").read_text())
         n = s.read("MATCH (n:PersonRecord) RETURN count(n) AS n")[0]["n"]

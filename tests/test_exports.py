@@ -15,9 +15,9 @@ import networkx as nx
 import pytest
 
 from csenet.settings import Settings
-from exports import FORMATS, ExportError, export_subgraph, fetch_subgraph
-from exports.marking import MARKING
-from exports.pseudonymise import load_or_create_key
+from csenet.exports import FORMATS, ExportError, export_subgraph, fetch_subgraph
+from csenet.exports.marking import MARKING
+from csenet.exports.pseudonymise import load_or_create_key
 from tests.api_support import graph_store, person_of_record, seed  # noqa: F401  (fixture)
 
 VICTIM_NAMES_Q = (
@@ -170,7 +170,7 @@ def test_centres_and_hops(graph_store, kyle):
 @pytest.fixture(scope="module")
 def seeded_store(tmp_path_factory):
     """The seed carries a victim's name inside an incident summary: free text is scrubbed too."""
-    from graph.falkordb_store import FalkorStore
+    from csenet.graph.falkordb_store import FalkorStore
 
     store = FalkorStore.embedded(Settings(data=tmp_path_factory.mktemp("seed"), graph_name="t_seed"))
     try:
@@ -195,8 +195,8 @@ def test_victim_names_in_free_text_and_relatives_are_scrubbed(seeded_store, sett
 
 
 def test_cli_export_is_logged(graph_store, settings, kyle, tmp_path):
-    from api.access_log import read_entries, verify
-    from exports.cli import export_subgraph_cli
+    from csenet.api.access_log import read_entries, verify
+    from csenet.exports.cli import export_subgraph_cli
 
     s = settings.model_copy(update={"access_log": tmp_path / "log.jsonl"})
     out = tmp_path / "cli.anx"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from loaders.load import load_bundle
-from loaders.read import BundleError
-from resolution.deterministic import resolve_deterministic
+from csenet.loaders.load import load_bundle
+from csenet.loaders.read import BundleError
+from csenet.resolution.deterministic import resolve_deterministic
 from tests.conftest import graph_counts
 
 TINY_NODES = {"Identifier": 3, "Incident": 5, "Load": 1, "Location": 4, "MissingEpisode": 1, "OCG": 1,

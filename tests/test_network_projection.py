@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from graph.networks import clear_networks, detect_networks
+from csenet.networks.projection import clear_networks, detect_networks
 from tests.network_seed import Seed, planted
 
 
@@ -101,7 +101,7 @@ def test_a_damaged_projection_is_repaired_to_a_clean_write(store):
 
 
 def test_the_projection_is_read_by_pages_when_it_outgrows_the_result_limit(store):
-    from graph.networks import Q_OLD_ASSOCIATIONS, Q_OLD_SCORES, _read_all
+    from csenet.networks.projection import Q_OLD_ASSOCIATIONS, Q_OLD_SCORES, _read_all
 
     planted().write(store)
     detect_networks(store)

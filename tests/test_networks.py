@@ -15,10 +15,10 @@ import igraph as ig
 import pytest
 
 from csenet.settings import Settings
-from graph.associations import age_bounds
-from graph.falkordb_store import FalkorStore
-from graph.network_detection import DetectionParams, split_component
-from graph.networks import detect_networks, export_networks_csv
+from csenet.networks.associations import age_bounds
+from csenet.graph.falkordb_store import FalkorStore
+from csenet.networks.detection import DetectionParams, split_component
+from csenet.networks.projection import detect_networks, export_networks_csv
 from tests.network_seed import Seed, planted
 
 
@@ -267,7 +267,7 @@ def test_a_shared_phone_between_people_not_told_apart_may_be_one_person(seeded):
 
 
 def test_reads_are_limited_to_the_neighbourhood_of_cse(seeded):
-    from graph.facts import load_facts
+    from csenet.networks.facts import load_facts
 
     store, _ = seeded
     facts = load_facts(store)
@@ -276,7 +276,7 @@ def test_reads_are_limited_to_the_neighbourhood_of_cse(seeded):
 
 
 def test_homes_are_found_the_same_with_and_without_a_postcode_index(seeded, monkeypatch):
-    import graph.facts as facts_module
+    import csenet.networks.facts as facts_module
 
     store, _ = seeded
     scanned = facts_module.load_facts(store)
@@ -325,8 +325,8 @@ def test_shared_victims_join_a_person_to_a_core_but_do_not_merge_cores(seeded):
 
 def test_a_group_sharing_one_member_with_a_mapped_ocg_is_a_network_of_its_own(tmp_path_factory):
     """G offends with a drugs OCG's men and, apart from them, with X and Y: two networks sharing G."""
-    from graph.facts import load_facts
-    from graph.network_detection import detect
+    from csenet.networks.facts import load_facts
+    from csenet.networks.detection import detect
 
     store = open_store(tmp_path_factory, "t_net_ocg_split")
     try:

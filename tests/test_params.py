@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csenet.settings import Settings
-from graph.falkordb_store import FalkorStore
-from graph.params import ParameterError, cypher_header, encode_value
-from graph.store import StoreError
+from csenet.graph.falkordb_store import FalkorStore
+from csenet.graph.params import ParameterError, cypher_header, encode_value
+from csenet.graph.store import StoreError
 
 
 @pytest.fixture(scope="module")

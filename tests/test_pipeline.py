@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from csenet.settings import Settings
-from graph.falkordb_store import FalkorStore
-from loaders.load import load_bundle
-from resolution.deterministic import resolve_deterministic
+from csenet.graph.falkordb_store import FalkorStore
+from csenet.loaders.load import load_bundle
+from csenet.resolution.deterministic import resolve_deterministic
 from tests.conftest import graph_counts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def small_bundle(tmp_path_factory) -> Path:
-    from synth import generate
+    from csenet.synth import generate
 
     folder = tmp_path_factory.mktemp("small") / "bundle"
     generate(folder, scale="small", seed=11)
@@ -74,8 +74,8 @@ def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp
 
 
 def test_generated_rejects_match_the_truth(small_bundle, tmp_path):
-    from loaders.read import read_bundle
-    from loaders.validate import validate
+    from csenet.loaders.read import read_bundle
+    from csenet.loaders.validate import validate
 
     valid = validate(read_bundle(small_bundle))
     expected = pd.read_csv(small_bundle / "truth" / "expected_rejects.csv")
@@ -102,7 +102,7 @@ def test_cli_generate_load_query_export(tmp_path):
     out = csenet("query", "networks", "--format", "csv", "--justification", "OP-TEST/1", env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("network_id")
-    from api.access_log import read_entries
+    from csenet.api.access_log import read_entries
     logged = read_entries(tmp_path / "db" / "access-log.jsonl")
     assert logged[-1]["action"] == "query" and logged[-1]["justification"] == "OP-TEST/1"
     refused = csenet("export", "subgraph", "--network", "x", "--out", str(tmp_path / "x.graphml"), env=env)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from resolution.deterministic import resolve_deterministic
-from resolution.link_rules import LinkRulesError, read_link_rules
-from resolution.normalise import dob_compatible, name_forms, phone, postcode
-from resolution.records import read_person_records
-from resolution.splink_resolver import explain, resolve
+from csenet.resolution.deterministic import resolve_deterministic
+from csenet.resolution.link_rules import LinkRulesError, read_link_rules
+from csenet.resolution.normalise import dob_compatible, name_forms, phone, postcode
+from csenet.resolution.records import read_person_records
+from csenet.resolution.splink_resolver import explain, resolve
 
 FIXTURE = Path(__file__).parent / "fixtures" / "person_records.csv"
 

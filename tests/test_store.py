@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph import schema
-from graph.store import GraphStore, ResultTooLarge, StoreError
+from csenet.graph import schema
+from csenet.graph.store import GraphStore, ResultTooLarge, StoreError
 
 
 def test_store_speaks_the_protocol(store):
@@ -72,7 +72,7 @@ def test_schema_names_only_allow_listed_identifiers():
 
 
 def test_read_paged_returns_every_row_once_across_pages(store):
-    from graph.store import read_paged
+    from csenet.graph.store import read_paged
 
     rows = [{"key": "R%05d" % i, "props": {}} for i in range(1_234)]
     store.write_batches("UNWIND $rows AS row MERGE (n:PersonRecord {record_id: row.key})", rows)

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth import generate
-from synth.force import ADULT_GIFT, NET_ADULT, SUSPECT, VICTIM
-from loaders.spec import FILES as SPEC_FILES
-from synth.people import age_years, birthday, dob_turning, new_people_table
-from synth.table import Table
-from synth.truth import derive
+from csenet.synth import generate
+from csenet.synth.force import ADULT_GIFT, NET_ADULT, SUSPECT, VICTIM
+from csenet.loaders.spec import FILES as SPEC_FILES
+from csenet.synth.people import age_years, birthday, dob_turning, new_people_table
+from csenet.synth.table import Table
+from csenet.synth.truth import derive
 
 BUNDLE_HEADERS = {f.name + ".csv": list(f.column_names) for f in SPEC_FILES}
 TRUTH_HEADERS = {
@@ -433,7 +433,7 @@ def test_birthday_helpers_use_calendar_years():
 @pytest.fixture(scope="module")
 def small_force(tmp_path_factory):
     """The small force's internals as the truth was derived from them."""
-    gen = importlib.import_module("synth.generate")
+    gen = importlib.import_module("csenet.synth.generate")
     seen = {}
     real = gen.derive_truth
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from loaders.read import BundleError, read_bundle
-from loaders.validate import validate
+from csenet.loaders.read import BundleError, read_bundle
+from csenet.loaders.validate import validate
 
 INCIDENTS = "incident_id,reported_at,offence,location_id,summary\nI1,2023-01-02,Theft,L1,x\n"
 RECORDS = "record_id,family_name,given_names,date_of_birth\nR1,Smith,Ann,1990-01-02\nR2,Jones,Bob,\n"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from graph.store import GraphStore, read_paged
+from csenet.graph.store import GraphStore, read_paged
 
 PAGE = 20_000
 CHUNK = 5_000
@@ -186,7 +186,7 @@ def compact_address(address: Any) -> str:
 
 
 def postcode_indexed() -> bool:
-    from graph.schema import LOOKUP_INDEXES
+    from csenet.graph.schema import LOOKUP_INDEXES
     return "postcode" in LOOKUP_INDEXES.get("PersonRecord", ())
 
 

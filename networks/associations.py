@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from graph.facts import MAX_SHARED_GROUP, Facts, by_key
+from csenet.networks.facts import MAX_SHARED_GROUP, Facts, by_key
 
 DERIVED_BY = "associations/1.0"
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from graph.associations import (FACILITATION, MAX_SHARED_GROUP, PERPETRATOR_ROLES, SHARED_VICTIM, Links,
+from csenet.networks.associations import (FACILITATION, MAX_SHARED_GROUP, PERPETRATOR_ROLES, SHARED_VICTIM, Links,
                                 definitely_child)
-from graph.facts import Facts, by_key, day
+from csenet.networks.facts import Facts, by_key, day
 
 EARLIER_ROLES = ("SUSPECT", "OFFENDER", "OTHER")
 NOT_INTRODUCERS = ("FAMILY",)

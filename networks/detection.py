@@ -29,8 +29,8 @@ import igraph as ig
 import leidenalg
 
 from csenet.settings import Settings
-from graph import associations, facilitators
-from graph.facts import Facts
+from csenet.networks import associations, facilitators
+from csenet.networks.facts import Facts
 
 DETECTION_VERSION = "networks/1.2"
 PERPETRATOR, FACILITATOR, VICTIM = "PERPETRATOR", "FACILITATOR", "VICTIM"

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from csenet.settings import Settings
-from graph.facts import gc_paused, load_facts, read_chunked
-from graph.network_detection import (DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM, Detection,
+from csenet.networks.facts import gc_paused, load_facts, read_chunked
+from csenet.networks.detection import (DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM, Detection,
                                      DetectionParams, detect)
-from graph.store import GraphStore, Progress, ResultTooLarge, read_paged
+from csenet.graph.store import GraphStore, Progress, ResultTooLarge, read_paged
 
 __all__ = ["NetworkSummary", "DetectionParams", "detect_networks", "export_networks_csv", "clear_networks",
            "DETECTION_VERSION", "PERPETRATOR", "FACILITATOR", "VICTIM"]
