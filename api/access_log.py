@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csenet.errors import CsenetError
+
 GENESIS = "0" * 64
 FIELDS = ("seq", "time", "user", "role", "action", "route", "parameters", "justification",
           "records", "outcome", "status")
 
 
-class AccessLogError(RuntimeError):
+class AccessLogError(CsenetError, RuntimeError):
     """The access log could not be written; no data may be released."""
 
 

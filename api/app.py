@@ -14,13 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from csenet.api.access_log import AccessLog, AccessLogError
 from csenet.api.canned import query_router
 from csenet.api.guard import Guard
@@ -31,16 +24,24 @@ from csenet.api.routes_exports import router as exports_router
 from csenet.api.routes_intel import intel_router
 from csenet.api.routes_persons import router as persons_router
 from csenet.api.users import UserDirectory
-from csenet.settings import Settings, get_settings
 from csenet.cypher.registry import QueryParamError, load_registry
 from csenet.exports import CenterNotFound, ExportError, PseudonymisationError
 from csenet.exports.marking import HANDLING, MARKING
-from csenet.graph.store import GraphStore, ResultTooLarge, StoreError
+from csenet.graph.store import GraphStore, ResultTooLarge, StoreError, StoreUnavailable
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from csenet.errors import CsenetError
+from csenet.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 
-class RouteWithoutPolicy(RuntimeError):
+class RouteWithoutPolicy(CsenetError, RuntimeError):
     """A developer added a route without declaring who may call it."""
 
 
@@ -54,22 +55,6 @@ def _validation_message(exc: RequestValidationError) -> str:
         loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "header", "body")]
         parts.append("%s: %s" % (".".join(loc) or "request", err.get("msg", "invalid")))
     return "; ".join(parts) or "invalid request"
-
-
-def _backend_errors() -> list[type[Exception]]:
-    """Driver errors a store lets through (a dropped connection): unavailable, not a crash."""
-    found: list[type[Exception]] = []
-    try:
-        import redis
-        found.append(redis.exceptions.RedisError)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import neo4j.exceptions
-        found += [neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError]
-    except ImportError:  # pragma: no cover
-        pass
-    return found
 
 
 def _plain_error(status: int):
@@ -98,6 +83,11 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("export withheld: %s", exc)
         return _error(500, "the export was withheld because victim data could not be pseudonymised safely")
 
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.error("graph store unavailable: %s", exc)
+        return _error(503, "the graph store is unavailable; try again or ask an administrator")
+
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
         text = str(exc).lower()
@@ -106,12 +96,6 @@ def install_error_handlers(app: FastAPI) -> None:
                           % request.app.state.settings.query_timeout_ms)
         log.error("graph store error: %s", exc)
         return _error(503, "the graph store could not answer; try again or ask an administrator")
-
-    for backend_error in _backend_errors():
-        @app.exception_handler(backend_error)
-        async def backend_unavailable(request: Request, exc: Exception) -> JSONResponse:
-            log.error("graph backend error: %s", exc.__class__.__name__)
-            return _error(503, "the graph store is unavailable; try again or ask an administrator")
 
     @app.exception_handler(AccessLogError)
     async def access_log_error(request: Request, exc: AccessLogError) -> JSONResponse:

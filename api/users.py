@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csenet.api.policy import ROLES
+
+from csenet.errors import InputError
 from csenet.settings import Settings
 
 TOKEN_PREFIX = "csn_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
-class UserError(ValueError):
+class UserError(InputError):
     """A user request that cannot be done; the message says why."""
 
 

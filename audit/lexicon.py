@@ -17,11 +17,13 @@ from typing import Any
 
 import yaml
 
+from csenet.errors import InputError
+
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 KINDS = ("exchange", "gain", "sexual", "cce")
 
 
-class LexiconError(ValueError):
+class LexiconError(InputError):
     """The lexicon file cannot be used; the message names the entry."""
 
 

@@ -25,17 +25,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from csenet.errors import InputError
+
 HERE = Path(__file__).resolve().parent
 TYPES = ("string", "int", "float", "bool", "date")
 _PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class QueryDefinitionError(ValueError):
+class QueryDefinitionError(InputError):
     """A .cypher file's header is malformed: a developer's error, raised at load."""
 
 
-class QueryParamError(ValueError):
+class QueryParamError(InputError):
     """A caller's parameter is wrong; the message says what to fix."""
 
 

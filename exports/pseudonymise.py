@@ -28,6 +28,8 @@ from typing import Any
 from csenet.exports.subgraph import Subgraph, node_id
 from csenet.graph.store import GraphStore
 
+from csenet.errors import CsenetError
+
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
@@ -39,7 +41,7 @@ _NAME_FIELDS = ("family_name", "given_names")
 _IDENTIFYING_FIELDS = ("address", "postcode", "national_id", "date_of_birth_raw")
 
 
-class PseudonymisationError(RuntimeError):
+class PseudonymisationError(CsenetError, RuntimeError):
     """Victim data would have left in an export; nothing is written."""
 
 

@@ -16,11 +16,13 @@ from typing import Any
 from csenet.graph import schema
 from csenet.graph.store import GraphStore
 
+from csenet.errors import InputError
+
 MAX_HOPS = 3
 CENTER_KINDS = {"person_id": "Person", "network_id": "Network", "incident_ids": "Incident"}
 
 
-class ExportError(ValueError):
+class ExportError(InputError):
     """An export that cannot be made as asked; the message says what to change."""
 
 

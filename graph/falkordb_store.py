@@ -20,7 +20,7 @@ from csenet.settings import Settings
 from csenet.graph import schema
 from csenet.graph.embedded import EmbeddedServer
 from csenet.graph.params import ParameterError, cypher_header
-from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, batch_params
+from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, batch_params
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class FalkorStore:
         except redis.exceptions.ResponseError as exc:
             raise StoreError(_reason(exc)) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreError("the graph store does not answer: %s" % exc) from None
+            raise StoreUnavailable("the graph store does not answer: %s" % exc) from None
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         if len(result.result_set) > limit:
             raise ResultTooLarge("query returned more than %d rows; narrow it or page it" % limit)
@@ -222,7 +222,7 @@ class FalkorStore:
         except redis.exceptions.ResponseError as exc:
             raise StoreError(_reason(exc)) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreError("the graph store does not answer: %s" % exc) from None
+            raise StoreUnavailable("the graph store does not answer: %s" % exc) from None
 
     def _writer(self) -> FalkorDB:
         """This thread's pinned connection: WAITAOF waits for the writes of its own connection."""

@@ -7,12 +7,16 @@ from typing import Any
 from urllib.parse import unquote, urlparse, urlunparse
 
 import neo4j
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 from neo4j.graph import Node, Path, Relationship
 
 from csenet.settings import Settings
 from csenet.graph import schema
-from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, write_sequentially
+from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, write_sequentially
+
+
+# Errors a retry later may clear (the driver already retried transient ones in execute_*).
+_UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError)
 
 
 def _plain(value: Any) -> Any:
@@ -67,7 +71,7 @@ class Neo4jStore:
             driver.verify_connectivity()
         except (ServiceUnavailable, Neo4jError, OSError) as exc:
             driver.close()
-            raise StoreError("cannot reach Neo4j at %s: %s" % (clean, exc)) from None
+            raise StoreUnavailable("cannot reach Neo4j at %s: %s" % (clean, exc)) from None
         return cls(driver, settings, database)
 
     def read(self, query: str, params: Mapping[str, Any] | None = None, *,
@@ -87,7 +91,9 @@ class Neo4jStore:
         with self._session(neo4j.READ_ACCESS) as session:
             try:
                 return session.execute_read(neo4j.unit_of_work(timeout=timeout)(work))
-            except ClientError as exc:
+            except _UNAVAILABLE as exc:
+                raise StoreUnavailable("Neo4j is not answering: %s" % exc) from None
+            except Neo4jError as exc:
                 raise StoreError(exc.message or str(exc)) from None
 
     def write(self, query: str, params: Mapping[str, Any] | None = None) -> dict[str, int]:
@@ -103,7 +109,9 @@ class Neo4jStore:
             try:
                 return session.execute_write(
                     neo4j.unit_of_work(timeout=self.settings.write_timeout_ms / 1000)(work))
-            except ClientError as exc:
+            except _UNAVAILABLE as exc:
+                raise StoreUnavailable("Neo4j is not answering: %s" % exc) from None
+            except Neo4jError as exc:
                 raise StoreError(exc.message or str(exc)) from None
 
     def write_batches(self, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int | None = None,

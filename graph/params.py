@@ -13,12 +13,14 @@ import math
 import re
 from collections.abc import Mapping
 
+from csenet.errors import InputError
+
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_DEPTH = 8
 
 
-class ParameterError(ValueError):
+class ParameterError(InputError):
     """A parameter csenet refuses to send."""
 
 

@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from csenet.errors import ResultTooLarge, StoreError, StoreUnavailable
 from csenet.settings import Settings
 
 Record = dict[str, Any]
 Progress = Callable[[int], None]
 
 
-class StoreError(RuntimeError):
-    """The graph store refused or failed a request; the message is for a person."""
-
-
-class ResultTooLarge(StoreError):
-    pass
+__all__ = ["GraphStore", "Record", "Progress", "StoreError", "StoreUnavailable", "ResultTooLarge", "read_paged",
+           "batch_params", "write_sequentially"]
 
 
 @runtime_checkable

@@ -13,11 +13,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import yaml
-
 from csenet.loaders.spec import FILES, FileSpec
 
+from csenet.errors import InputError
 
-class BundleError(ValueError):
+
+class BundleError(InputError):
     """The bundle cannot be loaded at all; nothing has been written."""
 
 

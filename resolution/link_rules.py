@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from csenet.errors import InputError
+
 LINK_RULE_COLUMNS = ["record_id_a", "record_id_b", "rule", "analyst", "reason", "recorded_at"]
 RULES = ("MUST_LINK", "CANNOT_LINK")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$")
 
 
-class LinkRulesError(ValueError):
+class LinkRulesError(InputError):
     """A link-rules file that cannot be trusted; the message names the line and the fix."""
 
 
