@@ -10,7 +10,8 @@ from typing import Any
 from fastapi import Request
 
 from csenet.settings import Settings
-from csenet.graph.store import GraphStore, open_store
+from csenet.graph.open import open_store
+from csenet.graph.store import GraphStore
 
 _open_lock = threading.Lock()
 

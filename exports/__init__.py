@@ -41,8 +41,7 @@ def export_subgraph(store: GraphStore, center: dict[str, Any], hops: int, fmt: s
         raise ExportError("format %r: choose one of %s" % (fmt, ", ".join(FORMATS)))
     settings = settings or getattr(store, "settings", None)
     if settings is None:
-        from csenet.settings import get_settings
-        settings = get_settings()
+        raise TypeError("export_subgraph needs the settings (limits, pseudonym key): pass settings=")
     sg = fetch_subgraph(store, center, hops, max_nodes=settings.export_max_nodes,
                         timeout_ms=settings.query_timeout_ms)
     if pseudonymise:

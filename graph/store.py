@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from csenet.errors import ResultTooLarge, StoreError, StoreUnavailable
-from csenet.settings import Settings
 
 Record = dict[str, Any]
 Progress = Callable[[int], None]
@@ -84,22 +83,3 @@ def write_sequentially(store: GraphStore, query: str, rows: Sequence[Mapping[str
         if progress:
             progress(n)
     return sent
-
-
-def open_store(settings: Settings | None = None, url: str | None = None) -> GraphStore:
-    """The store the settings name: embedded FalkorDB by default."""
-    from csenet.settings import get_settings
-
-    settings = settings or get_settings()
-    url = url if url is not None else settings.graph
-    if not url:
-        from csenet.graph.falkordb_store import FalkorStore
-        return FalkorStore.embedded(settings)
-    scheme = url.split("://", 1)[0].lower()
-    if scheme in ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"):
-        from csenet.graph.neo4j_store import Neo4jStore
-        return Neo4jStore.connect(url, settings)
-    if scheme in ("falkordb", "redis"):
-        from csenet.graph.falkordb_store import FalkorStore
-        return FalkorStore.external(url, settings)
-    raise StoreError("graph URL %r: use bolt://, neo4j://, neo4j+s:// or falkordb://host:port" % url)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from csenet.settings import Settings, get_settings
+from csenet.settings import Settings
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
 from csenet.loaders.progress import NullReporter, Reporter
@@ -76,10 +76,9 @@ def default_resolver(settings: Settings) -> Resolver:
     return run
 
 
-def load_bundle(store: GraphStore, folder: Path, settings: Settings | None = None, *,
+def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
                 reporter: Reporter | None = None, analyse: bool = True) -> LoadSummary:
-    settings = settings or get_settings()
     reporter = reporter or NullReporter()
     folder = Path(folder)
     t: dict[str, float] = {}

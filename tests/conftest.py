@@ -91,7 +91,7 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
 
 @pytest.fixture(scope="module")
 def module_store(backend_settings: Settings):
-    from csenet.graph.store import open_store
+    from csenet.graph.open import open_store
 
     store = open_store(backend_settings)
     yield store
@@ -121,7 +121,7 @@ def graph_counts(store) -> tuple[dict, dict]:
 @pytest.fixture(scope="module")
 def tiny_graph(backend_settings: Settings, tmp_path_factory: pytest.TempPathFactory, tiny_bundle_source: Path):
     """The tiny bundle loaded (with analyses) into its own graph on each reachable backend."""
-    from csenet.graph.store import open_store
+    from csenet.graph.open import open_store
     from csenet.loaders.load import load_bundle
 
     store = open_store(backend_settings)

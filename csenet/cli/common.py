@@ -90,7 +90,7 @@ def errors() -> Iterator[None]:
 
 @contextlib.contextmanager
 def opened(settings: Settings):
-    from csenet.graph.store import open_store
+    from csenet.graph.open import open_store
 
     store = open_store(settings)
     try:
