@@ -148,7 +148,7 @@ def main() -> None:
 
     from csenet.api.users import add_user
     from csenet.graph.falkordb_store import FalkorStore
-    from csenet.loaders.load import load_bundle
+    from csenet.pipeline import load_and_analyse
 
     run = HERE / "out" / "api-run"
     shutil.rmtree(run, ignore_errors=True)
@@ -163,7 +163,7 @@ def main() -> None:
             store.drop_graph()
             folder = bundle_for(args.scale, args.seed)
             start = time.perf_counter()
-            load_bundle(store, folder, settings, rejects_path=run / "rejects.csv")
+            load_and_analyse(store, folder, settings, rejects_path=run / "rejects.csv")
             print("loaded %s in %.1f s" % (folder.name, time.perf_counter() - start), file=sys.stderr)
         people = [r["id"] for r in store.read(
             "MATCH (p:Person)-[:ASSOCIATE_OF|ASSOCIATED_WITH]-(:Person) RETURN DISTINCT p.person_id AS id LIMIT 2000")]

@@ -81,7 +81,7 @@ def main() -> None:
             from csenet.resolution.deterministic import resolve_deterministic
             resolver = resolve_deterministic
         start = time.perf_counter()
-        summary = load_bundle(store, folder, settings, resolver=resolver, analyse=False,
+        summary = load_bundle(store, folder, settings, resolver=resolver,
                               rejects_path=HERE / "out" / "rejects.csv")
         pipeline = time.perf_counter() - start
         nodes, rels = graph_counts(store)

@@ -298,11 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         loaded = store.read("MATCH (l:Load) RETURN count(l) AS n")[0]["n"]
         if args.reload or not loaded:
-            from csenet.loaders.load import load_bundle
+            from csenet.pipeline import load_and_analyse
 
             store.drop_graph()
             t = time.perf_counter()
-            summary = load_bundle(store, bundle, settings, rejects_path=out / "rejects.csv")
+            summary = load_and_analyse(store, bundle, settings, rejects_path=out / "rejects.csv")
             report["load_s"] = round(time.perf_counter() - t, 1)
             report["load_timings"] = {k: round(v, 1) for k, v in summary.timings.items()}
         if args.postcode_index:

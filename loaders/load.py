@@ -78,7 +78,8 @@ def default_resolver(settings: Settings) -> Resolver:
 
 def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
-                reporter: Reporter | None = None, analyse: bool = True) -> LoadSummary:
+                reporter: Reporter | None = None) -> LoadSummary:
+    """Validate, resolve and write one bundle; the analyses are csenet.pipeline's to run."""
     reporter = reporter or NullReporter()
     folder = Path(folder)
     t: dict[str, float] = {}
@@ -125,12 +126,6 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         persons_changed=changed, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
         timings=t,
     )
-    if analyse:
-        from csenet.analyse import run_analyses
-
-        start = time.perf_counter()
-        summary.analyses = run_analyses(store, settings, reporter)
-        t["analyse"] = time.perf_counter() - start
     return summary
 
 

@@ -147,11 +147,11 @@ def seed(store) -> None:
 def load_tiny(store, settings: Settings) -> str:
     """'loader' when the real loader loaded the tiny bundle, 'seed' otherwise."""
     try:
-        from csenet.loaders.load import load_bundle
+        from csenet.pipeline import load_and_analyse
     except ImportError:
         seed(store)
         return "seed"
-    load_bundle(store, TINY, settings)
+    load_and_analyse(store, TINY, settings)
     return "loader"
 
 

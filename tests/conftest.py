@@ -122,11 +122,11 @@ def graph_counts(store) -> tuple[dict, dict]:
 def tiny_graph(backend_settings: Settings, tmp_path_factory: pytest.TempPathFactory, tiny_bundle_source: Path):
     """The tiny bundle loaded (with analyses) into its own graph on each reachable backend."""
     from csenet.graph.open import open_store
-    from csenet.loaders.load import load_bundle
+    from csenet.pipeline import load_and_analyse
 
     store = open_store(backend_settings)
     store.drop_graph()
-    load_bundle(store, tiny_bundle_source, backend_settings,
+    load_and_analyse(store, tiny_bundle_source, backend_settings,
                 rejects_path=tmp_path_factory.mktemp("rej") / "rejects.csv")
     yield store
     store.drop_graph()

@@ -21,7 +21,6 @@ TINY_FACTS = {"FOUND_AT": 1, "HAS_IDENTIFIER": 5, "INVOLVED_IN": 9, "MEMBER_OF":
 
 def load(store, folder: Path, settings, **kw):
     kw.setdefault("resolver", resolve_deterministic)
-    kw.setdefault("analyse", False)
     return load_bundle(store, folder, settings, **kw)
 
 

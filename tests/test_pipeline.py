@@ -45,7 +45,7 @@ class KillAt:
 def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp_path):
     clean_store = FalkorStore.embedded(Settings(data=tmp_path / "clean", graph_name="g"))
     try:
-        load_bundle(clean_store, small_bundle, clean_store.settings, resolver=resolve_deterministic, analyse=False,
+        load_bundle(clean_store, small_bundle, clean_store.settings, resolver=resolve_deterministic,
                     rejects_path=tmp_path / "r1.csv")
         clean = graph_counts(clean_store)
     finally:
@@ -55,7 +55,7 @@ def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp
     store = FalkorStore.embedded(settings)
     killer = KillAt(store, "involvements")
     with pytest.raises(Exception):
-        load_bundle(store, small_bundle, settings, resolver=resolve_deterministic, analyse=False,
+        load_bundle(store, small_bundle, settings, resolver=resolve_deterministic,
                     reporter=killer, rejects_path=tmp_path / "r2.csv")
     assert killer.fired.is_set()
     store.server._registered.unlink(missing_ok=True)
@@ -66,7 +66,7 @@ def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp
         partial = graph_counts(again)
         assert partial[0].get("Incident") == clean[0]["Incident"], "acknowledged incident batches were lost"
         assert "Load" not in partial[0], "an interrupted load must not be marked complete"
-        load_bundle(again, small_bundle, settings, resolver=resolve_deterministic, analyse=False,
+        load_bundle(again, small_bundle, settings, resolver=resolve_deterministic,
                     rejects_path=tmp_path / "r3.csv")
         assert graph_counts(again) == clean
     finally:

@@ -59,14 +59,15 @@ def load(
     analyse: Annotated[bool, typer.Option(help="Run the flag audit and network detection after loading.")] = True,
 ) -> None:
     """Validate, resolve people, load, and run the analyses; print the counts."""
-    from csenet.loaders.load import load_bundle
+    from csenet.pipeline import load_and_analyse
 
     if not bundle.is_dir():
         fail("%s is not a folder holding a record bundle" % bundle, 2)
     settings = settings_for(graph, data)
     with errors(), opened(settings) as store, progress_bars() as bars:
-        summary = load_bundle(store, bundle, settings, rejects_path=rejects, resolver=_resolver(resolver, settings),
-                              reporter=RichReporter(bars), analyse=analyse)
+        summary = load_and_analyse(store, bundle, settings, rejects_path=rejects,
+                                   resolver=_resolver(resolver, settings), reporter=RichReporter(bars),
+                                   analyse=analyse)
     print_load_summary(summary)
 
 
@@ -98,7 +99,7 @@ def demo(
 ) -> None:
     """Generate a small force, load it into the graph and print its problem profile."""
     from csenet.profile import problem_profile, render_profile
-    from csenet.loaders.load import load_bundle
+    from csenet.pipeline import load_and_analyse
     from csenet.synth import generate as synth_generate
 
     settings = settings_for(graph, data)
@@ -106,7 +107,7 @@ def demo(
         err.print("Generating a small synthetic force into %s ..." % out_dir)
         synth_generate(out_dir, scale="small", seed=seed)
         with opened(settings) as store, progress_bars() as bars:
-            summary = load_bundle(store, out_dir, settings, reporter=RichReporter(bars))
+            summary = load_and_analyse(store, out_dir, settings, reporter=RichReporter(bars))
             profile = problem_profile(store)
     print_load_summary(summary)
     render_profile(profile, out)
