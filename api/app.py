@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from csenet.api.access_log import AccessLog, AccessLogError
+from csenet.access_log import AccessLog, AccessLogError
 from csenet.api.canned import query_router
 from csenet.api.guard import Guard
 from csenet.api.policy import policy_of, roles_with
@@ -26,7 +26,7 @@ from csenet.api.routes_persons import router as persons_router
 from csenet.api.users import UserDirectory
 from csenet.cypher.registry import QueryParamError, load_registry
 from csenet.exports import CenterNotFound, ExportError, PseudonymisationError
-from csenet.exports.marking import HANDLING, MARKING
+from csenet.marking import HANDLING, MARKING
 from csenet.graph.store import GraphStore, ResultTooLarge, StoreError, StoreUnavailable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError

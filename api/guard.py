@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from csenet.api.access_log import AccessLog, AccessLogError
+from csenet.access_log import AccessLog, AccessLogError
 from csenet.api.policy import Policy, allows, policy_of
 from csenet.api.users import User, UserDirectory
-from csenet.exports.marking import MARKING, MARKING_HEADER
+from csenet.marking import MARKING, MARKING_HEADER
 
 log = logging.getLogger(__name__)
 

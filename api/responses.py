@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from csenet.exports.marking import MARKING
+from csenet.marking import MARKING
 
 
 def marked(**payload: Any) -> dict[str, Any]:

@@ -18,14 +18,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from csenet.api.access_log import read_entries, verify
+from csenet.access_log import read_entries, verify
 from csenet.api.deps import settings_of
 from csenet.api.guard import set_records
 from csenet.api.policy import Permission, requires
 from csenet.api.responses import marked
 from csenet.api.users import list_users
 from csenet.cypher.registry import load_registry
-from csenet.exports.marking import MARKING
+from csenet.marking import MARKING
 
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter()

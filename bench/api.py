@@ -190,7 +190,7 @@ def main() -> None:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        from csenet.api.access_log import verify
+        from csenet.access_log import verify
         chain = verify(settings.access_log_path())
     finally:
         store.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from csenet.settings import Settings
 from csenet.exports.formats import FORMATS, MEDIA_TYPES, SUFFIXES, write
-from csenet.exports.marking import MARKING
+from csenet.marking import MARKING
 from csenet.exports.pseudonymise import PseudonymisationError, load_or_create_key
 from csenet.exports.pseudonymise import pseudonymise as _pseudonymise
 from csenet.exports.subgraph import CenterNotFound, ExportError, Subgraph, fetch_subgraph

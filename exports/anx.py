@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ElementTree, SubElement, indent
 
-from csenet.exports.marking import HANDLING, MARKING
+from csenet.marking import HANDLING, MARKING
 from csenet.exports.subgraph import Subgraph
 
 ENTITY_TYPES = {  # csenet label -> (i2 entity type name, standard icon)

@@ -7,7 +7,7 @@ import getpass
 import os
 from pathlib import Path
 
-from csenet.api.access_log import AccessLog
+from csenet.access_log import AccessLog
 from csenet.settings import Settings
 from csenet.exports import export_subgraph
 from csenet.graph.store import GraphStore

@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from csenet.exports.anx import write_anx
-from csenet.exports.marking import HANDLING, MARKING
+from csenet.marking import HANDLING, MARKING
 from csenet.exports.subgraph import Subgraph
 
 FORMATS = ("graphml", "gexf", "json", "csv", "i2")

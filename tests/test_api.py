@@ -12,13 +12,13 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from csenet.api.access_log import read_entries, verify
+from csenet.access_log import read_entries, verify
 from csenet.api.app import RouteWithoutPolicy, check_policies, create_app
 from csenet.api.policy import ROLES, Permission, policy_of
 from csenet.api.users import add_user, list_users, revoke
 from tests.api_support import VICTIM_NAMES, graph_store, person_of_record  # noqa: F401  (fixture)
 from csenet.settings import Settings
-from csenet.exports.marking import MARKING
+from csenet.marking import MARKING
 
 JUST = {"X-Justification": "OP-HARBOUR-2024/17"}
 PUBLIC = {"/health", "/browser/guide", "/browser/style.grass"}  # justified in api/routes_admin.py
@@ -244,7 +244,7 @@ def test_tampered_log_is_detected(client, tokens, api_settings, tmp_path, how):
 
 
 def test_truncation_is_detected_against_a_kept_head(api_settings, tmp_path):
-    from csenet.api.access_log import head
+    from csenet.access_log import head
     copy = tmp_path / "log.jsonl"
     lines = api_settings.access_log_path().read_text().splitlines(keepends=True)
     copy.write_text("".join(lines[:-1]))
@@ -402,7 +402,7 @@ def test_export_errors_are_plain(client, tokens):
 def test_concurrent_appends_keep_one_chain(tmp_path):
     import threading
 
-    from csenet.api.access_log import AccessLog
+    from csenet.access_log import AccessLog
 
     path = tmp_path / "log.jsonl"
     logs = [AccessLog(path), AccessLog(path)]  # two writers on one file, as two workers would be

@@ -16,7 +16,7 @@ import pytest
 
 from csenet.settings import Settings
 from csenet.exports import FORMATS, ExportError, export_subgraph, fetch_subgraph
-from csenet.exports.marking import MARKING
+from csenet.marking import MARKING
 from csenet.exports.pseudonymise import load_or_create_key
 from tests.api_support import graph_store, person_of_record, seed  # noqa: F401  (fixture)
 
@@ -195,7 +195,7 @@ def test_victim_names_in_free_text_and_relatives_are_scrubbed(seeded_store, sett
 
 
 def test_cli_export_is_logged(graph_store, settings, kyle, tmp_path):
-    from csenet.api.access_log import read_entries, verify
+    from csenet.access_log import read_entries, verify
     from csenet.exports.cli import export_subgraph_cli
 
     s = settings.model_copy(update={"access_log": tmp_path / "log.jsonl"})

@@ -102,7 +102,7 @@ def test_cli_generate_load_query_export(tmp_path):
     out = csenet("query", "networks", "--format", "csv", "--justification", "OP-TEST/1", env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("network_id")
-    from csenet.api.access_log import read_entries
+    from csenet.access_log import read_entries
     logged = read_entries(tmp_path / "db" / "access-log.jsonl")
     assert logged[-1]["action"] == "query" and logged[-1]["justification"] == "OP-TEST/1"
     refused = csenet("export", "subgraph", "--network", "x", "--out", str(tmp_path / "x.graphml"), env=env)

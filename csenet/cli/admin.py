@@ -78,7 +78,7 @@ def audit_log_verify(
     data: DataOpt = None,
 ) -> None:
     """Check the access log's hash chain; exit 1 and name the first bad entry if tampered with."""
-    from csenet.api.access_log import verify
+    from csenet.access_log import verify
 
     settings = settings_for(None, data)
     with errors():

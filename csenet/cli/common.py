@@ -69,7 +69,7 @@ def fail(message: str, code: int = 1) -> None:
 @contextlib.contextmanager
 def errors() -> Iterator[None]:
     """Every expected failure becomes one clear line on stderr and a non-zero exit."""
-    from csenet.api.access_log import AccessLogError
+    from csenet.access_log import AccessLogError
     from csenet.errors import CsenetError, InputError, StoreError
 
     try:

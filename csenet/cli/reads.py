@@ -67,7 +67,7 @@ def log_cli_access(settings: Settings, action: str, what: str, params: dict, jus
     """The command line reads person data too: it goes to the same hash-chained access log."""
     import getpass
 
-    from csenet.api.access_log import AccessLog
+    from csenet.access_log import AccessLog
 
     AccessLog(settings.access_log_path()).append(
         user="cli:" + getpass.getuser(), role="cli", action=action, route="CLI %s %s" % (action, what),
