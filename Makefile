@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT   := tools/cypher-lint/node_modules/.installed
 
-.PHONY: demo test install lint-deps bench clean
+.PHONY: demo test check install lint-deps bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3.11 or python3 on PATH (csenet needs Python 3.11)" >&2; exit 1; }
@@ -35,7 +35,12 @@ lint-deps: $(LINT)
 demo: $(STAMP)
 	$(BIN)/csenet demo
 
-test: $(STAMP) $(LINT)
+# Seconds: ruff (with complexity), the import contracts and mypy (pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python tools/check_layout.py
+
+test: check $(STAMP) $(LINT)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

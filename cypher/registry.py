@@ -56,7 +56,7 @@ class Param:
         if raw is None or (isinstance(raw, str) and raw == "" and self.type != "string"):
             return None
         try:
-            value = _COERCE[self.type](raw)
+            value: Any = _COERCE[self.type](raw)
         except (TypeError, ValueError):
             raise QueryParamError("%s must be %s, got %r" % (self.name, _ARTICLE[self.type], raw)) from None
         if self.type in ("int", "float"):

@@ -31,7 +31,7 @@ class GraphStore(Protocol):
     def write(self, query: str, params: Mapping[str, Any] | None = None) -> dict[str, int]:
         """Run one write statement and wait until it is durable; returns its counters."""
 
-    def write_batches(self, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int | None = None,
+    def write_batches(self, query: str, rows: Sequence[Any], batch_size: int | None = None,
                       progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
         """`write` for each batch of `rows` (bound as `$rows`); returns the rows acknowledged durable.
 
@@ -64,7 +64,7 @@ def read_paged(store: GraphStore, query: str, key: str, page: int = 20_000) -> I
         after = rows[-1][key]
 
 
-def batch_params(rows: Sequence[Mapping[str, Any]], batch_size: int,
+def batch_params(rows: Sequence[Any], batch_size: int,
                  extra: Mapping[str, Any] | None = None) -> Iterable[tuple[int, dict[str, Any]]]:
     """(row count, parameters) for each batch: `$rows` plus any `extra` parameters."""
     for start in range(0, len(rows), batch_size):
@@ -74,7 +74,7 @@ def batch_params(rows: Sequence[Mapping[str, Any]], batch_size: int,
         yield len(batch), params
 
 
-def write_sequentially(store: GraphStore, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int,
+def write_sequentially(store: GraphStore, query: str, rows: Sequence[Any], batch_size: int,
                        progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
     sent = 0
     for n, params in batch_params(rows, batch_size, extra):

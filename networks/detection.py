@@ -149,7 +149,7 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
     if len(groups) == 1:
         return whole
     if oversized:
-        out = []
+        out: list[Any] = []
         for grp in groups:
             if len(grp) > params.max_network_size:
                 sub = g.induced_subgraph(grp)

@@ -87,8 +87,8 @@ def find(facts: Facts, links: Links) -> Facilitation:
     # introductions
     earlier = _links_to_children(facts, residents, cse_victims, date)
     premises: dict[str, set[str]] = defaultdict(set)
-    for loc, people in residents.items():
-        for x in people:
+    for loc, occupants in residents.items():
+        for x in occupants:
             premises[x].add(loc)
     for iid in sorted(suspects):
         dj = date.get(iid)

@@ -246,7 +246,7 @@ def write_detection(store: GraphStore, result: Detection, progress: Progress | N
     )
     for query, rows in drops:
         store.write_batches(query, rows)
-    writes = (
+    writes: tuple[tuple[str, list[dict[str, Any]]], ...] = (
         (Q_WRITE_ASSOCIATIONS, [{"a": a, "b": b, "props": p} for (a, b), p in links.items()
                                 if _changed((a, b), p, old.links)]),
         (Q_WRITE_NETWORKS, [{"network_id": k, "props": p} for k, p in nets.items() if _changed(k, p, old.networks)]),

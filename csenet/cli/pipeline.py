@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.progress import TaskID
 from rich.table import Table
 
 from csenet.cli.common import (DataOpt, GraphOpt, Resolver, RichReporter, Scale, app,
@@ -23,7 +24,7 @@ def generate(
     from csenet.synth import generate as synth_generate
 
     with errors(), progress_bars() as bars:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
