@@ -13,7 +13,7 @@ networks.csv and scores it against truth/networks.csv:
 - purity: share of detected perpetrators/facilitators who belong to the planted
   network most of their detected network belongs to;
 - lone offenders inside a network;
-- planted networks of a kind other than OCG that are reported not OCG-mapped (graph/network_detection.py:
+- planted networks of a kind other than OCG that are reported not OCG-mapped (networks/detection.py:
   an OCG holding two or more members puts a network on the map);
 - p50/p95 of the entity-centric canned queries (person_associates, network_detail).
 
@@ -92,7 +92,7 @@ def score_detected(bundle: Path, members: list[tuple[str, str, str]], to_true: d
         if r["kind"] not in NOT_NETWORKS:
             planted[r["network_id"]].add(r["true_person_id"])
     # A person may belong to two planted networks (a shared member), and sit in two
-    # detected ones (graph/network_detection.py splits a group off a mapped OCG that way).
+    # detected ones (networks/detection.py splits a group off a mapped OCG that way).
     homes: dict[str, set[str]] = defaultdict(set)
     for n, ps in planted.items():
         for p in ps:

@@ -117,7 +117,23 @@ def write_anx(sg: Subgraph, path: Path, label_of: Callable[[dict[str, Any]], str
     entity_types = SubElement(chart, "EntityTypeCollection")
     link_types = SubElement(chart, "LinkTypeCollection")
     items = SubElement(chart, "ChartItemCollection")
+    entity_ids = _entities(sg, items, entity_types, classes, label_of)
+    _links(sg, items, link_types, classes, entity_ids)
+    _summary(chart, sg)
+    indent(chart)
+    ElementTree(chart).write(str(path), encoding="utf-8", xml_declaration=True)
 
+
+def _graded(item: Element, props: dict[str, Any]) -> None:
+    grade = _grade(props)
+    if grade:
+        item.set("GradeOneIndex", str(grade[0]))
+        item.set("GradeTwoIndex", str(grade[1]))
+
+
+def _entities(sg: Subgraph, items: Element, entity_types: Element, classes: _Classes,
+              label_of: Callable[[dict[str, Any]], str]) -> dict[str, str]:
+    """One chart item per node, laid out on a circle; returns node id -> entity id."""
     type_names: dict[str, str] = {}
 
     def entity_type(label: str, props: dict[str, Any]) -> str:
@@ -129,7 +145,6 @@ def write_anx(sg: Subgraph, path: Path, label_of: Callable[[dict[str, Any]], str
             SubElement(entity_types, "EntityType", Id=type_names[name], Name=name, IconFile=icon)
         return name
 
-    link_names: dict[str, str] = {}
     entity_ids: dict[str, str] = {}
     n = max(len(sg.nodes), 1)
     radius = 120 + 30 * n
@@ -141,15 +156,16 @@ def write_anx(sg: Subgraph, path: Path, label_of: Callable[[dict[str, Any]], str
         x, y = int(radius * math.cos(angle)), int(radius * math.sin(angle))
         item = SubElement(items, "ChartItem", Id="CI_%s" % eid, Label=label_of(node), XPosition=str(x),
                           Description="%s %s" % (node["label"], MARKING))
-        grade = _grade(node["props"])
-        if grade:
-            item.set("GradeOneIndex", str(grade[0]))
-            item.set("GradeTwoIndex", str(grade[1]))
+        _graded(item, node["props"])
         end = SubElement(item, "End", X=str(x), Y=str(y), Z="0")
         entity = SubElement(end, "Entity", EntityId=eid, Identity=str(node["key"]), LabelIsIdentity="false")
         SubElement(SubElement(entity, "Icon"), "IconStyle", Type=tname)
         _attributes(item, classes, _item_attrs(node["label"], str(node["key"]), node["props"]))
+    return entity_ids
 
+
+def _links(sg: Subgraph, items: Element, link_types: Element, classes: _Classes, entity_ids: dict[str, str]) -> None:
+    link_names: dict[str, str] = {}
     for j, edge in enumerate(sg.edges):
         end1, end2 = entity_ids.get(edge["source"]), entity_ids.get(edge["target"])
         if end1 is None or end2 is None:
@@ -159,15 +175,15 @@ def write_anx(sg: Subgraph, path: Path, label_of: Callable[[dict[str, Any]], str
             SubElement(link_types, "LinkType", Id=link_names[edge["type"]], Name=edge["type"])
         item = SubElement(items, "ChartItem", Id="CI_L%d" % (j + 1), Label=edge["type"],
                           Description="%s %s" % (edge["type"], MARKING))
-        grade = _grade(edge["props"])
-        if grade:
-            item.set("GradeOneIndex", str(grade[0]))
-            item.set("GradeTwoIndex", str(grade[1]))
+        _graded(item, edge["props"])
         link = SubElement(item, "Link", End1Id=end1, End2Id=end2)
         SubElement(link, "LinkStyle", Type=edge["type"], LinkTypeReference=link_names[edge["type"]],
                    Strength="Confirmed", ArrowStyle="ArrowOnHead", MlStyle="MultiplicityMultiple")
         _attributes(item, classes, _item_attrs(edge["type"], None, edge["props"]))
 
+
+def _summary(chart: Element, sg: Subgraph) -> None:
+    """The chart's summary: marking, handling, and whether victims are pseudonymised."""
     summary = SubElement(chart, "Summary")
     fields = SubElement(summary, "FieldCollection")
     SubElement(fields, "Field", Type="SummaryFieldTitle", Field="csenet subgraph [%s]" % MARKING)
@@ -178,5 +194,3 @@ def write_anx(sg: Subgraph, path: Path, label_of: Callable[[dict[str, Any]], str
     SubElement(props, "CustomProperty", Name="Pseudonymised", Type="String",
                Value=str(bool(sg.meta.get("pseudonymised", False))).lower())
     SubElement(props, "CustomProperty", Name="Hops", Type="String", Value=str(sg.meta.get("hops", "")))
-    indent(chart)
-    ElementTree(chart).write(str(path), encoding="utf-8", xml_declaration=True)

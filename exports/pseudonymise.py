@@ -128,11 +128,7 @@ class VictimFacts:
             person_docs = [r["person"] or {} for r in store.read(_PERSONS, {"ids": sorted(self.person_ids)})]
         if self.record_ids:
             record_docs += [r["record"] or {} for r in store.read(_RECORDS, {"ids": sorted(self.record_ids)})]
-        identifier_docs: list[dict[str, Any]] = []
-        if self.person_ids:
-            identifier_docs += [r["identifier"] for r in store.read(_IDENTIFIERS[0], {"ids": sorted(self.person_ids)})]
-        if self.record_ids:
-            identifier_docs += [r["identifier"] for r in store.read(_IDENTIFIERS[1], {"ids": sorted(self.record_ids)})]
+        identifier_docs = self._identifiers(store)
         self.identifier_keys = {str(i["identifier_key"]) for i in identifier_docs if i and i.get("identifier_key")}
         self.identifier_values = {str(i["value"]) for i in identifier_docs if i and i.get("value")}
 
@@ -147,6 +143,15 @@ class VictimFacts:
             phones = doc.get("phones") or []
             self.values |= {str(p) for p in (phones if isinstance(phones, list) else [phones]) if p}
         self.values |= self.identifier_values
+
+    def _identifiers(self, store: GraphStore) -> list[dict[str, Any]]:
+        """The identifiers the victims' persons and records use."""
+        docs: list[dict[str, Any]] = []
+        if self.person_ids:
+            docs += [r["identifier"] for r in store.read(_IDENTIFIERS[0], {"ids": sorted(self.person_ids)})]
+        if self.record_ids:
+            docs += [r["identifier"] for r in store.read(_IDENTIFIERS[1], {"ids": sorted(self.record_ids)})]
+        return docs
 
 
 def _tokens(value: Any) -> set[str]:
@@ -166,6 +171,7 @@ def _word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 class Pseudonymiser:
+
     def __init__(self, key: bytes, facts: VictimFacts):
         self.key = key
         self.facts = facts

@@ -38,9 +38,6 @@ class Subgraph:
     edges: list[dict[str, Any]] = field(default_factory=list)  # {id, type, source, target, props}
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def node_index(self) -> dict[str, dict[str, Any]]:
-        return {n["id"]: n for n in self.nodes}
-
 
 def node_id(label: str, key: Any) -> str:
     return "%s:%s" % (label, key)

@@ -371,16 +371,6 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*columns)]
 
 
-def fact_record_ids(valid: ValidBundle) -> set[str]:
-    """Records that this bundle gives facts about (each needs its person's projection)."""
-    f = valid.frames
-    ids = set(f["person_records"]["record_id"]) | set(f["involvements"]["record_id"])
-    for name, cols in (("associations", ("record_id_a", "record_id_b")), ("identifiers", ("record_id",)),
-                       ("ocg_members", ("record_id",)), ("missing_episodes", ("record_id",))):
-        if name in f:
-            for c in cols:
-                ids |= set(f[name][c])
-    return ids
 
 
 def write_issues(issues: pd.DataFrame, path: Path) -> None:

@@ -48,7 +48,7 @@ REPEAT_CAP = 3
 # Ties that show two people know one another and act together. Abusing the same child,
 # using the same premises, living at the same address or committing another kind of crime
 # together is evidence too, but alone it does not make a CSE network
-# (graph/network_detection.py).
+# (networks/detection.py).
 STRONG_KINDS = frozenset({CO_OFFENDING, RECORDED_ASSOCIATION, SHARED_IDENTIFIER, SAME_OCG, FACILITATION})
 PERPETRATOR_ROLES = ("SUSPECT", "OFFENDER")
 # A phone or address shared by more people than MAX_SHARED_GROUP (graph/facts.py) is a
@@ -155,16 +155,13 @@ def days_between(a: str, b: str) -> int:
 
 
 def derive(facts: Facts, window_days: int = 90) -> Links:
-    """Every kind of association evidence except facilitation (graph/facilitators.py)."""
+    """Every kind of association evidence except facilitation (networks/facilitators.py)."""
     links = Links()
     cse = by_key(facts.incidents, "incident_id", "cse")
-    date = by_key(facts.incidents, "incident_id", "date")
-    dob = by_key(facts.persons, "person_id", "date_of_birth")
     roles = facts.roles
     rows = list(zip(roles["person_id"].tolist(), roles["incident_id"].tolist(), roles["role"].tolist(),
                     roles["record_ids"].tolist()))
     recs = {(p, i): r for p, i, _, r in rows}
-
     by_incident: dict[str, set[str]] = defaultdict(set)
     by_victim: dict[str, set[str]] = defaultdict(set)
     for p, i, role, _ in rows:
@@ -178,7 +175,25 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
         for a, b in combinations(people, 2):
             links.add(a, b, CO_OFFENDING if cse.get(iid) else CO_OFFENDING_NON_CSE, iid, incidents=[iid],
                       records=[*recs[(a, iid)], *recs[(b, iid)]])
+    _shared_victims(links, facts, by_victim, suspects, recs, cse)
+    _recorded(links, facts)
+    _shared_identifiers(links, facts)
+    _shared_homes(links, facts)
+    for ocg_id, group in _grouped(facts.ocg, "ocg_id", "person_id", "ocg_id").items():
+        for a, b in combinations(sorted({p for p, _ in group}), 2):
+            links.add(a, b, SAME_OCG, ocg_id, ocgs=[ocg_id])
+    _same_premises(links, facts, suspects, recs, window_days)
+    if facts.core is not None:
+        # Only the core's pairs were read in full: a pair of two outsiders may lack evidence.
+        links.pairs = {k: v for k, v in links.pairs.items() if k[0] in facts.core or k[1] in facts.core}
+    return links
 
+
+def _shared_victims(links: Links, facts: Facts, by_victim: dict[str, set[str]], suspects: dict[str, list[str]],
+                    recs: dict, cse: dict) -> None:
+    """Suspects of two incidents against the same child (a child then, or either incident CSE)."""
+    date = by_key(facts.incidents, "incident_id", "date")
+    dob = by_key(facts.persons, "person_id", "date_of_birth")
     for vid in sorted(by_victim):
         iids = sorted(i for i in by_victim[vid] if i in suspects)
         for i1, i2 in combinations(iids, 2):
@@ -191,12 +206,16 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
                         links.add(a, b, SHARED_VICTIM, (vid, i1, i2) if a < b else (vid, i2, i1),
                                   incidents=[i1, i2], records=[*recs[(a, i1)], *recs[(b, i2)]], victims=[vid])
 
+
+def _recorded(links: Links, facts: Facts) -> None:
     for r in facts.recorded.itertuples():
         ref = r.source_ref or "%s~%s" % (r.record_a, r.record_b)
         intel = [(r.source_ref, r.grade or "")] if r.source_ref else []
         links.add(r.a, r.b, RECORDED_ASSOCIATION, (ref, r.kind), records=[r.record_a, r.record_b], intel=intel,
                   recorded_kind=r.kind)
 
+
+def _shared_identifiers(links: Links, facts: Facts) -> None:
     users = _grouped(facts.identifiers, "identifier_key", "person_id", "record_id")
     for key, group in users.items():
         people = sorted({p for p, _ in group})
@@ -205,6 +224,8 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
                 records = [r for p, r in group if p in (a, b)]
                 links.add(a, b, SHARED_IDENTIFIER, key, identifiers=[key], records=records)
 
+
+def _shared_homes(links: Links, facts: Facts) -> None:
     homes = _grouped(facts.records.dropna(subset=["home", "person_id"]), "home", "person_id", "record_id")
     places: dict[str, list[str]] = defaultdict(list)
     for loc, home in zip(facts.locations["location_id"].tolist(), facts.locations["home"].tolist()):
@@ -216,16 +237,6 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
             for a, b in combinations(people, 2):
                 records = [r for p, r in group if p in (a, b)]
                 links.add(a, b, SHARED_ADDRESS, home, records=records, locations=sorted(places.get(home, [])))
-
-    for ocg_id, group in _grouped(facts.ocg, "ocg_id", "person_id", "ocg_id").items():
-        for a, b in combinations(sorted({p for p, _ in group}), 2):
-            links.add(a, b, SAME_OCG, ocg_id, ocgs=[ocg_id])
-
-    _same_premises(links, facts, suspects, recs, window_days)
-    if facts.core is not None:
-        # Only the core's pairs were read in full: a pair of two outsiders may lack evidence.
-        links.pairs = {k: v for k, v in links.pairs.items() if k[0] in facts.core or k[1] in facts.core}
-    return links
 
 
 def _grouped(df, key: str, *columns: str) -> dict[str, list[tuple]]:

@@ -40,84 +40,112 @@ class Facilitation:
         self.incidents[person].add(incident)
 
 
+@dataclass
+class _Cse:
+    """The CSE incidents' people and the lookups both rules read."""
+
+    suspects: dict[str, set[str]]
+    victims: dict[str, set[str]]
+    date: dict
+    place: dict
+    dob: dict
+    recs: dict
+
+    @property
+    def cse_victims(self) -> set[str]:
+        return set().union(*self.victims.values()) if self.victims else set()
+
+
 def find(facts: Facts, links: Links) -> Facilitation:
     """Facilitators, their reasons and incidents; adds FACILITATION evidence to `links`."""
     found = Facilitation()
     cse = {i for i, v in by_key(facts.incidents, "incident_id", "cse").items() if v}
-    date = by_key(facts.incidents, "incident_id", "date")
-    place = by_key(facts.incidents, "incident_id", "location_id")
-    dob = by_key(facts.persons, "person_id", "date_of_birth")
     roles = list(zip(*(facts.roles[c].tolist() for c in ("person_id", "incident_id", "role", "record_ids"))))
-    recs = {(person, incident): records for person, incident, _, records in roles}
-    suspects: dict[str, set[str]] = defaultdict(set)
-    victims: dict[str, set[str]] = defaultdict(set)
+    ctx = _Cse(defaultdict(set), defaultdict(set), by_key(facts.incidents, "incident_id", "date"),
+               by_key(facts.incidents, "incident_id", "location_id"),
+               by_key(facts.persons, "person_id", "date_of_birth"),
+               {(person, incident): records for person, incident, _, records in roles})
     for person, incident, role, _ in roles:
         if incident in cse and role in PERPETRATOR_ROLES:
-            suspects[incident].add(person)
+            ctx.suspects[incident].add(person)
         elif incident in cse and role == "VICTIM":
-            victims[incident].add(person)
-    cse_victims = set().union(*victims.values()) if victims else set()
-    perpetrators = set().union(*suspects.values()) if suspects else set()
-
+            ctx.victims[incident].add(person)
     residents, home_records = _residents(facts)
+    _premises_lent(ctx, links, found, residents, home_records)
+    _introductions(ctx, links, found, facts, residents)
+    return found
 
-    # premises used again and again
+
+def _premises_lent(ctx: _Cse, links: Links, found: Facilitation, residents: dict[str, list[str]],
+                   home_records: dict[tuple[str, str], list[str]]) -> None:
+    """Premises used again and again by suspects who do not live there: its residents lent it."""
+    cse_victims = ctx.cse_victims
     at: dict[str, list[str]] = defaultdict(list)
-    for iid in sorted(suspects):
-        if place.get(iid):
-            at[place[iid]].append(iid)
+    for iid in sorted(ctx.suspects):
+        if ctx.place.get(iid):
+            at[ctx.place[iid]].append(iid)
     for loc, all_iids in sorted(at.items()):
         # A man abusing children in his own home makes his household no facilitators: only
         # incidents by suspects who do not live there show the premises being lent out.
         home = set(residents.get(loc, ()))
-        iids = [i for i in all_iids if suspects[i] - home]
-        people = set().union(*(suspects[i] - home for i in iids)) if iids else set()
+        iids = [i for i in all_iids if ctx.suspects[i] - home]
+        people = set().union(*(ctx.suspects[i] - home for i in iids)) if iids else set()
         if len(iids) < 2 or len(people) < 2:
             continue
-        last = max((date.get(i) or "" for i in iids), default="")
+        last = max((ctx.date.get(i) or "" for i in iids), default="")
         for x in residents.get(loc, ()):
-            if x in cse_victims or definitely_child(dob.get(x), last or None):
+            if x in cse_victims or definitely_child(ctx.dob.get(x), last or None):
                 continue
             for iid in iids:
-                for s in sorted(suspects[iid] - home):
+                for s in sorted(ctx.suspects[iid] - home):
                     links.add(x, s, FACILITATION, ("PREMISES", loc, iid), incidents=[iid], locations=[loc],
-                              records=[*home_records.get((x, loc), []), *recs[(s, iid)]], victims=victims[iid])
+                              records=[*home_records.get((x, loc), []), *ctx.recs[(s, iid)]],
+                              victims=ctx.victims[iid])
                 found.note(x, "PREMISES:%s" % loc, iid)
 
-    # introductions
-    earlier = _links_to_children(facts, residents, cse_victims, date)
+
+def _could_introduce(ctx: _Cse, x: str, when: str | None, reason: str, iid: str, perpetrators: set[str],
+                     cse_victims: set[str]) -> bool:
+    """An adult, neither suspect nor victim, linked to the child before the incident (or by intelligence)."""
+    dj = ctx.date.get(iid)
+    if x in perpetrators or x in ctx.victims[iid] or x in cse_victims:
+        return False
+    if when is not None and when >= dj:
+        return False
+    if when is None and not reason.startswith("ASSOCIATION"):
+        return False
+    return not definitely_child(ctx.dob.get(x), dj)
+
+
+def _introductions(ctx: _Cse, links: Links, found: Facilitation, facts: Facts,
+                   residents: dict[str, list[str]]) -> None:
+    """Someone linked to a child before a CSE incident, who knows or hosts its suspects."""
+    cse_victims = ctx.cse_victims
+    perpetrators = set().union(*ctx.suspects.values()) if ctx.suspects else set()
+    earlier = _links_to_children(facts, residents, cse_victims, ctx.date)
     premises: dict[str, set[str]] = defaultdict(set)
     for loc, occupants in residents.items():
         for x in occupants:
             premises[x].add(loc)
-    for iid in sorted(suspects):
-        dj = date.get(iid)
-        if not dj:
+    for iid in sorted(ctx.suspects):
+        if not ctx.date.get(iid):
             continue
-        for child in sorted(victims[iid]):
+        for child in sorted(ctx.victims[iid]):
             for x, when, reason, evidence in earlier.get(child, ()):
-                if x in perpetrators or x in victims[iid] or x in cse_victims:
-                    continue
-                if when is not None and when >= dj:
-                    continue
-                if when is None and not reason.startswith("ASSOCIATION"):
-                    continue
-                if definitely_child(dob.get(x), dj):
+                if not _could_introduce(ctx, x, when, reason, iid, perpetrators, cse_victims):
                     continue
                 # A home the suspect lives in himself explains the child being there: a
                 # housemate is not shown to have hosted or brought the child.
-                own = premises.get(x, set())
-                hosts = place.get(iid) in own
-                helped = [s for s in sorted(suspects[iid])
+                hosts = ctx.place.get(iid) in premises.get(x, set())
+                helped = [s for s in sorted(ctx.suspects[iid])
                           if (hosts or _known(links, x, s)) and not _lives_at(premises, s, evidence["locations"])
-                          and not (hosts and place.get(iid) in premises.get(s, ()))]
+                          and not (hosts and ctx.place.get(iid) in premises.get(s, ()))]
                 for s in helped:
                     links.add(x, s, FACILITATION, ("INTRODUCED", child, iid), incidents=[iid, *evidence["incidents"]],
-                              records=[*evidence["records"], *recs[(s, iid)]], locations=evidence["locations"],
+                              records=[*evidence["records"], *ctx.recs[(s, iid)]], locations=evidence["locations"],
                               victims=[child])
                 if helped:
                     found.note(x, "%s:%s" % (reason, child), iid)
-    return found
 
 
 def _lives_at(premises: dict[str, set[str]], person: str, locations: list[str]) -> bool:
@@ -147,21 +175,34 @@ def _residents(facts: Facts) -> tuple[dict[str, list[str]], dict[tuple[str, str]
     return residents, records
 
 
+def _ev(incidents=(), records=(), locations=()) -> dict:
+    return {"incidents": list(incidents), "records": list(records), "locations": list(locations)}
+
+
 def _links_to_children(facts: Facts, residents: dict[str, list[str]], children: set[str],
                        date: dict[str, str]) -> dict[str, list[tuple[str, str | None, str, dict]]]:
     """child -> (person, date of the link or None, reason, evidence) for every link to a CSE victim."""
     out: dict[str, list] = defaultdict(list)
-
-    def ev(incidents=(), records=(), locations=()) -> dict:
-        return {"incidents": list(incidents), "records": list(records), "locations": list(locations)}
-
     for r in facts.recorded.itertuples():
         if r.kind in NOT_INTRODUCERS:
             continue
         for child, x in ((r.a, r.b), (r.b, r.a)):
             if child in children:
-                out[child].append((x, day(r.recorded_at), "ASSOCIATION", ev(records=[r.record_a, r.record_b])))
+                out[child].append((x, day(r.recorded_at), "ASSOCIATION", _ev(records=[r.record_a, r.record_b])))
+    _earlier_incidents(out, facts, children, date)
+    for m in facts.missing.itertuples():
+        if m.person_id in children and m.found_location_id in residents:
+            for x in residents[m.found_location_id]:
+                if x != m.person_id:
+                    out[m.person_id].append((x, day(m.started_at), "FOUND_AT_HOME",
+                                             _ev(locations=[m.found_location_id])))
+    for child in out:
+        out[child].sort(key=lambda t: (t[0], t[1] or "", t[2]))
+    return out
 
+
+def _earlier_incidents(out: dict[str, list], facts: Facts, children: set[str], date: dict[str, str]) -> None:
+    """People recorded with a child in an incident: a link from that incident's date."""
     roles = facts.roles
     by_incident: dict[str, list[tuple]] = defaultdict(list)
     for row in zip(roles["incident_id"].tolist(), roles["person_id"].tolist(), roles["role"].tolist(),
@@ -176,14 +217,4 @@ def _links_to_children(facts: Facts, residents: dict[str, list[str]], children: 
         for child in kids:
             for x, recs in others:
                 if x != child:
-                    out[child].append((x, date[iid], "EARLIER_INCIDENT", ev(incidents=[iid], records=recs)))
-
-    for m in facts.missing.itertuples():
-        if m.person_id in children and m.found_location_id in residents:
-            for x in residents[m.found_location_id]:
-                if x != m.person_id:
-                    out[m.person_id].append((x, day(m.started_at), "FOUND_AT_HOME",
-                                             ev(locations=[m.found_location_id])))
-    for child in out:
-        out[child].sort(key=lambda t: (t[0], t[1] or "", t[2]))
-    return out
+                    out[child].append((x, date[iid], "EARLIER_INCIDENT", _ev(incidents=[iid], records=recs)))

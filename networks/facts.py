@@ -20,162 +20,16 @@ from typing import Any
 import pandas as pd
 
 from csenet.graph.store import GraphStore, read_paged
+from csenet.networks.facts_queries import (Q_CSE_INCIDENTS, Q_INCIDENTS_BY_ID, Q_ROLES, Q_PERSON_INCIDENTS,
+                                           Q_OTHER_ROLES, Q_PERSONS, Q_RECORDS, _COMPACT_CHARS, Q_RECORDS_AT,
+                                           Q_ALL_HOMES, Q_LOCATIONS_AT, Q_LOCATIONS, Q_RECORDED_OUT, Q_RECORDED_IN,
+                                           Q_USES, Q_IDENTIFIER_USERS, Q_OCG, Q_MISSING)
 
 PAGE = 20_000
 CHUNK = 5_000
 HOME_CHUNK = 2_000
 READERS = 3
-MAX_SHARED_GROUP = 8  # graph/associations.py: an identifier shared by more people makes no link
-ROLE_TYPES = ("VICTIM_IN", "SUSPECT_IN", "OFFENDER_IN", "WITNESS_IN", "REPORTER_IN", "OTHER_IN")
-
-# Incidents that are CSE-relevant or were flagged CSE by the officer: where detection starts.
-# A filtered scan of the incidents; everything else is read by id from here outwards. The
-# page is cut after the scan, on a projected id: FalkorDB would otherwise walk the
-# incident_id index from $after, four times slower than the scan.
-Q_CSE_INCIDENTS = """
-MATCH (i:Incident)
-WHERE i.meets_cse_definition = true OR i.flagged_cse = true OR 'CSE' IN coalesce(i.flags, [])
-WITH i, i.incident_id AS iid WHERE iid > $after
-WITH i, iid ORDER BY iid LIMIT $page
-OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
-RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
-       i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
-       i.meets_cse_definition AS meets_cse_definition, i.offence_code AS offence_code,
-       l.location_id AS location_id
-ORDER BY incident_id
-"""
-
-Q_INCIDENTS_BY_ID = """
-UNWIND $ids AS iid
-MATCH (i:Incident {incident_id: iid})
-OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
-RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
-       i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
-       i.meets_cse_definition AS meets_cse_definition, i.offence_code AS offence_code,
-       l.location_id AS location_id
-"""
-
-# Everyone involved in the given incidents, in any role.
-Q_ROLES = """
-UNWIND $ids AS iid
-MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN]->(i:Incident {incident_id: iid})
-RETURN p.person_id AS person_id, iid AS incident_id, type(r) AS rel, r.record_ids AS record_ids
-"""
-
-# The incidents the given people are involved in as victim, suspect, offender or other party.
-Q_PERSON_INCIDENTS = """
-UNWIND $ids AS pid
-MATCH (:Person {person_id: pid})-[:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i:Incident)
-RETURN DISTINCT i.incident_id AS incident_id
-"""
-
-# Everyone involved in those other incidents, in the roles that make evidence.
-Q_OTHER_ROLES = """
-UNWIND $ids AS iid
-MATCH (p:Person)-[r:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|OTHER_IN]->(i:Incident {incident_id: iid})
-RETURN p.person_id AS person_id, iid AS incident_id, type(r) AS rel, r.record_ids AS record_ids
-"""
-
-Q_PERSONS = """
-UNWIND $ids AS pid
-MATCH (p:Person {person_id: pid})
-RETURN pid AS person_id, p.date_of_birth AS date_of_birth
-"""
-
-# The given people's records (kept when they have a home address, the only use of a
-# record here). Filtered in Python: a WHERE on r.postcode can lead FalkorDB to scan the
-# postcode index instead of starting from the people.
-Q_RECORDS = """
-UNWIND $ids AS pid
-MATCH (r:PersonRecord)-[:RESOLVED_TO]->(:Person {person_id: pid})
-RETURN r.record_id AS record_id, pid AS person_id, r.postcode AS postcode, r.address AS address
-"""
-
-# Who else is recorded at a home: records and locations with the same postcode and (a
-# loose form of) the same street address; Python then decides with address_key. $ids holds
-# [postcode, [compact address, ...]], one per postcode (so its records are looked up and
-# compacted once), compact as `compact_address` below computes it.
-_COMPACT = ("replace(replace(replace(replace(replace(replace(toLower(%s), "
-            "' ', ''), ',', ''), '.', ''), '-', ''), '/', ''), \"'\", '')")
-_COMPACT_CHARS = " ,.-/'"
-Q_RECORDS_AT = """
-UNWIND $ids AS home
-MATCH (r:PersonRecord {postcode: home[0]})
-WHERE r.address IS NOT NULL AND %s IN home[1]
-MATCH (r)-[:RESOLVED_TO]->(p:Person)
-RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
-""" % (_COMPACT % "r.address")
-# Without an index on PersonRecord.postcode, every record once, by pages (linear in the
-# records: a filtered scan per chunk of homes would be records x homes).
-Q_ALL_HOMES = """
-MATCH (r:PersonRecord) WHERE r.record_id > $after
-WITH r ORDER BY r.record_id LIMIT $page
-OPTIONAL MATCH (r)-[:RESOLVED_TO]->(p:Person)
-RETURN r.record_id AS record_id, p.person_id AS person_id, r.postcode AS postcode, r.address AS address
-ORDER BY record_id
-"""
-Q_LOCATIONS_AT = """
-UNWIND $ids AS home
-MATCH (l:Location {postcode: home[0]})
-WHERE l.address IS NOT NULL AND %s IN home[1]
-RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
-""" % (_COMPACT % "l.address")
-
-Q_LOCATIONS = """
-UNWIND $ids AS lid
-MATCH (l:Location {location_id: lid})
-RETURN l.location_id AS location_id, l.kind AS kind, l.postcode AS postcode, l.address AS address
-"""
-
-# Recorded associations touching the given people's records, in either direction.
-Q_RECORDED_OUT = """
-UNWIND $ids AS pid
-MATCH (:Person {person_id: pid})<-[:RESOLVED_TO]-(ra:PersonRecord)-[x:RECORDED_ASSOCIATION]->(rb:PersonRecord)
-      -[:RESOLVED_TO]->(q:Person)
-RETURN pid AS a, q.person_id AS b, ra.record_id AS record_a, rb.record_id AS record_b, x.kind AS kind,
-       x.grade AS grade, x.source_ref AS source_ref, x.recorded_at AS recorded_at
-"""
-
-Q_RECORDED_IN = """
-UNWIND $ids AS pid
-MATCH (:Person {person_id: pid})<-[:RESOLVED_TO]-(rb:PersonRecord)<-[x:RECORDED_ASSOCIATION]-(ra:PersonRecord)
-      -[:RESOLVED_TO]->(q:Person)
-RETURN q.person_id AS a, pid AS b, ra.record_id AS record_a, rb.record_id AS record_b, x.kind AS kind,
-       x.grade AS grade, x.source_ref AS source_ref, x.recorded_at AS recorded_at
-"""
-
-Q_USES = """
-UNWIND $ids AS pid
-MATCH (:Person {person_id: pid})-[:USES]->(x:Identifier)
-RETURN DISTINCT x.identifier_key AS identifier_key
-"""
-
-# Everyone using the given identifiers, for those used by few enough people to mean something.
-Q_IDENTIFIER_USERS = """
-UNWIND $ids AS key
-MATCH (x:Identifier {identifier_key: key})<-[:HAS_IDENTIFIER]-(r:PersonRecord)-[:RESOLVED_TO]->(q:Person)
-WITH key, collect(DISTINCT q.person_id) AS people, collect([q.person_id, r.record_id]) AS uses
-WHERE size(people) <= $most
-RETURN key AS identifier_key, uses
-"""
-
-# The OCG map is small: all of it, one row per OCG.
-Q_OCG = """
-MATCH (o:OCG) WHERE o.ocg_id > $after
-WITH o ORDER BY o.ocg_id LIMIT $page
-MATCH (p:Person)-[:MAPPED_TO]->(o)
-RETURN o.ocg_id AS ocg_id, o.primary_crime AS primary_crime, collect(p.person_id) AS people
-ORDER BY ocg_id
-"""
-
-Q_MISSING = """
-UNWIND $ids AS pid
-MATCH (p:Person {person_id: pid})-[:WENT_MISSING]->(m:MissingEpisode)
-OPTIONAL MATCH (m)-[:FOUND_AT]->(l:Location)
-RETURN pid AS person_id, m.episode_id AS episode_id, m.started_at AS started_at,
-       l.location_id AS found_location_id
-"""
-
+MAX_SHARED_GROUP = 8  # networks/associations.py: an identifier shared by more people makes no link
 
 def compact_address(address: Any) -> str:
     """The address as Q_RECORDS_AT's Cypher compacts it: lower case, without spaces and , . - / '."""
@@ -384,8 +238,17 @@ def _load_facts(rd: _Reader) -> Facts:
                      | {x for x in missing["found_location_id"] if x})
     loc_rows = {r["location_id"]: r for r in _rows(rd.start(Q_LOCATIONS, loc_ids))}
 
-    # Homes: the core's records, then everyone else recorded at those homes and at the premises.
     rec_rows = {r["record_id"]: r for r in _rows(record_reads) if r.get("postcode") and r.get("address")}
+    _read_homes(rd, rec_rows, loc_rows)
+    people = core | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
+        | {r["a"] for r in recorded} | {r["person_id"] for r in ident} | {r["person_id"] for r in rec_rows.values()}
+    persons = _frame(sorted([*_rows(core_persons), *_rows(rd.start(Q_PERSONS, sorted(people - core)))],
+                            key=lambda r: r["person_id"]), ["person_id", "date_of_birth"])
+    return _facts(seen_inc, roles, persons, rec_rows, loc_rows, recorded, ident, ocg, missing, core)
+
+
+def _read_homes(rd: _Reader, rec_rows: dict[str, dict], loc_rows: dict[str, dict]) -> None:
+    """Homes: the core's records, then everyone else recorded at those homes and at the premises."""
     homes = sorted({(r["postcode"], compact_address(r["address"])) for r in [*rec_rows.values(), *loc_rows.values()]
                     if r.get("postcode") and r.get("address")})
     by_postcode: dict[str, list[str]] = {}
@@ -397,7 +260,7 @@ def _load_facts(rd: _Reader) -> Facts:
         found = _rows(rd.start(Q_RECORDS_AT, pairs, HOME_CHUNK))
     else:
         wanted = {address_key(r.get("postcode"), r.get("address")) for r in [*rec_rows.values(), *loc_rows.values()]}
-        found = (r for r in read_paged(store, Q_ALL_HOMES, "record_id")
+        found = (r for r in read_paged(rd.store, Q_ALL_HOMES, "record_id")
                  if r.get("person_id") and r.get("postcode") and r.get("address")
                  and address_key(r["postcode"], r["address"]) in wanted)
     for r in found:
@@ -405,11 +268,10 @@ def _load_facts(rd: _Reader) -> Facts:
     for r in _rows(locations_at):
         loc_rows.setdefault(r["location_id"], r)
 
-    people = core | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
-        | {r["a"] for r in recorded} | {r["person_id"] for r in ident} | {r["person_id"] for r in rec_rows.values()}
-    persons = _frame(sorted([*_rows(core_persons), *_rows(rd.start(Q_PERSONS, sorted(people - core)))],
-                            key=lambda r: r["person_id"]), ["person_id", "date_of_birth"])
 
+def _facts(seen_inc: dict, roles: dict, persons: pd.DataFrame, rec_rows: dict, loc_rows: dict, recorded: list,
+           ident: list, ocg: pd.DataFrame, missing: pd.DataFrame, core: set[str]) -> Facts:
+    """The rows read, as sorted frames."""
     inc = _frame(sorted(seen_inc.values(), key=lambda r: r["incident_id"]),
                  ["incident_id", "date", "district", "cse", "basis", "flagged", "location_id", "offence_code"])
     inc["location_kind"] = [(str(loc_rows[x].get("kind") or "").upper() or None) if x in loc_rows else None

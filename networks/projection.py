@@ -2,7 +2,7 @@
 """Networks under the Inquiry's definition: detect them in the graph, write them, export them.
 
 `detect_networks` reads the facts with plain Cypher, finds association evidence,
-facilitators and networks in memory (graph/network_detection.py), then replaces the
+facilitators and networks in memory (networks/detection.py), then replaces the
 previous derived projection (ASSOCIATED_WITH, Network, IN_NETWORK, BRIDGES_TO, bridging
 scores) with the new one, so the graph always shows what the current records support.
 Only what changed is written (`write_detection`). The loader runs it after every load.

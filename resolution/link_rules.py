@@ -23,10 +23,6 @@ class LinkRulesError(InputError):
     """A link-rules file that cannot be trusted; the message names the line and the fix."""
 
 
-def empty_link_rules() -> pd.DataFrame:
-    return pd.DataFrame(columns=LINK_RULE_COLUMNS)
-
-
 def read_link_rules(path: Path) -> pd.DataFrame:
     """Read and check a link-rules CSV; every bad row is reported, none silently dropped."""
     path = Path(path)

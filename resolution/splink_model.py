@@ -15,7 +15,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -315,7 +315,3 @@ def export_parameters(settings_dict: dict, path: Path = DEFAULT_MODEL) -> None:
     path.write_text("{\n"
                     f' "probability_two_random_records_match": {params["probability_two_random_records_match"]},\n'
                     ' "levels": {\n' + lines + "\n }\n}\n")
-
-
-def as_json(settings_dict: dict[str, Any]) -> str:
-    return json.dumps(settings_dict, sort_keys=True, indent=1)

@@ -80,9 +80,6 @@ class NameBook:
             self.given_names.append(name)
         return self._given_index[name]
 
-    def given_index(self, name: str) -> int:
-        return self._given_index[name]
-
     def origin(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.choice(len(self.origins), n, p=self.origin_p)
 
