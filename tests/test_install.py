@@ -8,6 +8,7 @@ install of this checkout is invisible there.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -23,8 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def installed(tmp_path_factory) -> tuple[Path, Path]:
     """(python of a fresh venv with csenet installed from the wheel, the wheel)."""
     tmp = tmp_path_factory.mktemp("install")
+    source = tmp / "src"  # a copy, so the build leaves no build/ or egg-info in the checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "dist", "*.egg-info", "node_modules", "csenet-data", "demo-bundle", "out",
+        "__pycache__", ".*cache", "tests", "bench", "docs"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-q", "-w", str(tmp / "dist"), str(ROOT)], check=True, capture_output=True, cwd=tmp)
+                    "-q", "-w", str(tmp / "dist"), str(source)], check=True, capture_output=True, cwd=tmp)
     wheel = next((tmp / "dist").glob("csenet-*.whl"))
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")], check=True)
     python = tmp / "venv" / "bin" / "python"
