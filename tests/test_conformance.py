@@ -110,3 +110,21 @@ def test_loading_it_again_changes_nothing(loaded, backend_settings):
     before = graph_counts(store)
     load_and_analyse(store, bundle, backend_settings)
     assert graph_counts(store) == before
+
+
+def _run(store, name: str, **params) -> list[dict]:
+    from csenet.cypher.registry import get_query
+
+    query = get_query(name)
+    return store.read(query.text_for(store.dialect), query.bind(params))
+
+
+def test_canned_queries_show_the_gap_and_the_child_at_risk(loaded):
+    store, _, _ = loaded
+    assert _run(store, "ocg_gap") == [{"district": "Hollin North", "networks": 1, "not_ocg_mapped": 1,
+                                       "no_member_on_ocg_map": 0, "not_mapped_as_cse": 1,
+                                       "perpetrators_and_facilitators": 3, "victims": 1,
+                                       "ocg_ids_on_networks": ["OCG-7"]}]
+    rows = _run(store, "children_at_risk")
+    assert [r["child_id"] for r in rows] == [person_of(store, "R-01")]
+    assert rows[0]["missing_episodes"] == 1 and rows[0]["found_at"] == ["LOC-12"]
