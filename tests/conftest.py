@@ -58,6 +58,21 @@ def tiny_bundle(tiny_bundle_source: Path, tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture(params=["conformance", "shared-tiny"])
+def any_bundle(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A private copy of each hand-written bundle: csenet's own always, the shared tiny one when present."""
+    if request.param == "conformance":
+        source = CONFORMANCE
+    else:
+        found = shared_dir()
+        if found is None:
+            pytest.skip("no shared/ beside the checkout: the shared tiny bundle is an extra check")
+        source = found / "examples" / "tiny-bundle"
+    dest = tmp_path / request.param
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("rejects.csv"))
+    return dest
+
+
 def short_tmp(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     return tmp_path_factory.mktemp(name[:8])
 

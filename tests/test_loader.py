@@ -90,10 +90,10 @@ def test_every_node_and_fact_carries_provenance(store, backend_settings, tiny_bu
     assert all(r["r"] and r["d"] for r in derived)
 
 
-def test_loading_the_same_bundle_twice_changes_nothing(store, backend_settings, tiny_bundle):
-    load(store, tiny_bundle, backend_settings)
+def test_loading_the_same_bundle_twice_changes_nothing(store, backend_settings, any_bundle):
+    load(store, any_bundle, backend_settings)
     first = dump(store)
-    again = load(store, tiny_bundle, backend_settings)
+    again = load(store, any_bundle, backend_settings)
     assert again.persons_changed == 0
     assert dump(store) == first
 
@@ -144,18 +144,22 @@ def test_re_resolution_moves_records_and_retires_empty_persons(store, backend_se
     assert store.read("MATCH (:PersonRecord)-[x:RESOLVED_TO]->() RETURN count(x) AS n") == [{"n": 10}]
 
 
-def test_a_refused_bundle_writes_nothing(store, backend_settings, tiny_bundle):
-    (tiny_bundle / "involvements.csv").write_text("incident_id,record_id\nINC-1,P-1\n")
+def test_a_refused_bundle_writes_nothing(store, backend_settings, any_bundle):
+    (any_bundle / "involvements.csv").write_text("incident_id,record_id\nINC-1,P-1\n")
     with pytest.raises(BundleError, match="required column role"):
-        load(store, tiny_bundle, backend_settings)
+        load(store, any_bundle, backend_settings)
     assert graph_counts(store) == ({}, {})
 
 
-def test_rejects_go_to_the_file_asked_for(store, backend_settings, tiny_bundle, tmp_path):
-    with open(tiny_bundle / "involvements.csv", "a") as fh:
-        fh.write("INC-1,N-9913,WITNESS\n")
+def test_rejects_go_to_the_file_asked_for(store, backend_settings, any_bundle, tmp_path):
+    path = any_bundle / "involvements.csv"
+    header = [c.strip().lower() for c in path.read_text().splitlines()[0].split(",")]
+    incident = pd.read_csv(path, dtype=str).rename(columns=str.lower)["incident_id"].iloc[0]
+    row = {"incident_id": incident, "record_id": "N-9913", "role": "WITNESS"}
+    with open(path, "a") as fh:
+        fh.write(",".join(row[c] for c in header) + "\n")
     out = tmp_path / "elsewhere" / "r.csv"
-    summary = load(store, tiny_bundle, backend_settings, rejects_path=out)
+    summary = load(store, any_bundle, backend_settings, rejects_path=out)
     assert summary.rows_rejected == 1 and summary.rows_read == summary.rows_loaded + summary.rows_rejected
     rejects = pd.read_csv(out)
     row = rejects[rejects["severity"] == "REJECT"].iloc[0]
