@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def shared_dir() -> Path:
-    for cand in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (cand / "examples" / "tiny-bundle").exists():
-            return cand
+    from tests.conftest import shared_dir as beside_the_checkout
+
+    found = beside_the_checkout()
+    if found is not None and (found / "examples" / "tiny-bundle").exists():
+        return found
     # The shared bundle is an extra check: without it the modules built on it are skipped
     # (tests/test_conformance.py covers a load end to end from the repository's own bundle).
     pytest.skip("shared/examples/tiny-bundle not beside the checkout", allow_module_level=True)

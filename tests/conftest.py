@@ -23,7 +23,12 @@ CONFORMANCE = REPO / "tests" / "data" / "conformance"
 
 
 def shared_dir() -> Path | None:
-    """`../shared` beside the checkout (CI), else the workplace's /work/shared; None without it."""
+    """`../shared` beside the checkout (CI), else the workplace's /work/shared; None without it.
+
+    CSENET_TEST_NO_SHARED=1 pretends there is none: how a fresh clone's run is checked.
+    """
+    if os.environ.get("CSENET_TEST_NO_SHARED"):
+        return None
     for candidate in (REPO.parent / "shared", Path("/work/shared")):
         if (candidate / "spec" / "record-bundle.md").exists():
             return candidate
