@@ -29,10 +29,18 @@ import igraph as ig
 from csenet.networks import associations, facilitators
 from csenet.networks.describe import bridging_scores, describe
 from csenet.networks.facts import Facts
-from csenet.networks.grouping import (acquaintance, against_exploited_children, associates, group,
-                                      mapping_ocgs)
-from csenet.networks.model import (CSE_CRIME, DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM,
-                                   DetectionParams, Network, digest_id)
+from csenet.networks.grouping import acquaintance, against_exploited_children, associates, group, mapping_ocgs
+from csenet.networks.model import (
+    CSE_CRIME,
+    DETECTION_VERSION,
+    FACILITATOR,
+    PERPETRATOR,
+    ROLE_ORDER,
+    VICTIM,
+    DetectionParams,
+    Network,
+    digest_id,
+)
 from csenet.networks.splitting import split_component
 
 __all__ = ["DETECTION_VERSION", "PERPETRATOR", "FACILITATOR", "VICTIM", "ROLE_ORDER", "DetectionParams", "Network",
