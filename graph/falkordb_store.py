@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -18,6 +20,7 @@ from falkordb.path import Path as FPath
 
 from csenet.settings import Settings
 from csenet.graph import schema
+from csenet.graph.aof import rewrite_aof
 from csenet.graph.embedded import EmbeddedServer
 from csenet.graph.params import ParameterError, cypher_header
 from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, batch_params
@@ -42,6 +45,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def driver_errors() -> Iterator[None]:
+    """The redis/falkordb driver's errors as csenet's: nothing above graph/ sees a driver exception."""
+    try:
+        yield
+    except redis.exceptions.ResponseError as exc:
+        raise StoreError(_reason(exc)) from None
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+        raise StoreUnavailable("the graph store does not answer: %s" % _reason(exc)) from None
+    except redis.exceptions.RedisError as exc:
+        raise StoreError(_reason(exc)) from None
+
+
 class FalkorStore:
     dialect = "falkordb"
 
@@ -49,7 +65,14 @@ class FalkorStore:
         self._connect = connect
         self.settings = settings
         self.server = server
-        self.db = connect()
+        self._unsnapshotted = 0  # bytes of statements written since the last compaction
+        self._compact_lock = threading.Lock()
+        with driver_errors():
+            self._open()
+
+    def _open(self) -> None:
+        settings = self.settings
+        self.db = self._connect()
         self.graph = self.db.select_graph(settings.graph_name)
         self._local = threading.local()
         self._writers: list[FalkorDB] = []
@@ -66,7 +89,8 @@ class FalkorStore:
     @classmethod
     def embedded(cls, settings: Settings) -> FalkorStore:
         server = EmbeddedServer(settings)
-        socket = server.acquire()
+        with driver_errors():
+            socket = server.acquire()
         try:
             return cls(lambda **kw: FalkorDB(unix_socket_path=socket, **kw), settings, server)
         except Exception:
@@ -99,8 +123,10 @@ class FalkorStore:
 
     def write(self, query: str, params: Mapping[str, Any] | None = None) -> dict[str, int]:
         writer = self._writer()
-        result = self._execute(writer, self._text(query, params))
+        text = self._text(query, params)
+        result = self._execute(writer, text)
         self._wait_durable(writer)
+        self._written(len(text))
         return {
             "nodes_created": int(result.nodes_created),
             "nodes_deleted": int(result.nodes_deleted),
@@ -134,13 +160,15 @@ class FalkorStore:
     def _write_then_wait(self, query: str, params: Mapping[str, Any], n: int, applied: Future,
                          progress: Progress | None) -> int:
         writer = self._writer()
+        text = self._text(query, params)
         try:
-            self._execute(writer, self._text(query, params))
+            self._execute(writer, text)
         except BaseException as exc:
             applied.set_exception(exc)
             raise
         applied.set_result(n)
         self._wait_durable(writer)
+        self._written(len(text))
         if progress:
             progress(n)
         return n
@@ -153,6 +181,48 @@ class FalkorStore:
         if errors:
             raise errors[0]
 
+    def compact(self) -> None:
+        """Make the store's base a snapshot: a restart then loads it instead of replaying statements.
+
+        The embedded store only (a server run by others is theirs to configure). Called
+        after a load and after the analyses write; `_written` also starts one in the
+        background each `aof_tail_mb` of statements, so a crash leaves a bounded tail.
+        """
+        if self.server is None or not self._durable:
+            return
+        self.sync()
+        with self._compact_lock, driver_errors():
+            self._unsnapshotted = 0
+            rewrite_aof(self.db.connection, self.settings.write_timeout_ms / 1000)
+            self._record_compaction()
+
+    def _written(self, nbytes: int) -> None:
+        if self.server is None or not self._durable:
+            return
+        with self._compact_lock:
+            self._unsnapshotted += nbytes
+            if self._unsnapshotted < self.settings.aof_tail_mb * 1e6:
+                return
+            self._unsnapshotted = 0
+            try:
+                self.db.connection.bgrewriteaof()  # in the background; the load goes on meanwhile
+            except redis.exceptions.ResponseError as exc:  # one is already running or scheduled
+                log.debug("AOF rewrite not started: %s", exc)
+
+    def _record_compaction(self) -> None:
+        """What `csenet store status` shows when no server runs: sizes as of the last compaction."""
+        stats = self.graph.ro_query("CALL db.meta.stats() YIELD nodeCount, relCount RETURN nodeCount, relCount")
+        nodes, rels = stats.result_set[0] if stats.result_set else (0, 0)
+        last = self.graph.ro_query("MATCH (l:Load) RETURN l.load_id, l.loaded_at ORDER BY l.loaded_at DESC, "
+                                   "l.load_id DESC LIMIT 1").result_set
+        record = {"graph": self.settings.graph_name, "compacted_at": time.time(), "nodes": int(nodes),
+                  "relationships": int(rels), "last_load_id": last[0][0] if last else None,
+                  "last_load_at": last[0][1] if last else None}
+        path = self.server.data / "compaction.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record))
+        tmp.replace(path)
+
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.settings.write_concurrency,
@@ -160,6 +230,14 @@ class FalkorStore:
         return self._executor
 
     def ensure_schema(self) -> None:
+        """Indexes created here go into a snapshot at once: a restart replaying MERGEs after a
+        replayed CREATE INDEX cannot use the index (it is populated asynchronously) and scans."""
+        with driver_errors():
+            created = self._create_schema()
+        if created:
+            self.compact()
+
+    def _create_schema(self) -> bool:
         indexed: set[tuple[str, str]] = set()
         try:
             for row in self.graph.ro_query("CALL db.indexes()").result_set:
@@ -191,6 +269,7 @@ class FalkorStore:
                     raise StoreError(_reason(exc)) from None
         if created:
             self._wait_durable(writer)
+        return created
 
     def close(self) -> None:
         if self._executor is not None:
@@ -209,12 +288,13 @@ class FalkorStore:
     # -- FalkorDB specifics ------------------------------------------------------------
     def drop_graph(self) -> None:
         """Delete every node, relationship, index and constraint; the store stays usable."""
-        try:
-            self.graph.delete()
-        except redis.exceptions.ResponseError:
-            pass
-        self.graph.query("RETURN 0")
-        self._wait_durable(self.db)
+        with driver_errors():
+            try:
+                self.graph.delete()
+            except redis.exceptions.ResponseError:
+                pass
+            self.graph.query("RETURN 0")
+            self._wait_durable(self.db)
 
     def _execute(self, writer: FalkorDB, text: str):
         try:
@@ -284,7 +364,8 @@ class FalkorStore:
         """A batch counts as written only once the AOF holding it is fsynced."""
         if not self._durable:
             return
-        local, _replicas = conn.connection.execute_command("WAITAOF", 1, 0, 0)
+        with driver_errors():
+            local, _replicas = conn.connection.execute_command("WAITAOF", 1, 0, 0)
         if int(local) < 1:
             raise StoreError("FalkorDB did not confirm the write was fsynced to its append-only file")
 
