@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from csenet.graph.aof import AOF_DIR, aof_files, log_tail, rewrite_aof
 from csenet.graph.store import StoreError, StoreUnavailable
 
@@ -86,7 +88,20 @@ class _Waiting:
             self.status.stop()
 
 
+def _cpu_ticks(pid: int | None) -> int | None:
+    """CPU time the server has used: it grows while a replay works, even when nothing answers."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            fields = fh.read().split(")")[-1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
+
+
 def _loading_text(info: dict, began: float) -> str:
+    if not info:
+        return ("embedded FalkorDB is replaying its data (busy on a long statement), %.0f s so far; waiting"
+                % (time.monotonic() - began))
     done, total = int(info.get("loading_loaded_bytes", 0)), int(info.get("loading_total_bytes", 0))
     pct = float(info.get("loading_loaded_perc", 0.0))
     eta = int(info.get("loading_eta_seconds", 0) or 0)
@@ -187,13 +202,17 @@ class EmbeddedServer:
 
     # -- helpers -------------------------------------------------------------------
     def state(self) -> str:
-        """READY (answers), LOADING (replaying its data) or DOWN (nothing answers)."""
+        """READY (answers), LOADING (replaying its data) or DOWN (nothing answers).
+
+        A server replaying one long statement from its AOF accepts the connection but
+        does not reply until that statement is done: that is LOADING too, not DOWN.
+        """
         if not self.socket.exists():
             return DOWN
         try:
             self._conn(2).ping()
             return READY
-        except redis.exceptions.BusyLoadingError:
+        except (redis.exceptions.BusyLoadingError, redis.exceptions.TimeoutError):
             return LOADING
         except (redis.exceptions.RedisError, OSError):
             return DOWN
@@ -206,7 +225,8 @@ class EmbeddedServer:
         return self._conn(5).info(section)
 
     def _conn(self, timeout_s: float) -> redis.Redis:
-        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout_s)
+        """A probe: one try, so a busy server shows as busy after `timeout_s`, not after the driver's retries."""
+        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0))
 
     def _clean_stale(self) -> None:
         pid = self._read_pid()
@@ -262,7 +282,7 @@ class EmbeddedServer:
         loading without progress; `loading_timeout_s` (0: none) bounds the whole replay.
         """
         began = time.monotonic()
-        quiet_since, last_done, answered = began, -1, False
+        quiet_since, last_seen, answered = began, None, False
         waiting = _Waiting()
         try:
             while True:
@@ -275,13 +295,10 @@ class EmbeddedServer:
                 now = time.monotonic()
                 if state == LOADING:
                     answered = True
-                    try:
-                        info = self.info()
-                    except (redis.exceptions.RedisError, OSError):
-                        continue
-                    done = int(info.get("loading_loaded_bytes", 0))
-                    if done != last_done:
-                        quiet_since, last_done = now, done
+                    info = self._loading_info()
+                    seen = (info.get("loading_loaded_bytes"), _cpu_ticks(self._read_pid()))
+                    if seen != last_seen:
+                        quiet_since, last_seen = now, seen
                     waiting.show(_loading_text(info, began))
                     self._check_loading_bounds(now - began, now - quiet_since, info)
                 elif now - quiet_since > self.settings.startup_timeout_s:
@@ -289,6 +306,13 @@ class EmbeddedServer:
                 time.sleep(0.1)
         finally:
             waiting.close()
+
+    def _loading_info(self) -> dict:
+        """INFO persistence while loading; empty while the server is busy on one long statement."""
+        try:
+            return self._conn(1).info("persistence")
+        except (redis.exceptions.RedisError, OSError):
+            return {}
 
     def _check_loading_bounds(self, elapsed: float, stalled: float, info: dict) -> None:
         s = self.settings
@@ -299,7 +323,8 @@ class EmbeddedServer:
                 "CSENET_LOADING_TIMEOUT_S" % (elapsed, float(info.get("loading_loaded_perc", 0)), self._read_pid()))
         if stalled > s.startup_timeout_s:
             raise StoreUnavailable(
-                "embedded FalkorDB (pid %s) has made no loading progress for %.0f s. Last lines of %s:\n%s\n%s"
+                "embedded FalkorDB (pid %s) has made no loading progress (nor used CPU) for %.0f s. Last lines "
+                "of %s:\n%s\n%s"
                 % (self._read_pid(), stalled, self.logfile, log_tail(self.logfile), self._advice()))
 
     def _not_answering(self, proc: subprocess.Popen | None, answered: bool) -> None:
