@@ -60,7 +60,7 @@ def rewrite_aof(conn: redis.Redis, timeout_s: float) -> None:
             break
         if time.monotonic() > deadline:
             raise StoreUnavailable("the AOF rewrite did not finish within %.0f s" % timeout_s)
-        time.sleep(0.05)
+        time.sleep(0.02)
     if info.get("aof_last_bgrewrite_status") != "ok":
         raise StoreError("FalkorDB could not compact its append-only file (status %s); see falkordb.log"
                          % info.get("aof_last_bgrewrite_status"))
@@ -73,7 +73,7 @@ def _wait_no_rewrite(conn: redis.Redis, deadline: float) -> dict:
             return info
         if time.monotonic() > deadline:
             raise StoreUnavailable("an AOF rewrite is still running; try again later")
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

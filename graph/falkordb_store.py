@@ -110,12 +110,8 @@ class FalkorStore:
              timeout_ms: int | None = None, limit: int | None = None) -> list[Record]:
         limit = limit or self.settings.result_limit
         text = self._text(query, params)
-        try:
+        with driver_errors():
             result = self.graph.ro_query(text, timeout=timeout_ms or self.settings.query_timeout_ms)
-        except redis.exceptions.ResponseError as exc:
-            raise StoreError(_reason(exc)) from None
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable("the graph store does not answer: %s" % exc) from None
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         if len(result.result_set) > limit:
             raise ResultTooLarge("query returned more than %d rows; narrow it or page it" % limit)
@@ -206,7 +202,7 @@ class FalkorStore:
             self._unsnapshotted = 0
             try:
                 self.db.connection.bgrewriteaof()  # in the background; the load goes on meanwhile
-            except redis.exceptions.ResponseError as exc:  # one is already running or scheduled
+            except redis.exceptions.RedisError as exc:  # one is already running, or the write's own error shows
                 log.debug("AOF rewrite not started: %s", exc)
 
     def _record_compaction(self) -> None:
@@ -256,19 +252,24 @@ class FalkorStore:
             created = True
             label, prop = schema.checked(label, prop)
             graph.query("CREATE INDEX FOR (n:%s) ON (n.%s)" % (label, prop))
+        created = self._create_constraints(writer) or created
+        if created:
+            self._wait_durable(writer)
+        return created
+
+    def _create_constraints(self, writer: FalkorDB) -> bool:
         constrained = {(r[1], tuple(r[2])) for r in self.graph.ro_query("CALL db.constraints()").result_set}
+        created = False
         for label, key in schema.NODE_KEYS.items():
             if (label, (key,)) in constrained:
                 continue
             created = True
             try:
-                writer.connection.execute_command(
-                    "GRAPH.CONSTRAINT", "CREATE", self.settings.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key)
+                writer.connection.execute_command("GRAPH.CONSTRAINT", "CREATE", self.settings.graph_name, "UNIQUE",
+                                                  "NODE", label, "PROPERTIES", 1, key)
             except redis.exceptions.ResponseError as exc:
                 if "already exists" not in str(exc):
                     raise StoreError(_reason(exc)) from None
-        if created:
-            self._wait_durable(writer)
         return created
 
     def close(self) -> None:
@@ -297,18 +298,15 @@ class FalkorStore:
             self._wait_durable(self.db)
 
     def _execute(self, writer: FalkorDB, text: str):
-        try:
+        with driver_errors():
             return writer.select_graph(self.settings.graph_name).query(text, timeout=self.settings.write_timeout_ms)
-        except redis.exceptions.ResponseError as exc:
-            raise StoreError(_reason(exc)) from None
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable("the graph store does not answer: %s" % exc) from None
 
     def _writer(self) -> FalkorDB:
         """This thread's pinned connection: WAITAOF waits for the writes of its own connection."""
         writer = getattr(self._local, "writer", None)
         if writer is None:
-            writer = self._connect(single_connection_client=True)
+            with driver_errors():
+                writer = self._connect(single_connection_client=True)
             self._local.writer = writer
             with self._writers_lock:
                 self._writers.append(writer)

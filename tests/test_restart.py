@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -207,3 +208,28 @@ def run_child(data: Path, code: str) -> dict:
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     return {**json.loads(proc.stdout.strip().splitlines()[-1]), "stderr": proc.stderr}
+
+
+def test_driver_errors_reach_callers_as_csenet_errors(tmp_path):
+    with pytest.raises(StoreUnavailable):
+        FalkorStore.external("falkordb://127.0.0.1:1", Settings(data=tmp_path, graph_name="g"))
+    store = FalkorStore.embedded(Settings(data=tmp_path / "d", graph_name="g"))
+    store.server.kill()
+    forget_client(store)
+    try:
+        with pytest.raises(StoreUnavailable):
+            store.write("MERGE (:PersonRecord {record_id: 'x'})")
+        with pytest.raises(StoreUnavailable):
+            store.drop_graph()
+        with pytest.raises(StoreUnavailable):
+            store.compact()
+    finally:
+        store.close()
+
+
+def test_nothing_above_graph_imports_a_driver():
+    pattern = re.compile(r"^\s*(import|from)\s+(redis|falkordb|neo4j)\b", re.MULTILINE)
+    above = ["api", "audit", "csenet", "exports", "loaders", "networks", "resolution", "synth"]
+    offenders = [str(path.relative_to(REPO)) for top in above for path in (REPO / top).rglob("*.py")
+                 if pattern.search(path.read_text())]
+    assert offenders == []
