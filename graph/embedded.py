@@ -100,7 +100,8 @@ def _cpu_ticks(pid: int | None) -> int | None:
 
 def _loading_text(info: dict, began: float) -> str:
     if not info:
-        return ("embedded FalkorDB is replaying its data (busy on a long statement), %.0f s so far; waiting"
+        return ("embedded FalkorDB is loading its data (busy building indexes or on one long statement), %.0f s "
+                "so far; waiting"
                 % (time.monotonic() - began))
     done, total = int(info.get("loading_loaded_bytes", 0)), int(info.get("loading_total_bytes", 0))
     pct = float(info.get("loading_loaded_perc", 0.0))
