@@ -25,11 +25,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from load import bundle_for  # noqa: E402
-
 from csenet.graph.aof import aof_files  # noqa: E402
 from csenet.graph.falkordb_store import FalkorStore  # noqa: E402
 from csenet.loaders.load import load_bundle  # noqa: E402
+from load import bundle_for  # noqa: E402
+
 from csenet.settings import Settings  # noqa: E402
 from tests.conftest import graph_counts  # noqa: E402
 

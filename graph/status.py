@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from csenet.graph.aof import aof_files
+from csenet.graph.embedded import LOADING, READY, EmbeddedServer, _pid_alive
+from csenet.graph.falkordb_store import driver_errors
 from falkordb import FalkorDB
 
-from csenet.graph.aof import aof_files
-from csenet.graph.falkordb_store import driver_errors
-from csenet.graph.embedded import LOADING, READY, EmbeddedServer, _pid_alive
 from csenet.settings import Settings
 
 LAST_LOAD = "MATCH (l:Load) RETURN l.load_id, l.loaded_at ORDER BY l.loaded_at DESC, l.load_id DESC LIMIT 1"

@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 import pytest
-
-from csenet.errors import StoreUnavailable
 from csenet.graph.aof import aof_files
 from csenet.graph.embedded import LOADING, EmbeddedServer, _pid_alive
 from csenet.graph.falkordb_store import FalkorStore
 from csenet.loaders.load import load_bundle
 from csenet.resolution.deterministic import resolve_deterministic
+
+from csenet.errors import StoreUnavailable
 from csenet.settings import Settings
 from tests.conftest import graph_counts
 
@@ -107,11 +107,28 @@ def test_load_stop_start_answers_within_the_bound_with_equal_counts(bundle, clea
     store.close()
     files = aof_files(data)
     assert files["base_bytes"] > 100_000 and files["incr_bytes"] < 0.5e6, "a load must end compacted"
+    stopped = store_status(data)
+    assert not (data / "falkordb.sock").exists(), "status must not start a server"
+    assert (stopped["state"], stopped["restart_replays"], stopped["pid"]) == ("not running", False, None)
+    assert (stopped["nodes"], stopped["relationships"]) == (sum(before[0].values()), sum(before[1].values()))
+    assert stopped["last_load_id"] and stopped["last_load_id"].startswith("LOAD-")
     again = FalkorStore.embedded(bounded(data, CLEAN_STOP_S))
     try:
         assert graph_counts(again) == before == clean
+        running = store_status(data)
+        assert running["state"] == "running" and running["pid"] == again.server._read_pid()
+        assert running["counts_as_of"] == "now" and running["nodes"] == stopped["nodes"]
+        assert running["last_load_id"] == stopped["last_load_id"] and "FalkorDB module" in running["server_version"]
     finally:
         again.close()
+
+
+def store_status(data: Path) -> dict:
+    env = {**os.environ, "CSENET_DATA": str(data), "CSENET_GRAPH_NAME": "g"}
+    proc = subprocess.run([sys.executable, "-m", "csenet", "store", "status", "--format", "json"], env=env,
+                          capture_output=True, text=True, timeout=60, cwd=str(REPO))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
 
 
 def test_server_killed_mid_load_then_start_and_reload_equals_a_clean_load(bundle, clean, tmp_path):
