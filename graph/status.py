@@ -41,6 +41,8 @@ def store_status(settings: Settings) -> dict[str, Any]:
                     % (files["incr_bytes"] / 1e6, settings.aof_tail_mb) if files["incr_bytes"] > tail_limit
                     else "loads the snapshot (tail %.2f MB)" % (files["incr_bytes"] / 1e6)),
     }
+    if files["base_file"] is None:
+        status["restart"] = "nothing to load: no store in %s yet" % server.data
     status.update(_recorded(server.data / "compaction.json", settings.graph_name))
     with driver_errors():
         if state == READY:
