@@ -42,8 +42,8 @@ class Settings(BaseSettings):
         "past it the command fails and the server keeps loading.")
     aof_tail_mb: float = Field(
         default=8.0, gt=0,
-        description="Most MB of statements the embedded store's AOF holds beyond its snapshot: a load compacts "
-        "each time it writes this much, and the last process out compacts a longer tail.")
+        description="MB of statements the embedded store's AOF may hold beyond its snapshot: a load compacts "
+        "once it has written this much and half the snapshot's size; the last process out compacts a longer tail.")
 
     # Person resolution
     match_threshold: float = Field(default=0.95, gt=0, lt=1, description="Splink match probability to link.")

@@ -20,12 +20,14 @@ from falkordb.path import Path as FPath
 
 from csenet.settings import Settings
 from csenet.graph import schema
-from csenet.graph.aof import rewrite_aof
+from csenet.graph.aof import aof_files, rewrite_aof
 from csenet.graph.embedded import EmbeddedServer
 from csenet.graph.params import ParameterError, cypher_header
 from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, batch_params
 
 log = logging.getLogger(__name__)
+
+TAIL_PER_SNAPSHOT = 0.5  # during a load, compact once the tail exceeds this share of the snapshot too
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -66,6 +68,7 @@ class FalkorStore:
         self.settings = settings
         self.server = server
         self._unsnapshotted = 0  # bytes of statements written since the last compaction
+        self._compact_after = settings.aof_tail_mb * 1e6
         self._compact_lock = threading.Lock()
         with driver_errors():
             self._open()
@@ -188,7 +191,7 @@ class FalkorStore:
             return
         self.sync()
         with self._compact_lock, driver_errors():
-            self._unsnapshotted = 0
+            self._unsnapshotted, self._compact_after = 0, self.settings.aof_tail_mb * 1e6
             rewrite_aof(self.db.connection, self.settings.write_timeout_ms / 1000)
             self._record_compaction()
 
@@ -197,9 +200,14 @@ class FalkorStore:
             return
         with self._compact_lock:
             self._unsnapshotted += nbytes
-            if self._unsnapshotted < self.settings.aof_tail_mb * 1e6:
+            if self._unsnapshotted < self._compact_after:
                 return
             self._unsnapshotted = 0
+            # A rewrite costs the whole graph, replay only the tail: on a large graph let the
+            # tail grow with the snapshot, so a load does a few rewrites rather than one per
+            # aof_tail_mb, and a crash's replay stays a fraction of the snapshot's load.
+            base = aof_files(self.server.data)["base_bytes"]
+            self._compact_after = max(self.settings.aof_tail_mb * 1e6, TAIL_PER_SNAPSHOT * base)
             try:
                 self.db.connection.bgrewriteaof()  # in the background; the load goes on meanwhile
             except redis.exceptions.RedisError as exc:  # one is already running, or the write's own error shows
