@@ -95,6 +95,7 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
                                 persons, context)
         write_verdicts(store, again, settings.batch_size)
         store.sync()
+    store.compact()
     result["networks"] = ("%d networks (%d not on the OCG map as a group), %d perpetrators, %d facilitators, "
                           "%d children; %d association links; CSE involvement from %s (%.1f s)"
                           % (summary.networks, summary.not_ocg_mapped, summary.perpetrators, summary.facilitators,

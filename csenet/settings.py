@@ -33,7 +33,17 @@ class Settings(BaseSettings):
         default=32, ge=1, le=128,
         description="Batches in flight on the embedded store: each waits for its AOF fsync (WAITAOF), so several overlap.",
     )
-    startup_timeout_s: float = Field(default=30.0, gt=0)
+    startup_timeout_s: float = Field(
+        default=30.0, gt=0,
+        description="How long the embedded server may take to answer at all, or go without loading progress.")
+    loading_timeout_s: float = Field(
+        default=0.0, ge=0,
+        description="Most seconds to wait for the embedded server to load its data (0: as long as it progresses); "
+        "past it the command fails and the server keeps loading.")
+    aof_tail_mb: float = Field(
+        default=8.0, gt=0,
+        description="MB of statements the embedded store's AOF may hold beyond its snapshot: a load compacts "
+        "once it has written this much and half the snapshot's size; the last process out compacts a longer tail.")
 
     # Person resolution
     match_threshold: float = Field(default=0.95, gt=0, lt=1, description="Splink match probability to link.")

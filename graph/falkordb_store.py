@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -18,11 +20,14 @@ from falkordb.path import Path as FPath
 
 from csenet.settings import Settings
 from csenet.graph import schema
+from csenet.graph.aof import aof_files, rewrite_aof
 from csenet.graph.embedded import EmbeddedServer
 from csenet.graph.params import ParameterError, cypher_header
 from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, batch_params
 
 log = logging.getLogger(__name__)
+
+TAIL_PER_SNAPSHOT = 0.5  # during a load, compact once the tail exceeds this share of the snapshot too
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -42,6 +47,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def driver_errors() -> Iterator[None]:
+    """The redis/falkordb driver's errors as csenet's: nothing above graph/ sees a driver exception."""
+    try:
+        yield
+    except redis.exceptions.ResponseError as exc:
+        raise StoreError(_reason(exc)) from None
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+        raise StoreUnavailable("the graph store does not answer: %s" % _reason(exc)) from None
+    except redis.exceptions.RedisError as exc:
+        raise StoreError(_reason(exc)) from None
+
+
 class FalkorStore:
     dialect = "falkordb"
 
@@ -49,7 +67,15 @@ class FalkorStore:
         self._connect = connect
         self.settings = settings
         self.server = server
-        self.db = connect()
+        self._unsnapshotted = 0  # bytes of statements written since the last compaction
+        self._compact_after = settings.aof_tail_mb * 1e6
+        self._compact_lock = threading.Lock()
+        with driver_errors():
+            self._open()
+
+    def _open(self) -> None:
+        settings = self.settings
+        self.db = self._connect()
         self.graph = self.db.select_graph(settings.graph_name)
         self._local = threading.local()
         self._writers: list[FalkorDB] = []
@@ -66,7 +92,8 @@ class FalkorStore:
     @classmethod
     def embedded(cls, settings: Settings) -> FalkorStore:
         server = EmbeddedServer(settings)
-        socket = server.acquire()
+        with driver_errors():
+            socket = server.acquire()
         try:
             return cls(lambda **kw: FalkorDB(unix_socket_path=socket, **kw), settings, server)
         except Exception:
@@ -86,12 +113,8 @@ class FalkorStore:
              timeout_ms: int | None = None, limit: int | None = None) -> list[Record]:
         limit = limit or self.settings.result_limit
         text = self._text(query, params)
-        try:
+        with driver_errors():
             result = self.graph.ro_query(text, timeout=timeout_ms or self.settings.query_timeout_ms)
-        except redis.exceptions.ResponseError as exc:
-            raise StoreError(_reason(exc)) from None
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable("the graph store does not answer: %s" % exc) from None
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         if len(result.result_set) > limit:
             raise ResultTooLarge("query returned more than %d rows; narrow it or page it" % limit)
@@ -99,8 +122,10 @@ class FalkorStore:
 
     def write(self, query: str, params: Mapping[str, Any] | None = None) -> dict[str, int]:
         writer = self._writer()
-        result = self._execute(writer, self._text(query, params))
+        text = self._text(query, params)
+        result = self._execute(writer, text)
         self._wait_durable(writer)
+        self._written(len(text))
         return {
             "nodes_created": int(result.nodes_created),
             "nodes_deleted": int(result.nodes_deleted),
@@ -134,13 +159,15 @@ class FalkorStore:
     def _write_then_wait(self, query: str, params: Mapping[str, Any], n: int, applied: Future,
                          progress: Progress | None) -> int:
         writer = self._writer()
+        text = self._text(query, params)
         try:
-            self._execute(writer, self._text(query, params))
+            self._execute(writer, text)
         except BaseException as exc:
             applied.set_exception(exc)
             raise
         applied.set_result(n)
         self._wait_durable(writer)
+        self._written(len(text))
         if progress:
             progress(n)
         return n
@@ -153,6 +180,53 @@ class FalkorStore:
         if errors:
             raise errors[0]
 
+    def compact(self) -> None:
+        """Make the store's base a snapshot: a restart then loads it instead of replaying statements.
+
+        The embedded store only (a server run by others is theirs to configure). Called
+        after a load and after the analyses write; `_written` also starts one in the
+        background each `aof_tail_mb` of statements, so a crash leaves a bounded tail.
+        """
+        if self.server is None or not self._durable:
+            return
+        self.sync()
+        with self._compact_lock, driver_errors():
+            self._unsnapshotted, self._compact_after = 0, self.settings.aof_tail_mb * 1e6
+            rewrite_aof(self.db.connection, self.settings.write_timeout_ms / 1000)
+            self._record_compaction()
+
+    def _written(self, nbytes: int) -> None:
+        if self.server is None or not self._durable:
+            return
+        with self._compact_lock:
+            self._unsnapshotted += nbytes
+            if self._unsnapshotted < self._compact_after:
+                return
+            self._unsnapshotted = 0
+            # A rewrite costs the whole graph, replay only the tail: on a large graph let the
+            # tail grow with the snapshot, so a load does a few rewrites rather than one per
+            # aof_tail_mb, and a crash's replay stays a fraction of the snapshot's load.
+            base = aof_files(self.server.data)["base_bytes"]
+            self._compact_after = max(self.settings.aof_tail_mb * 1e6, TAIL_PER_SNAPSHOT * base)
+            try:
+                self.db.connection.bgrewriteaof()  # in the background; the load goes on meanwhile
+            except redis.exceptions.RedisError as exc:  # one is already running, or the write's own error shows
+                log.debug("AOF rewrite not started: %s", exc)
+
+    def _record_compaction(self) -> None:
+        """What `csenet store status` shows when no server runs: sizes as of the last compaction."""
+        stats = self.graph.ro_query("CALL db.meta.stats() YIELD nodeCount, relCount RETURN nodeCount, relCount")
+        nodes, rels = stats.result_set[0] if stats.result_set else (0, 0)
+        last = self.graph.ro_query("MATCH (l:Load) RETURN l.load_id, l.loaded_at ORDER BY l.loaded_at DESC, "
+                                   "l.load_id DESC LIMIT 1").result_set
+        record = {"graph": self.settings.graph_name, "compacted_at": time.time(), "nodes": int(nodes),
+                  "relationships": int(rels), "last_load_id": last[0][0] if last else None,
+                  "last_load_at": last[0][1] if last else None}
+        path = self.server.data / "compaction.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record))
+        tmp.replace(path)
+
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.settings.write_concurrency,
@@ -160,6 +234,14 @@ class FalkorStore:
         return self._executor
 
     def ensure_schema(self) -> None:
+        """Indexes created here go into a snapshot at once: a restart replaying MERGEs after a
+        replayed CREATE INDEX cannot use the index (it is populated asynchronously) and scans."""
+        with driver_errors():
+            created = self._create_schema()
+        if created:
+            self.compact()
+
+    def _create_schema(self) -> bool:
         indexed: set[tuple[str, str]] = set()
         try:
             for row in self.graph.ro_query("CALL db.indexes()").result_set:
@@ -178,19 +260,25 @@ class FalkorStore:
             created = True
             label, prop = schema.checked(label, prop)
             graph.query("CREATE INDEX FOR (n:%s) ON (n.%s)" % (label, prop))
+        created = self._create_constraints(writer) or created
+        if created:
+            self._wait_durable(writer)
+        return created
+
+    def _create_constraints(self, writer: FalkorDB) -> bool:
         constrained = {(r[1], tuple(r[2])) for r in self.graph.ro_query("CALL db.constraints()").result_set}
+        created = False
         for label, key in schema.NODE_KEYS.items():
             if (label, (key,)) in constrained:
                 continue
             created = True
             try:
-                writer.connection.execute_command(
-                    "GRAPH.CONSTRAINT", "CREATE", self.settings.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key)
+                writer.connection.execute_command("GRAPH.CONSTRAINT", "CREATE", self.settings.graph_name, "UNIQUE",
+                                                  "NODE", label, "PROPERTIES", 1, key)
             except redis.exceptions.ResponseError as exc:
                 if "already exists" not in str(exc):
                     raise StoreError(_reason(exc)) from None
-        if created:
-            self._wait_durable(writer)
+        return created
 
     def close(self) -> None:
         if self._executor is not None:
@@ -209,26 +297,24 @@ class FalkorStore:
     # -- FalkorDB specifics ------------------------------------------------------------
     def drop_graph(self) -> None:
         """Delete every node, relationship, index and constraint; the store stays usable."""
-        try:
-            self.graph.delete()
-        except redis.exceptions.ResponseError:
-            pass
-        self.graph.query("RETURN 0")
-        self._wait_durable(self.db)
+        with driver_errors():
+            try:
+                self.graph.delete()
+            except redis.exceptions.ResponseError:
+                pass
+            self.graph.query("RETURN 0")
+            self._wait_durable(self.db)
 
     def _execute(self, writer: FalkorDB, text: str):
-        try:
+        with driver_errors():
             return writer.select_graph(self.settings.graph_name).query(text, timeout=self.settings.write_timeout_ms)
-        except redis.exceptions.ResponseError as exc:
-            raise StoreError(_reason(exc)) from None
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable("the graph store does not answer: %s" % exc) from None
 
     def _writer(self) -> FalkorDB:
         """This thread's pinned connection: WAITAOF waits for the writes of its own connection."""
         writer = getattr(self._local, "writer", None)
         if writer is None:
-            writer = self._connect(single_connection_client=True)
+            with driver_errors():
+                writer = self._connect(single_connection_client=True)
             self._local.writer = writer
             with self._writers_lock:
                 self._writers.append(writer)
@@ -284,7 +370,8 @@ class FalkorStore:
         """A batch counts as written only once the AOF holding it is fsynced."""
         if not self._durable:
             return
-        local, _replicas = conn.connection.execute_command("WAITAOF", 1, 0, 0)
+        with driver_errors():
+            local, _replicas = conn.connection.execute_command("WAITAOF", 1, 0, 0)
         if int(local) < 1:
             raise StoreError("FalkorDB did not confirm the write was fsynced to its append-only file")
 

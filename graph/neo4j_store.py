@@ -123,6 +123,9 @@ class Neo4jStore:
     def sync(self) -> None:
         """Nothing to wait for: each Neo4j commit is durable when it returns."""
 
+    def compact(self) -> None:
+        """Neo4j checkpoints its own transaction log: nothing to do."""
+
     def ensure_schema(self) -> None:
         for statement in constraint_statements():
             with self._session(neo4j.WRITE_ACCESS) as session:

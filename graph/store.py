@@ -47,6 +47,9 @@ class GraphStore(Protocol):
     def ensure_schema(self) -> None:
         """Create every constraint and index of graph/schema.py that is missing."""
 
+    def compact(self) -> None:
+        """Make what is written so far quick to reopen (the embedded store snapshots its log); may be a no-op."""
+
     def close(self) -> None: ...
 
 

@@ -118,6 +118,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         "bundle": folder.name,
     }])
     store.sync()
+    store.compact()
     t["resolve_and_load"] = time.perf_counter() - start
 
     summary = LoadSummary(
