@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 from csenet.graph.aof import aof_files  # noqa: E402
 from csenet.graph.falkordb_store import FalkorStore  # noqa: E402
 from csenet.loaders.load import load_bundle  # noqa: E402
+from csenet.pipeline import load_and_analyse  # noqa: E402
 from load import bundle_for  # noqa: E402
 
 from csenet.settings import Settings  # noqa: E402
@@ -70,7 +71,7 @@ def run_scale(scale: str, seed: int, resolver, analyse: bool) -> dict:
     settings = settings_for(data)
     store = FalkorStore.embedded(settings)
     start = time.perf_counter()
-    load_bundle(store, folder, settings, resolver=resolver, analyse=analyse, rejects_path=HERE / "out" / "rejects.csv")
+    load_and_analyse(store, folder, settings, resolver=resolver, analyse=analyse, rejects_path=HERE / "out" / "rejects.csv")
     load_s = time.perf_counter() - start
     counts = graph_counts(store)
     start = time.perf_counter()
@@ -85,7 +86,7 @@ def run_scale(scale: str, seed: int, resolver, analyse: bool) -> dict:
     store = FalkorStore.embedded(crash_settings)
     killer = KillAt(store, "involvements")
     try:
-        load_bundle(store, folder, crash_settings, resolver=resolver, analyse=False,
+        load_bundle(store, folder, crash_settings, resolver=resolver,
                     reporter=killer, rejects_path=HERE / "out" / "rejects.csv")
     except Exception:  # the kill surfaces as a failed write
         pass

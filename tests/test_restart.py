@@ -45,7 +45,7 @@ def bounded(data: Path, bound: float, **kw) -> Settings:
 
 
 def load(store: FalkorStore, bundle: Path, tmp: Path, **kw) -> None:
-    load_bundle(store, bundle, store.settings, resolver=resolve_deterministic, analyse=False,
+    load_bundle(store, bundle, store.settings, resolver=resolve_deterministic,
                 rejects_path=tmp / "rejects.csv", **kw)
 
 
