@@ -78,14 +78,14 @@ def default_resolver(settings: Settings) -> Resolver:
 
 def load_bundle(store: GraphStore, folder: Path, settings: Settings | None = None, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
-                reporter: Reporter | None = None, analyse: bool = True) -> LoadSummary:
+                reporter: Reporter | None = None, analyse: bool = True, encoding: str | None = None) -> LoadSummary:
     settings = settings or get_settings()
     reporter = reporter or NullReporter()
     folder = Path(folder)
     t: dict[str, float] = {}
 
     start = time.perf_counter()
-    raw = read_bundle(folder)
+    raw = read_bundle(folder, encoding)
     store.ensure_schema()
     valid = validate(raw, known_in_graph=lambda label, key, ids: known_ids(store, label, key, ids))
     t["read_validate"] = time.perf_counter() - start
@@ -391,4 +391,9 @@ def fact_record_ids(valid: ValidBundle) -> set[str]:
 
 def write_issues(issues: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    issues.reindex(columns=ISSUE_COLUMNS).to_csv(path, index=False)
+    from csenet import csvsafe
+
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csvsafe.writer(fh, lineterminator="\n")
+        writer.writerow(ISSUE_COLUMNS)
+        writer.writerows(issues.reindex(columns=ISSUE_COLUMNS).itertuples(index=False, name=None))

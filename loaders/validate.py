@@ -102,113 +102,171 @@ def _valid_dates(values: pd.Series, pattern: str) -> pd.Series:
 
 def validate(bundle: RawBundle, known_in_graph: KnownInGraph | None = None,
              today: _dt.date | None = None) -> ValidBundle:
+    """Every row of every file checked in phases: cells, keys, references; then shaped for loading."""
     issues = _Issues()
     frames: dict[str, pd.DataFrame] = {}
     counts: dict[str, FileCount] = {}
     rejected: dict[str, pd.Series] = {}
     today = today or _dt.date.today()
-
     for spec in FILES:
         raw = bundle.files.get(spec.name)
         if raw is None:
             continue
-        df = raw.frame.copy()
-        bad = pd.Series(False, index=df.index)
-        for col in spec.columns:
-            values = _stripped(df, col.name)
-            df[col.name] = values
-            empty = values == ""
-            if col.required:
-                rows = df[empty & ~bad]
-                issues.add(raw, rows, REJECT, col.name, values, "required value %s is empty" % col.name)
-                bad |= empty
-            present = ~empty
-            if col.kind == "datetime":
-                ok = _valid_dates(values, _DATETIME)
-                wrong = present & ~ok
-                reason = "%s %s is not an ISO date or date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])"
-                rows = df[wrong & ~bad]
-                if col.required:
-                    issues.add(raw, rows, REJECT, col.name, values, lambda v, c=col.name: reason % (c, '"%s"' % v))
-                    bad |= wrong
-                else:
-                    issues.add(raw, rows, WARNING, col.name, values,
-                               lambda v, c=col.name: (reason % (c, '"%s"' % v)) + "; kept as unknown")
-                    _keep_raw(df, col.name, wrong)
-            elif col.kind == "dob":
-                ok = _valid_dates(values, _DOB)
-                future = ok & (values.str.slice(0, 4).where(ok, "0").astype(int) > today.year)
-                full_future = ok & (values.str.len() == 10) & (values > today.isoformat())
-                ancient = ok & (values.str.slice(0, 4).where(ok, "9999").astype(int) < 1900)
-                wrong = present & (~ok | future | full_future | ancient)
-                flagged = df[wrong & ~bad]
-                why = pd.Series("date of birth %s is not a real date (YYYY, YYYY-MM or YYYY-MM-DD)",
-                                index=flagged.index, dtype=object)
-                why = why.where(~(future | full_future).loc[flagged.index], "date of birth %s is in the future")
-                why = why.where(~ancient.loc[flagged.index], "date of birth %s is before 1900")
-                msg = pd.Series([w % ('"%s"' % v) + "; kept as unknown" for w, v in zip(why, values.loc[flagged.index])],
-                                index=flagged.index, dtype=object)
-                issues.add(raw, flagged, WARNING, col.name, values, msg)
-                _keep_raw(df, col.name, wrong)
-            elif col.kind == "enum":
-                upper = values.str.upper()
-                wrong = present & ~upper.isin(col.enum)
-                reason = "%s must be one of %s" % (col.name, ", ".join(col.enum))
-                rows = df[wrong & ~bad]
-                if col.required:
-                    issues.add(raw, rows, REJECT, col.name, values, lambda v, r=reason: '"%s": %s' % (v, r))
-                    bad |= wrong
-                else:
-                    issues.add(raw, rows, WARNING, col.name, values,
-                               lambda v, r=reason: '"%s": %s; kept as unknown' % (v, r))
-                    _keep_raw(df, col.name, wrong)
-                df[col.name] = upper.where(~wrong, "")
-            elif col.kind == "float":
-                number = pd.to_numeric(values.where(present, np.nan), errors="coerce")
-                limit = 90 if col.name == "latitude" else 180
-                wrong = present & (number.isna() | (number.abs() > limit))
-                issues.add(raw, df[wrong & ~bad], WARNING, col.name, values,
-                           lambda v, c=col.name, lim=limit: '%s "%s" is not a number within ±%d; kept as unknown'
-                           % (c, v, lim))
-                _keep_raw(df, col.name, wrong)
-                df[col.name] = number.where(~wrong)
-        if spec.key:
-            key = spec.key[0]
-            dup = df[key].duplicated(keep="first") & ~bad & (df[key] != "")
-            if dup.any():
-                first_line = df[~bad].drop_duplicates(key).set_index(key)["_line"]
-                rows = df[dup]
-                issues.add(raw, rows, REJECT, key, df[key],
-                           lambda v, k=key: 'duplicate %s "%s" (first at line %d)' % (k, v, first_line[v]))
-                bad |= dup
-        if spec.name == "identifiers":
-            kinds = df["kind"]
-            keys = pd.Series([normalise.identifier_key(k, v) if k in normalise.IDENTIFIER else ""
-                              for k, v in zip(kinds, df["value"])], index=df.index, dtype=object)
-            wrong = ~bad & (keys == "")
-            issues.add(raw, df[wrong], REJECT, "value", df["value"],
-                       lambda v: 'value "%s" has nothing left to compare after normalising' % v)
-            bad |= wrong
-            df["identifier_key"] = keys
-        rejected[spec.name] = bad
-        frames[spec.name] = df
-        counts[spec.name] = FileCount(read=len(df))
+        frames[spec.name], rejected[spec.name] = _check_file(raw, issues, today)
+        counts[spec.name] = FileCount(read=len(frames[spec.name]))
 
     _check_references(bundle, frames, rejected, issues, known_in_graph)
 
     for name, df in frames.items():
         keep = df[~rejected[name]].copy()
         frames[name] = _shape(name, keep, bundle)
-        c = counts[name]
-        c.loaded = len(keep)
-        c.rejected = int(rejected[name].sum())
+        counts[name].loaded = len(keep)
+        counts[name].rejected = int(rejected[name].sum())
     issue_frame = issues.frame()
-    if not issue_frame.empty:
-        stem = issue_frame["file"].str.replace(r"\.csv(\.gz)?$", "", regex=True)
-        for name, n in issue_frame[issue_frame["severity"] == WARNING].groupby(stem[issue_frame["severity"] == WARNING]).size().items():
-            counts[name].warnings = int(n)
+    _count_warnings(issue_frame, counts)
     extra = {name: bundle.files[name].extra_columns for name in frames if bundle.files[name].extra_columns}
     return ValidBundle(frames=frames, issues=issue_frame, counts=counts, extra_columns=extra)
+
+
+def _count_warnings(issue_frame: pd.DataFrame, counts: dict[str, FileCount]) -> None:
+    warn = issue_frame[issue_frame["severity"] == WARNING]
+    if warn.empty:
+        return
+    stem = warn["file"].str.replace(r"\.csv(\.gz)?$", "", regex=True)
+    for name, n in warn.groupby(stem).size().items():
+        counts[name].warnings = int(n)
+
+
+def _check_file(raw: RawFile, issues: _Issues, today: _dt.date) -> tuple[pd.DataFrame, pd.Series]:
+    """One file's cells, NUL bytes, formulas, keys and identifiers; returns the frame and its rejected rows."""
+    spec = raw.spec
+    df = raw.frame.copy()
+    bad = _check_nul(raw, df, issues)
+    for col in spec.columns:
+        values = _stripped(df, col.name)
+        df[col.name] = values
+        empty = values == ""
+        if col.required:
+            issues.add(raw, df[empty & ~bad], REJECT, col.name, values, "required value %s is empty" % col.name)
+            bad |= empty
+        checker = _CHECKERS.get(col.kind)
+        if checker is not None:
+            bad = checker(raw, df, col, values, ~empty, bad, issues, today)
+    _check_formulas(raw, df, bad, issues)
+    if spec.key:
+        bad = _check_duplicates(raw, df, spec.key[0], bad, issues)
+    if spec.name == "identifiers":
+        bad = _check_identifiers(raw, df, bad, issues)
+    return df, bad
+
+
+def _check_nul(raw: RawFile, df: pd.DataFrame, issues: _Issues) -> pd.Series:
+    """A NUL byte is never data (and truncates C strings in a store): the row is rejected."""
+    bad = pd.Series(False, index=df.index)
+    for name in [c for c in df.columns if c != "_line"]:
+        has = df[name].astype(str).str.contains("\x00", regex=False)
+        if has.any():
+            issues.add(raw, df[has & ~bad], REJECT, name, df[name].astype(str).str.replace("\x00", "\\0"),
+                       "%s contains a NUL byte (\\0), which is never part of a record" % name)
+            bad |= has
+    return bad
+
+
+# A cell a spreadsheet would run: =..., @..., or +/- followed by a letter, bracket or formula sign.
+# "+44 7700 900123" and "-3.5" are not formulas.
+FORMULA = r"^(?:[=@]|[+-]\s*[A-Za-z_(=@\"'])"
+
+
+def _check_formulas(raw: RawFile, df: pd.DataFrame, bad: pd.Series, issues: _Issues) -> None:
+    """Values that look like spreadsheet formulas are kept as written and reported (exports neutralise them)."""
+    for col in raw.spec.columns:
+        if col.kind in ("datetime", "dob", "enum", "float"):
+            continue
+        values = df[col.name].astype(str)
+        hit = values.str.match(FORMULA) & ~bad
+        issues.add(raw, df[hit], WARNING, col.name, values,
+                   lambda v, c=col.name: '%s "%s" looks like a spreadsheet formula; kept as text '
+                                         '(csenet\'s CSV exports neutralise it)' % (c, v))
+
+
+def _check_duplicates(raw: RawFile, df: pd.DataFrame, key: str, bad: pd.Series, issues: _Issues) -> pd.Series:
+    dup = df[key].duplicated(keep="first") & ~bad & (df[key] != "")
+    if dup.any():
+        first_line = df[~bad].drop_duplicates(key).set_index(key)["_line"]
+        issues.add(raw, df[dup], REJECT, key, df[key],
+                   lambda v, k=key: 'duplicate %s "%s" (first at line %d)' % (k, v, first_line[v]))
+        bad = bad | dup
+    return bad
+
+
+def _check_identifiers(raw: RawFile, df: pd.DataFrame, bad: pd.Series, issues: _Issues) -> pd.Series:
+    keys = pd.Series([normalise.identifier_key(k, v) if k in normalise.IDENTIFIER else ""
+                      for k, v in zip(df["kind"], df["value"])], index=df.index, dtype=object)
+    wrong = ~bad & (keys == "")
+    issues.add(raw, df[wrong], REJECT, "value", df["value"],
+               lambda v: 'value "%s" has nothing left to compare after normalising' % v)
+    df["identifier_key"] = keys
+    return bad | wrong
+
+
+def _check_datetime(raw, df, col, values, present, bad, issues, today) -> pd.Series:
+    wrong = present & ~_valid_dates(values, _DATETIME)
+    reason = "%s %s is not an ISO date or date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])"
+    rows = df[wrong & ~bad]
+    if col.required:
+        issues.add(raw, rows, REJECT, col.name, values, lambda v, c=col.name: reason % (c, '"%s"' % v))
+        return bad | wrong
+    issues.add(raw, rows, WARNING, col.name, values,
+               lambda v, c=col.name: (reason % (c, '"%s"' % v)) + "; kept as unknown")
+    _keep_raw(df, col.name, wrong)
+    return bad
+
+
+def _check_dob(raw, df, col, values, present, bad, issues, today) -> pd.Series:
+    ok = _valid_dates(values, _DOB)
+    future = ok & (values.str.slice(0, 4).where(ok, "0").astype(int) > today.year)
+    full_future = ok & (values.str.len() == 10) & (values > today.isoformat())
+    ancient = ok & (values.str.slice(0, 4).where(ok, "9999").astype(int) < 1900)
+    wrong = present & (~ok | future | full_future | ancient)
+    flagged = df[wrong & ~bad]
+    why = pd.Series("date of birth %s is not a real date (YYYY, YYYY-MM or YYYY-MM-DD)",
+                    index=flagged.index, dtype=object)
+    why = why.where(~(future | full_future).loc[flagged.index], "date of birth %s is in the future")
+    why = why.where(~ancient.loc[flagged.index], "date of birth %s is before 1900")
+    msg = pd.Series([w % ('"%s"' % v) + "; kept as unknown" for w, v in zip(why, values.loc[flagged.index])],
+                    index=flagged.index, dtype=object)
+    issues.add(raw, flagged, WARNING, col.name, values, msg)
+    _keep_raw(df, col.name, wrong)
+    return bad
+
+
+def _check_enum(raw, df, col, values, present, bad, issues, today) -> pd.Series:
+    upper = values.str.upper()
+    wrong = present & ~upper.isin(col.enum)
+    reason = "%s must be one of %s" % (col.name, ", ".join(col.enum))
+    rows = df[wrong & ~bad]
+    if col.required:
+        issues.add(raw, rows, REJECT, col.name, values, lambda v, r=reason: '"%s": %s' % (v, r))
+        bad = bad | wrong
+    else:
+        issues.add(raw, rows, WARNING, col.name, values, lambda v, r=reason: '"%s": %s; kept as unknown' % (v, r))
+        _keep_raw(df, col.name, wrong)
+    df[col.name] = upper.where(~wrong, "")
+    return bad
+
+
+def _check_float(raw, df, col, values, present, bad, issues, today) -> pd.Series:
+    number = pd.to_numeric(values.where(present, np.nan), errors="coerce")
+    limit = 90 if col.name == "latitude" else 180
+    wrong = present & (number.isna() | (number.abs() > limit))
+    issues.add(raw, df[wrong & ~bad], WARNING, col.name, values,
+               lambda v, c=col.name, lim=limit: '%s "%s" is not a number within ±%d; kept as unknown' % (c, v, lim))
+    _keep_raw(df, col.name, wrong)
+    df[col.name] = number.where(~wrong)
+    return bad
+
+
+_CHECKERS = {"datetime": _check_datetime, "dob": _check_dob, "enum": _check_enum, "float": _check_float}
 
 
 def _keep_raw(df: pd.DataFrame, column: str, wrong: pd.Series) -> None:

@@ -57,16 +57,21 @@ def load(
     rejects: Annotated[Optional[Path], typer.Option(help="Rejects file (default BUNDLE/rejects.csv).")] = None,
     resolver: Annotated[Resolver, typer.Option(help="Person resolution: splink, or the deterministic rules.")] = Resolver.splink,
     analyse: Annotated[bool, typer.Option(help="Run the flag audit and network detection after loading.")] = True,
+    encoding: Annotated[Optional[str], typer.Option(
+        help="Text encoding of the CSV files: utf-8 (default), cp1252 or latin-1; wins over bundle.yaml.")] = None,
+    wait: Annotated[Optional[float], typer.Option(
+        help="Seconds to wait for another load on the same store (default: until it ends; 0: refuse).")] = None,
 ) -> None:
     """Validate, resolve people, load, and run the analyses; print the counts."""
     from csenet.loaders.load import load_bundle
+    from csenet.loadlock import load_lock
 
     if not bundle.is_dir():
         fail("%s is not a folder holding a record bundle" % bundle, 2)
     settings = settings_for(graph, data)
-    with errors(), opened(settings) as store, progress_bars() as bars:
+    with errors(), load_lock(settings.data, wait, err.print), opened(settings) as store, progress_bars() as bars:
         summary = load_bundle(store, bundle, settings, rejects_path=rejects, resolver=_resolver(resolver, settings),
-                              reporter=RichReporter(bars), analyse=analyse)
+                              reporter=RichReporter(bars), analyse=analyse, encoding=encoding)
     print_load_summary(summary)
 
 
