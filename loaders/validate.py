@@ -17,6 +17,7 @@ import pandas as pd
 from csenet.loaders import normalise
 from csenet.loaders.read import RawBundle, RawFile
 from csenet.loaders.spec import BY_NAME, FILES
+from csenet.resolution.normalise import name_tokens as normalise_name
 
 ISSUE_COLUMNS = ["file", "line", "severity", "column", "value", "reason"]
 REJECT, WARNING = "REJECT", "WARNING"
@@ -172,9 +173,9 @@ def _check_nul(raw: RawFile, df: pd.DataFrame, issues: _Issues) -> pd.Series:
     return bad
 
 
-# A cell a spreadsheet would run: =..., @..., or +/- followed by a letter, bracket or formula sign.
-# "+44 7700 900123" and "-3.5" are not formulas.
-FORMULA = r"^(?:[=@]|[+-]\s*[A-Za-z_(=@\"'])"
+# A cell a spreadsheet would run: =..., @..., +/- followed by a letter, bracket or formula sign, or
+# +/- with a DDE pipe or sheet reference (+1+cmd|' /C calc'!A0). "+44 (0)7700 900123" and "-3.5" are not.
+FORMULA = r"^(?:[=@]|[+-]\s*[A-Za-z_(=@\"']|[+-].*[|!])"
 
 
 def _check_formulas(raw: RawFile, df: pd.DataFrame, bad: pd.Series, issues: _Issues) -> None:
@@ -361,8 +362,9 @@ def _shape(name: str, df: pd.DataFrame, bundle: RawBundle) -> pd.DataFrame:
         out["phones"] = phones.map(lambda ps: sorted({normalise.phone(p) for p in ps if normalise.phone(p)}))
         out["source"] = out["source"].where(out["source"].notna(), source_default)
         # Indexed look-up keys for person search: misspellings rarely touch the first letters.
-        out["family_prefix"] = _none(df["family_name"].str.lower().str.slice(0, 2))
-        out["given_prefix"] = _none(df["given_names"].str.split().str[0].fillna("").str.lower().str.slice(0, 2))
+        # The same folding person search applies to a query (Ó Súilleabháin -> os, Łukasz -> lu).
+        out["family_prefix"] = _none(df["family_name"].map(lambda v: "".join(normalise_name(v))[:2].lower()))
+        out["given_prefix"] = _none(df["given_names"].map(lambda v: (normalise_name(v) or [""])[0][:2].lower()))
         out["postcode"] = out["postcode"].map(lambda v: normalise.postcode(v) if v else None)
     elif name == "identifiers":
         out["identifier_key"] = df["identifier_key"]
