@@ -194,3 +194,35 @@ def test_cp1252_bundle_needs_and_takes_the_encoding(tmp_path, tiny_bundle_source
     assert read_bundle(bundle, "cp1252").files["person_records"].frame.loc[1, "given_names"] == "Zoë – “Siobhán”"
     with pytest.raises(BundleError, match="not supported"):
         read_bundle(bundle, "ebcdic")
+
+
+def test_cli_load_takes_encoding_and_explains_the_error(tmp_path, tiny_bundle_source):
+    import os
+    import subprocess
+    import sys
+
+    bundle = tmp_path / "cp"
+    shutil.copytree(tiny_bundle_source, bundle)
+    people = pd.read_csv(bundle / "person_records.csv", dtype=str, keep_default_na=False)
+    people.loc[2, "family_name"] = "Ó Súilleabháin"
+    people.to_csv(bundle / "person_records.csv", index=False, encoding="cp1252")
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "csenet", "load", str(bundle), "--data", str(tmp_path / "db"),
+                               "--resolver", "deterministic", "--no-analyse", *extra],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    refused = run()
+    assert refused.returncode == 2
+    assert "person_records.csv: line 4, byte offset" in refused.stderr and "--encoding cp1252" in refused.stderr
+    loaded = run("--encoding", "cp1252")
+    assert loaded.returncode == 0, loaded.stderr
+    from csenet.graph.falkordb_store import FalkorStore
+
+    store = FalkorStore.embedded(Settings(data=tmp_path / "db"))
+    try:
+        got = store.read("MATCH (r:PersonRecord {record_id: 'P-3'}) RETURN r.family_name AS f")
+    finally:
+        store.close()
+    assert got == [{"f": "Ó Súilleabháin"}]
