@@ -294,36 +294,40 @@ def _check_references(bundle: RawBundle, frames: dict[str, pd.DataFrame], reject
     for spec in FILES:
         if spec.name not in frames:
             continue
-        df = frames[spec.name]
-        raw = bundle.files[spec.name]
         for col in spec.columns:
-            if col.kind != "ref":
-                continue
-            target = col.ref
-            values = df[col.name]
-            unresolved = (values != "") & ~values.isin(accepted[target])
-            if unresolved.any() and known_in_graph is not None:
-                _key, label, prop = REF_TARGETS[target]
-                candidates = sorted(set(values[unresolved]) - rejected_ids[target])
-                found = known_in_graph(label, prop, candidates) if candidates else set()
-                unresolved &= ~values.isin(found)
-            if not unresolved.any():
-                continue
-            target_file = target + ".csv"
+            if col.kind == "ref":
+                _check_ref_column(bundle.files[spec.name], frames[spec.name], col, rejected, issues,
+                                  accepted[col.ref], rejected_ids[col.ref], known_in_graph)
 
-            def why(v: str, c: str = col.name, t: str = target, tf: str = target_file) -> str:
-                if v in rejected_ids[t]:
-                    return '%s "%s" refers to a row of %s that was rejected' % (c, v, tf)
-                return '%s "%s" not in %s' % (c, v, tf)
 
-            rows = df[unresolved & ~rejected[spec.name]]
-            if col.required:
-                issues.add(raw, rows, REJECT, col.name, values, why)
-                rejected[spec.name] = rejected[spec.name] | unresolved
-            else:
-                issues.add(raw, rows, WARNING, col.name, values, lambda v: why(v) + "; link left out")
-                df.loc[unresolved, col.name + "_raw"] = values[unresolved]
-                df.loc[unresolved, col.name] = ""
+def _check_ref_column(raw: RawFile, df: pd.DataFrame, col, rejected: dict[str, pd.Series], issues: _Issues,
+                      accepted: set[str], rejected_ids: set[str], known_in_graph: KnownInGraph | None) -> None:
+    """One reference column: a required one rejects its row, an optional one loses only the link."""
+    name, target = raw.spec.name, col.ref
+    values = df[col.name]
+    unresolved = (values != "") & ~values.isin(accepted)
+    if unresolved.any() and known_in_graph is not None:
+        _key, label, prop = REF_TARGETS[target]
+        candidates = sorted(set(values[unresolved]) - rejected_ids)
+        found = known_in_graph(label, prop, candidates) if candidates else set()
+        unresolved &= ~values.isin(found)
+    if not unresolved.any():
+        return
+    target_file = target + ".csv"
+
+    def why(v: str) -> str:
+        if v in rejected_ids:
+            return '%s "%s" refers to a row of %s that was rejected' % (col.name, v, target_file)
+        return '%s "%s" not in %s' % (col.name, v, target_file)
+
+    rows = df[unresolved & ~rejected[name]]
+    if col.required:
+        issues.add(raw, rows, REJECT, col.name, values, why)
+        rejected[name] = rejected[name] | unresolved
+    else:
+        issues.add(raw, rows, WARNING, col.name, values, lambda v: why(v) + "; link left out")
+        df.loc[unresolved, col.name + "_raw"] = values[unresolved]
+        df.loc[unresolved, col.name] = ""
 
 
 def _none(series: pd.Series) -> pd.Series:
@@ -333,6 +337,17 @@ def _none(series: pd.Series) -> pd.Series:
 
 def _list(series: pd.Series) -> pd.Series:
     return series.map(lambda v: [p.strip() for p in v.split(";") if p.strip()] if v else [])
+
+
+def _shape_person_records(out: pd.DataFrame, df: pd.DataFrame, source_default: str) -> None:
+    phones = _list(df["phone"])
+    out["phones"] = phones.map(lambda ps: sorted({normalise.phone(p) for p in ps if normalise.phone(p)}))
+    out["source"] = out["source"].where(out["source"].notna(), source_default)
+    # Indexed look-up keys for person search: misspellings rarely touch the first letters.
+    # The same folding person search applies to a query (Ó Súilleabháin -> os, Łukasz -> lu).
+    out["family_prefix"] = _none(df["family_name"].map(lambda v: "".join(normalise_name(v))[:2].lower()))
+    out["given_prefix"] = _none(df["given_names"].map(lambda v: (normalise_name(v) or [""])[0][:2].lower()))
+    out["postcode"] = out["postcode"].map(lambda v: normalise.postcode(v) if v else None)
 
 
 def _shape(name: str, df: pd.DataFrame, bundle: RawBundle) -> pd.DataFrame:
@@ -358,14 +373,7 @@ def _shape(name: str, df: pd.DataFrame, bundle: RawBundle) -> pd.DataFrame:
         when = out["occurred_at"].where(out["occurred_at"].notna(), out["reported_at"])
         out["year"] = when.str.slice(0, 4).astype(int)
     elif name == "person_records":
-        phones = _list(df["phone"])
-        out["phones"] = phones.map(lambda ps: sorted({normalise.phone(p) for p in ps if normalise.phone(p)}))
-        out["source"] = out["source"].where(out["source"].notna(), source_default)
-        # Indexed look-up keys for person search: misspellings rarely touch the first letters.
-        # The same folding person search applies to a query (Ó Súilleabháin -> os, Łukasz -> lu).
-        out["family_prefix"] = _none(df["family_name"].map(lambda v: "".join(normalise_name(v))[:2].lower()))
-        out["given_prefix"] = _none(df["given_names"].map(lambda v: (normalise_name(v) or [""])[0][:2].lower()))
-        out["postcode"] = out["postcode"].map(lambda v: normalise.postcode(v) if v else None)
+        _shape_person_records(out, df, source_default)
     elif name == "identifiers":
         out["identifier_key"] = df["identifier_key"]
         out["raw_value"] = out["value"]

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -25,6 +26,7 @@ from csenet.loaders.read import BundleError, read_bundle
 from csenet.loaders.validate import validate
 from csenet.resolution.deterministic import resolve_deterministic
 from csenet.settings import Settings
+from tests.api_support import graph_store  # noqa: F401  (fixture)
 from tests.conftest import graph_counts
 
 COLUMNS = ["record_id", "source", "family_name", "given_names", "date_of_birth", "gender", "postcode", "address",
@@ -62,15 +64,15 @@ cell = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 @given(st.lists(st.tuples(cell, cell, cell), min_size=1, max_size=8))
 def test_any_text_is_loaded_or_rejected_with_a_reason(tmp_path, rows):
     """NUL bytes, quotes, newlines, commas, formulas, any script: each row ends loaded or rejected."""
-    data = [["R-%d" % i, "RMS", fam, given, dob, "F", "", "", "", ""] for i, (fam, given, dob) in enumerate(rows)]
+    data = [["R-%d" % i, "RMS", fam, giv, dob, "F", "", "", "", ""] for i, (fam, giv, dob) in enumerate(rows)]
     valid = validate(read_bundle(person_bundle(tmp_path, data)))
     accounted(valid)
     loaded = valid.frames["person_records"].set_index("record_id")
-    for rid, _s, fam, given, *_ in data:
+    for rid, _s, fam, giv, dob, *_ in data:
         if rid in loaded.index:
-            assert loaded.loc[rid, "family_name"] == fam.strip() and "\x00" not in fam + given
+            assert loaded.loc[rid, "family_name"] == fam.strip() and "\x00" not in fam + giv + dob
         else:
-            assert fam.strip() == "" or "\x00" in fam + given + _[0]
+            assert fam.strip() == "" or "\x00" in fam + giv + dob
 
 
 def test_nul_bytes_are_rejected_by_name(tmp_path):
@@ -257,3 +259,33 @@ def test_a_load_while_16_clients_read_the_api(tmp_path_factory, tiny_bundle_sour
     finally:
         store.drop_graph()
         store.close()
+
+
+@pytest.fixture(scope="module")
+def api_client(graph_store, tmp_path_factory):  # noqa: F811  (the fixture imported above)
+    from fastapi.testclient import TestClient
+
+    from csenet.api.app import create_app
+    from csenet.api.users import add_user
+
+    base = tmp_path_factory.mktemp("adv-api")
+    settings = Settings(data=base, graph_name="t_api", access_log=base / "access-log.jsonl",
+                        users_file=base / "users.json", pseudonym_key_file=base / "pseudonym.key")
+    headers = {"Authorization": "Bearer " + add_user(settings, "adv-admin", "admin"), "X-Justification": "OP-T/2"}
+    with TestClient(create_app(settings, graph_store), raise_server_exceptions=False) as client:
+        yield client, headers
+
+
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=text, dob=text, identifier=text, pid=text)
+def test_the_api_answers_any_text_without_a_5xx(api_client, name, dob, identifier, pid):
+    client, headers = api_client
+    for params in ({"name": name}, {"name": name, "date_of_birth": dob}, {"identifier": identifier}):
+        r = client.get("/persons/search", params=params, headers=headers)
+        assert r.status_code < 500, (params, r.text)
+        assert r.status_code in (200, 400, 422), (params, r.status_code, r.text)
+    r = client.get("/persons/" + quote(pid, safe=""), headers=headers)
+    assert r.status_code in (200, 400, 404, 405, 422), (pid, r.status_code, r.text)
