@@ -11,8 +11,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 from csenet.loaders.spec import FILES, FileSpec
@@ -30,6 +32,10 @@ class RawFile:
     path: Path
     frame: pd.DataFrame  # every cell a str ('' = unknown), plus `_line`
     extra_columns: list[str]
+    # column -> which rows hold a NUL byte / a formula-like value (only columns with a hit); found on
+    # the Arrow table, where a search over every cell is vectorised C++
+    nul: dict[str, np.ndarray] = field(default_factory=dict)
+    formulas: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,6 +147,7 @@ def read_file(spec: FileSpec, path: Path, codec: str = "utf-8-sig", scratch: Pat
     if codec != "utf-8-sig":
         source = utf8_copy(path, codec, scratch or Path(tempfile.gettempdir()))
     table = _arrow_table(path, source, lowered, codec)
+    nul, formulas = _cells_matching(table, "\x00", regex=False), _cells_matching(table, FORMULA, regex=True)
     frame = table.to_pandas()
     for c in lowered:
         frame[c] = frame[c].astype(object)
@@ -149,7 +156,23 @@ def read_file(spec: FileSpec, path: Path, codec: str = "utf-8-sig", scratch: Pat
         if c not in frame.columns:
             frame[c] = ""
     extra = [c for c in lowered if c not in spec.column_names]
-    return RawFile(spec=spec, path=path, frame=frame, extra_columns=extra)
+    return RawFile(spec=spec, path=path, frame=frame, extra_columns=extra, nul=nul, formulas=formulas)
+
+
+# A cell a spreadsheet would run (after leading blanks): =..., @..., +/- followed by a letter, bracket or
+# formula sign, or +/- with a DDE pipe or sheet reference (+1+cmd|' /C calc'!A0). "+44 (0)7700 900123"
+# and "-3.5" are not.
+FORMULA = r"^\s*(?:[=@]|[+-]\s*[A-Za-z_(=@\"']|[+-].*[|!])"
+
+
+def _cells_matching(table: pa.Table, pattern: str, regex: bool) -> dict[str, np.ndarray]:
+    out = {}
+    for name in table.column_names:
+        col = table.column(name)
+        hit = pc.match_substring_regex(col, pattern) if regex else pc.match_substring(col, pattern)
+        if pc.any(hit).as_py():
+            out[name] = hit.to_numpy(zero_copy_only=False).astype(bool)
+    return out
 
 
 def _check_header(spec: FileSpec, path: Path, header: list[str]) -> None:

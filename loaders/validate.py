@@ -164,28 +164,21 @@ def _check_file(raw: RawFile, issues: _Issues, today: _dt.date) -> tuple[pd.Data
 def _check_nul(raw: RawFile, df: pd.DataFrame, issues: _Issues) -> pd.Series:
     """A NUL byte is never data (and truncates C strings in a store): the row is rejected."""
     bad = pd.Series(False, index=df.index)
-    for name in [c for c in df.columns if c != "_line"]:
-        has = df[name].astype(str).str.contains("\x00", regex=False)
-        if has.any():
-            issues.add(raw, df[has & ~bad], REJECT, name, df[name].astype(str).str.replace("\x00", "\\0"),
-                       "%s contains a NUL byte (\\0), which is never part of a record" % name)
-            bad |= has
+    for name, rows in raw.nul.items():
+        has = pd.Series(rows, index=df.index)
+        issues.add(raw, df[has & ~bad], REJECT, name, df[name].astype(str).str.replace("\x00", "\\0"),
+                   "%s contains a NUL byte (\\0), which is never part of a record" % name)
+        bad |= has
     return bad
-
-
-# A cell a spreadsheet would run: =..., @..., +/- followed by a letter, bracket or formula sign, or
-# +/- with a DDE pipe or sheet reference (+1+cmd|' /C calc'!A0). "+44 (0)7700 900123" and "-3.5" are not.
-FORMULA = r"^(?:[=@]|[+-]\s*[A-Za-z_(=@\"']|[+-].*[|!])"
 
 
 def _check_formulas(raw: RawFile, df: pd.DataFrame, bad: pd.Series, issues: _Issues) -> None:
     """Values that look like spreadsheet formulas are kept as written and reported (exports neutralise them)."""
     for col in raw.spec.columns:
-        if col.kind in ("datetime", "dob", "enum", "float"):
+        if col.kind in ("datetime", "dob", "enum", "float") or col.name not in raw.formulas:
             continue
-        values = df[col.name].astype(str)
-        hit = values.str.match(FORMULA) & ~bad
-        issues.add(raw, df[hit], WARNING, col.name, values,
+        hit = pd.Series(raw.formulas[col.name], index=df.index) & ~bad
+        issues.add(raw, df[hit], WARNING, col.name, df[col.name].astype(str),
                    lambda v, c=col.name: '%s "%s" looks like a spreadsheet formula; kept as text '
                                          '(csenet\'s CSV exports neutralise it)' % (c, v))
 
@@ -339,14 +332,19 @@ def _list(series: pd.Series) -> pd.Series:
     return series.map(lambda v: [p.strip() for p in v.split(";") if p.strip()] if v else [])
 
 
+def _per_unique(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """fn once per distinct value (names repeat a lot across a force's records)."""
+    return values.map({v: fn(v) for v in values.unique()})
+
+
 def _shape_person_records(out: pd.DataFrame, df: pd.DataFrame, source_default: str) -> None:
     phones = _list(df["phone"])
     out["phones"] = phones.map(lambda ps: sorted({normalise.phone(p) for p in ps if normalise.phone(p)}))
     out["source"] = out["source"].where(out["source"].notna(), source_default)
     # Indexed look-up keys for person search: misspellings rarely touch the first letters.
     # The same folding person search applies to a query (Ó Súilleabháin -> os, Łukasz -> lu).
-    out["family_prefix"] = _none(df["family_name"].map(lambda v: "".join(normalise_name(v))[:2].lower()))
-    out["given_prefix"] = _none(df["given_names"].map(lambda v: (normalise_name(v) or [""])[0][:2].lower()))
+    out["family_prefix"] = _none(_per_unique(df["family_name"], lambda v: "".join(normalise_name(v))[:2].lower()))
+    out["given_prefix"] = _none(_per_unique(df["given_names"], lambda v: (normalise_name(v) or [""])[0][:2].lower()))
     out["postcode"] = out["postcode"].map(lambda v: normalise.postcode(v) if v else None)
 
 
