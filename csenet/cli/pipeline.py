@@ -104,13 +104,14 @@ def demo(
     """Generate a small force, load it into the graph and print its problem profile."""
     from csenet.profile import problem_profile, render_profile
     from csenet.loaders.load import load_bundle
+    from csenet.loadlock import load_lock
     from csenet.synth import generate as synth_generate
 
     settings = settings_for(graph, data)
     with errors():
         err.print("Generating a small synthetic force into %s ..." % out_dir)
         synth_generate(out_dir, scale="small", seed=seed)
-        with opened(settings) as store, progress_bars() as bars:
+        with load_lock(settings.data, None, err.print), opened(settings) as store, progress_bars() as bars:
             summary = load_bundle(store, out_dir, settings, reporter=RichReporter(bars))
             profile = problem_profile(store)
     print_load_summary(summary)
