@@ -204,6 +204,8 @@ def _arrow_table(path: Path, source: Path, lowered: list[str], codec: str) -> pa
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise undecodable(path, codec) from None
         raise BundleError("%s: not a well-formed CSV file: %s" % (path.name, str(exc).splitlines()[0])) from None
+    except (OSError, EOFError) as exc:  # a truncated or corrupt .gz
+        raise BundleError("%s: cannot be read: %s" % (path.name, exc)) from None
 
 
 def _line_numbers(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

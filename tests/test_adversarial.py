@@ -133,6 +133,17 @@ def test_an_empty_file_and_a_ragged_row_are_refused_clearly(tmp_path):
         read_bundle(folder)
 
 
+def test_a_truncated_gzip_file_is_refused_clearly(tmp_path):
+    import gzip
+
+    folder = person_bundle(tmp_path, [["R-1", "RMS", "A", "B", "", "", "", "", "", ""]])
+    body = "record_id,started_at\n" + "".join("R-1,2023-01-%02d\n" % (i % 28 + 1) for i in range(20000))
+    data = gzip.compress(body.encode())
+    (folder / "missing_episodes.csv.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BundleError, match="missing_episodes.csv.gz: cannot be read"):
+        read_bundle(folder)
+
+
 IMPOSSIBLE = ["2010-02-30", "31/02/2010", "99999-01-01", "2010-13-01", "2010-02-28T25:00"]
 
 
