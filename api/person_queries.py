@@ -5,7 +5,9 @@ from __future__ import annotations
 
 ROLE_TYPES = ["VICTIM_IN", "SUSPECT_IN", "OFFENDER_IN", "WITNESS_IN", "REPORTER_IN", "OTHER_IN"]
 
-PERSON = "MATCH (p:Person {person_id: $pid}) RETURN properties(p) AS person"
+# A Person only counts with its records: mid-load (Person written, RESOLVED_TO not yet) it is not shown.
+PERSON = ("MATCH (p:Person {person_id: $pid})<-[:RESOLVED_TO]-(:PersonRecord) "
+          "WITH DISTINCT p RETURN properties(p) AS person")
 
 RECORDS = (
     "MATCH (r:PersonRecord)-[x:RESOLVED_TO]->(:Person {person_id: $pid}) "

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
+
+from csenet import csvsafe
 
 AUDIT_CSV_COLUMNS = ["incident_id", "recorded_flags", "meets_cse_definition", "verdict", "suggested_flags", "reasons"]
 
@@ -21,7 +22,7 @@ def write_audit_csv(df: pd.DataFrame, path: str | Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = csvsafe.writer(fh, lineterminator="\n")
         writer.writerow(AUDIT_CSV_COLUMNS)
         cols = [df[c].tolist() for c in AUDIT_CSV_COLUMNS]
         for inc, flags, meets, verdict, suggested, reasons in zip(*cols):

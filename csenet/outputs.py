@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 
+from csenet import csvsafe
 from csenet.settings import Settings
 from csenet.graph.store import GraphStore, read_paged
 
@@ -33,7 +33,7 @@ def export_entities(store: GraphStore, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = csvsafe.writer(fh, lineterminator="\n")
         writer.writerow(["record_id", "person_id", "match_probability"])
         for row in read_paged(store, ENTITIES, "record_id"):
             p = row["match_probability"]

@@ -19,10 +19,11 @@ from csenet.settings import Settings
 
 def load_and_analyse(store: GraphStore, folder: Path, settings: Settings, *, rejects_path: Path | None = None,
                      resolver: Resolver | None = None, reporter: Reporter | None = None,
-                     analyse: bool = True) -> LoadSummary:
+                     analyse: bool = True, encoding: str | None = None) -> LoadSummary:
     """`load_bundle`, then (unless `analyse=False`) the flag audit and network detection."""
     reporter = reporter or NullReporter()
-    summary = load_bundle(store, folder, settings, rejects_path=rejects_path, resolver=resolver, reporter=reporter)
+    summary = load_bundle(store, folder, settings, rejects_path=rejects_path, resolver=resolver, reporter=reporter,
+                          encoding=encoding)
     if analyse:
         start = time.perf_counter()
         summary.analyses = run_analyses(store, settings, reporter)

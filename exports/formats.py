@@ -6,7 +6,6 @@ Each writes the protective marking where its format has room for it.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import io
 import json
@@ -16,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from csenet import csvsafe
 from csenet.exports.anx import write_anx
 from csenet.marking import HANDLING, MARKING
 from csenet.exports.subgraph import Subgraph
@@ -122,7 +122,7 @@ def _csv_text(rows: list[dict[str, Any]], fixed: list[str]) -> str:
     extra = sorted({k for r in rows for k in r} - set(fixed))
     buf = io.StringIO()
     buf.write("# PROTECTIVE MARKING: %s\n" % MARKING)
-    w = csv.DictWriter(buf, fieldnames=fixed + extra, extrasaction="ignore")
+    w = csvsafe.DictWriter(buf, fieldnames=fixed + extra, extrasaction="ignore")
     w.writeheader()
     for r in rows:
         w.writerow({k: ("" if v is None else flat(v)) for k, v in r.items()})

@@ -78,14 +78,14 @@ def default_resolver(settings: Settings) -> Resolver:
 
 def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
-                reporter: Reporter | None = None) -> LoadSummary:
+                reporter: Reporter | None = None, encoding: str | None = None) -> LoadSummary:
     """Validate, resolve and write one bundle; the analyses are csenet.pipeline's to run."""
     reporter = reporter or NullReporter()
     folder = Path(folder)
     t: dict[str, float] = {}
 
     start = time.perf_counter()
-    raw = read_bundle(folder)
+    raw = read_bundle(folder, encoding)
     store.ensure_schema()
     valid = validate(raw, known_in_graph=lambda label, key, ids: known_ids(store, label, key, ids))
     t["read_validate"] = time.perf_counter() - start
@@ -376,4 +376,9 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
 
 def write_issues(issues: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    issues.reindex(columns=ISSUE_COLUMNS).to_csv(path, index=False)
+    from csenet import csvsafe
+
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csvsafe.writer(fh, lineterminator="\n")
+        writer.writerow(ISSUE_COLUMNS)
+        writer.writerows(issues.reindex(columns=ISSUE_COLUMNS).itertuples(index=False, name=None))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import io
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 from csenet.loaders.spec import FILES, FileSpec
@@ -28,6 +32,10 @@ class RawFile:
     path: Path
     frame: pd.DataFrame  # every cell a str ('' = unknown), plus `_line`
     extra_columns: list[str]
+    # column -> which rows hold a NUL byte / a formula-like value (only columns with a hit); found on
+    # the Arrow table, where a search over every cell is vectorised C++
+    nul: dict[str, np.ndarray] = field(default_factory=dict)
+    formulas: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -38,25 +46,91 @@ class RawBundle:
     load_id: str = ""
 
 
+ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "cp1252": "cp1252", "windows-1252": "cp1252",
+             "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
+
+
+def codec_for(encoding: str | None) -> str:
+    """The Python codec for a bundle's declared encoding (UTF-8 unless told otherwise)."""
+    name = (encoding or "utf-8").strip().lower()
+    if name not in ENCODINGS:
+        raise BundleError("encoding %r is not supported: use utf-8, cp1252 or latin-1" % encoding)
+    return ENCODINGS[name]
+
+
 def find_file(folder: Path, name: str) -> Path | None:
     for candidate in (folder / (name + ".csv"), folder / (name + ".csv.gz")):
-        if candidate.exists():
+        if candidate.exists() or candidate.is_symlink():
+            _inside(folder, candidate)
             return candidate
     return None
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+def _inside(folder: Path, path: Path) -> None:
+    """A bundle file (or a symlink's target) outside the bundle folder is refused: loads read what was sent."""
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        raise BundleError("%s: links outside the bundle folder (to %s); copy the file into %s instead"
+                          % (path.name, target, folder))
+    if not target.is_file():
+        raise BundleError("%s: is not a regular file" % path.name)
 
 
-def read_header(path: Path) -> list[str]:
+def _open_bytes(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _open_text(path: Path, codec: str = "utf-8-sig") -> io.TextIOBase:
+    return io.TextIOWrapper(_open_bytes(path), encoding=codec, newline="")
+
+
+def undecodable(path: Path, codec: str) -> BundleError:
+    """Where the first byte that is not `codec` text is: file, line, byte offset, and the way forward."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    offset, line = 0, 1
+    with _open_bytes(path) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                pos = max(exc.start, 0)
+                line += chunk.count(b"\n", 0, pos)
+                return _decode_error(path, codec, line, offset + pos, chunk[pos:pos + 1])
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+    return BundleError("%s: not %s text" % (path.name, codec))
+
+
+def _decode_error(path: Path, codec: str, line: int, offset: int, byte: bytes) -> BundleError:
+    name = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252 (cp1252)"}.get(codec, codec)
+    hint = ("if the extract came from a Windows system, load it with `csenet load --encoding cp1252` "
+            "(or `encoding: cp1252` in bundle.yaml); latin-1 accepts every byte")
+    if codec != "utf-8-sig":
+        hint = "check the encoding the extract was written in (--encoding utf-8, cp1252 or latin-1)"
+    return BundleError("%s: line %d, byte offset %d: byte 0x%s is not %s text; %s"
+                       % (path.name, line, offset, byte.hex(), name, hint))
+
+
+def utf8_copy(path: Path, codec: str, folder: Path) -> Path:
+    """Stream a non-UTF-8 file into a UTF-8 copy under `folder` for pyarrow (which reads UTF-8 only)."""
+    out = folder / (path.name.removesuffix(".gz"))
     try:
-        with _open_text(path) as fh:
+        with _open_text(path, codec) as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            for chunk in iter(lambda: src.read(1 << 20), ""):
+                dst.write(chunk)
+    except UnicodeDecodeError:
+        raise undecodable(path, codec) from None
+    return out
+
+
+def read_header(path: Path, codec: str = "utf-8-sig") -> list[str]:
+    try:
+        with _open_text(path, codec) as fh:
             header = next(csv.reader(fh), None)
-    except UnicodeDecodeError as exc:
-        raise BundleError("%s: not UTF-8 text (%s)" % (path.name, exc.reason)) from None
+    except UnicodeDecodeError:
+        raise undecodable(path, codec) from None
+    except csv.Error as exc:
+        raise BundleError("%s: the header row cannot be read: %s" % (path.name, exc)) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise BundleError("%s: cannot be read: %s" % (path.name, exc)) from None
     if not header or not any(h.strip() for h in header):
@@ -64,8 +138,44 @@ def read_header(path: Path) -> list[str]:
     return header
 
 
-def read_file(spec: FileSpec, path: Path) -> RawFile:
-    header = read_header(path)
+def read_file(spec: FileSpec, path: Path, codec: str = "utf-8-sig", scratch: Path | None = None) -> RawFile:
+    """One file as strings; a non-UTF-8 file is transcoded (streaming) into `scratch` first."""
+    header = read_header(path, codec)
+    _check_header(spec, path, header)
+    lowered = [h.strip().lower() for h in header]
+    source = path
+    if codec != "utf-8-sig":
+        source = utf8_copy(path, codec, scratch or Path(tempfile.gettempdir()))
+    table = _arrow_table(path, source, lowered, codec)
+    nul, formulas = _cells_matching(table, "\x00", regex=False), _cells_matching(table, FORMULA, regex=True)
+    frame = table.to_pandas()
+    for c in lowered:
+        frame[c] = frame[c].astype(object)
+    frame["_line"] = _line_numbers(frame, lowered)
+    for c in spec.column_names:
+        if c not in frame.columns:
+            frame[c] = ""
+    extra = [c for c in lowered if c not in spec.column_names]
+    return RawFile(spec=spec, path=path, frame=frame, extra_columns=extra, nul=nul, formulas=formulas)
+
+
+# A cell a spreadsheet would run (after leading blanks): =..., @..., +/- followed by a letter, bracket or
+# formula sign, or +/- with a DDE pipe or sheet reference (+1+cmd|' /C calc'!A0). "+44 (0)7700 900123"
+# and "-3.5" are not.
+FORMULA = r"^\s*(?:[=@]|[+-]\s*[A-Za-z_(=@\"']|[+-].*[|!])"
+
+
+def _cells_matching(table: pa.Table, pattern: str, regex: bool) -> dict[str, np.ndarray]:
+    out = {}
+    for name in table.column_names:
+        col = table.column(name)
+        hit = pc.match_substring_regex(col, pattern) if regex else pc.match_substring(col, pattern)
+        if pc.any(hit).as_py():
+            out[name] = hit.to_numpy(zero_copy_only=False).astype(bool)
+    return out
+
+
+def _check_header(spec: FileSpec, path: Path, header: list[str]) -> None:
     lowered = [h.strip().lower() for h in header]
     seen: set[str] = set()
     for name in lowered:
@@ -78,9 +188,12 @@ def read_file(spec: FileSpec, path: Path) -> RawFile:
     if missing:
         raise BundleError("%s: required column%s %s missing from the header (found: %s)"
                           % (path.name, "s" if len(missing) > 1 else "", ", ".join(missing), ", ".join(lowered)))
+
+
+def _arrow_table(path: Path, source: Path, lowered: list[str], codec: str) -> pa.Table:
     try:
-        table = pacsv.read_csv(
-            path,
+        return pacsv.read_csv(
+            source,
             read_options=pacsv.ReadOptions(column_names=lowered, skip_rows=1, block_size=64 << 20),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -88,16 +201,11 @@ def read_file(spec: FileSpec, path: Path) -> RawFile:
                 quoted_strings_can_be_null=False, null_values=[]),
         )
     except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+            raise undecodable(path, codec) from None
         raise BundleError("%s: not a well-formed CSV file: %s" % (path.name, str(exc).splitlines()[0])) from None
-    frame = table.to_pandas()
-    for c in lowered:
-        frame[c] = frame[c].astype(object)
-    frame["_line"] = _line_numbers(frame, lowered)
-    for c in spec.column_names:
-        if c not in frame.columns:
-            frame[c] = ""
-    extra = [c for c in lowered if c not in spec.column_names]
-    return RawFile(spec=spec, path=path, frame=frame, extra_columns=extra)
+    except (OSError, EOFError) as exc:  # a truncated or corrupt .gz
+        raise BundleError("%s: cannot be read: %s" % (path.name, exc)) from None
 
 
 def _line_numbers(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -124,24 +232,33 @@ def bundle_digest(paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def read_bundle(folder: Path) -> RawBundle:
-    """Every file of the bundle, or BundleError before anything is written."""
+def read_bundle(folder: Path, encoding: str | None = None) -> RawBundle:
+    """Every file of the bundle, or BundleError before anything is written.
+
+    `encoding` (the CLI's --encoding) wins over bundle.yaml's `encoding:`; UTF-8 otherwise."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BundleError("%s is not a folder holding a record bundle" % folder)
+    meta, used = _read_meta(folder)
+    codec = codec_for(encoding or meta.get("encoding"))
     files: dict[str, RawFile] = {}
-    used: list[Path] = []
-    for spec in FILES:
-        path = find_file(folder, spec.name)
-        if path is None:
-            if spec.required:
-                raise BundleError("%s: required file %s.csv (or .csv.gz) is missing" % (folder, spec.name))
-            continue
-        files[spec.name] = read_file(spec, path)
-        used.append(path)
+    with tempfile.TemporaryDirectory(prefix="csenet-utf8-") as scratch:
+        for spec in FILES:
+            path = find_file(folder, spec.name)
+            if path is None:
+                if spec.required:
+                    raise BundleError("%s: required file %s.csv (or .csv.gz) is missing" % (folder, spec.name))
+                continue
+            files[spec.name] = read_file(spec, path, codec, Path(scratch))
+            used.append(path)
+    return RawBundle(path=folder, files=files, meta=meta, load_id="LOAD-" + bundle_digest(used))
+
+
+def _read_meta(folder: Path) -> tuple[dict, list[Path]]:
     meta: dict = {}
     meta_path = folder / "bundle.yaml"
-    if meta_path.exists():
+    if meta_path.exists() or meta_path.is_symlink():
+        _inside(folder, meta_path)
         try:
             meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
@@ -149,5 +266,5 @@ def read_bundle(folder: Path) -> RawBundle:
         if not isinstance(meta, dict):
             raise BundleError("bundle.yaml must be a mapping with source, force, extracted_at")
         meta = {k: str(v) for k, v in meta.items() if v is not None}
-        used.append(meta_path)
-    return RawBundle(path=folder, files=files, meta=meta, load_id="LOAD-" + bundle_digest(used))
+        return meta, [meta_path]
+    return meta, []

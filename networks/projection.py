@@ -10,7 +10,6 @@ Only what changed is written (`write_detection`). The loader runs it after every
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import time
@@ -19,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csenet import csvsafe
 from csenet.settings import Settings
 from csenet.networks.facts import gc_paused, load_facts, read_chunked
 from csenet.networks.detection import (DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM, Detection,
@@ -351,7 +351,7 @@ def export_networks_csv(store: GraphStore, path: Path | str) -> int:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
+        out = csvsafe.writer(fh)
         out.writerow(CSV_COLUMNS)
         for network_id, person_id, role in members:
             out.writerow([network_id, person_id, role, ";".join(sorted(records.get(person_id, ()))),

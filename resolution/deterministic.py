@@ -20,7 +20,7 @@ MODEL_VERSION = "deterministic-1"
 def _norm(series: pd.Series, fn) -> pd.Series:
     codes, uniques = pd.factorize(series)
     mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)])
+    return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], dtype=object)  # all-None must still add
 
 
 def resolve_deterministic(records: pd.DataFrame, previous: dict[str, str] | None = None) -> Resolution:

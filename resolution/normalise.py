@@ -36,10 +36,16 @@ def _ascii_upper(value: object) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).upper()
 
 
+# Latin letters that NFKD does not decompose (Łukasz, Søren, Đorđe, Straße, Ægir, Œuvre).
+_FOLD = str.maketrans({"Ł": "L", "Ø": "O", "Đ": "D", "ß": "SS", "Æ": "AE", "Œ": "OE", "Þ": "TH", "Ð": "D"})
+
+
 def name_tokens(value: object) -> list[str]:
-    """Name words in capitals without accents or punctuation; O'Brien -> OBRIEN, titles dropped."""
-    text = _ascii_upper(value).replace("'", "").replace("\u2019", "")
-    return [t for t in re.split(r"[^A-Z]+", text) if t and t not in _TITLES]
+    """Name words in capitals without accents or punctuation; O'Brien -> OBRIEN, titles dropped.
+
+    Letters of other scripts (Arabic, Chinese, Cyrillic ...) are kept, so those names stay searchable."""
+    text = _ascii_upper(value).replace("'", "").replace("\u2019", "").translate(_FOLD)
+    return [t for t in re.split(r"[\W\d_]+", text) if t and t not in _TITLES]
 
 
 def family_name(value: object) -> str | None:

@@ -58,17 +58,22 @@ def load(
     rejects: Annotated[Optional[Path], typer.Option(help="Rejects file (default BUNDLE/rejects.csv).")] = None,
     resolver: Annotated[Resolver, typer.Option(help="Person resolution: splink, or the deterministic rules.")] = Resolver.splink,
     analyse: Annotated[bool, typer.Option(help="Run the flag audit and network detection after loading.")] = True,
+    encoding: Annotated[Optional[str], typer.Option(
+        help="Text encoding of the CSV files: utf-8 (default), cp1252 or latin-1; wins over bundle.yaml.")] = None,
+    wait: Annotated[Optional[float], typer.Option(
+        help="Seconds to wait for another load on the same store (default: until it ends; 0: refuse).")] = None,
 ) -> None:
     """Validate, resolve people, load, and run the analyses; print the counts."""
+    from csenet.loadlock import load_lock
     from csenet.pipeline import load_and_analyse
 
     if not bundle.is_dir():
         fail("%s is not a folder holding a record bundle" % bundle, 2)
     settings = settings_for(graph, data)
-    with errors(), opened(settings) as store, progress_bars() as bars:
+    with errors(), load_lock(settings.data, wait, err.print), opened(settings) as store, progress_bars() as bars:
         summary = load_and_analyse(store, bundle, settings, rejects_path=rejects,
                                    resolver=_resolver(resolver, settings), reporter=RichReporter(bars),
-                                   analyse=analyse)
+                                   analyse=analyse, encoding=encoding)
     print_load_summary(summary)
 
 
@@ -100,6 +105,7 @@ def demo(
 ) -> None:
     """Generate a small force, load it into the graph and print its problem profile."""
     from csenet.profile import problem_profile, render_profile
+    from csenet.loadlock import load_lock
     from csenet.pipeline import load_and_analyse
     from csenet.synth import generate as synth_generate
 
@@ -107,7 +113,7 @@ def demo(
     with errors():
         err.print("Generating a small synthetic force into %s ..." % out_dir)
         synth_generate(out_dir, scale="small", seed=seed)
-        with opened(settings) as store, progress_bars() as bars:
+        with load_lock(settings.data, None, err.print), opened(settings) as store, progress_bars() as bars:
             summary = load_and_analyse(store, out_dir, settings, reporter=RichReporter(bars))
             profile = problem_profile(store)
     print_load_summary(summary)

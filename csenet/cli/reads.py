@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from csenet.cli.common import (DataOpt, ExportKind, Fmt, GraphOpt, app,
                                err, errors, fail, opened, out, settings_for)
+from csenet import csvsafe
 from csenet.settings import Settings
 
 
@@ -78,7 +78,7 @@ def emit_rows(rows: list[dict], columns: list[str], fmt: Fmt) -> None:
     if fmt is Fmt.json:
         sys.stdout.write(json.dumps(rows, indent=2, default=str, ensure_ascii=False) + "\n")
     elif fmt is Fmt.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer = csvsafe.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
