@@ -28,7 +28,13 @@ from csenet.exports.marking import MARKING, MARKING_HEADER
 log = logging.getLogger(__name__)
 
 JUSTIFICATION_HEADER = "x-justification"
-JUSTIFICATION_RE = re.compile(r"^(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9 ._/:#()-]{3,119}$")
+# One rule for the guard and the OpenAPI schema: no look-arounds, so JSON Schema validators,
+# pydantic's regex engine and generated clients all read it the same way.
+_JCHAR = r"[A-Za-z0-9 ._/:#()-]"
+JUSTIFICATION_PATTERN = r"^(?:[A-Za-z]%s*[0-9]|[0-9]%s*[A-Za-z])%s*$" % (_JCHAR, _JCHAR, _JCHAR)
+JUSTIFICATION_LENGTH = (4, 120)
+JUSTIFICATION_EXAMPLE = "OP-HARBOUR-2024/17"
+JUSTIFICATION_RE = re.compile(JUSTIFICATION_PATTERN)
 JUSTIFICATION_HELP = ("send the case or operation reference this request is for in the X-Justification header, "
                       "e.g. 'X-Justification: OP-HARBOUR-2024/17' (4-120 characters: letters, digits, "
                       "spaces and . _ / : # ( ) -, with at least one letter and one digit)")
@@ -47,7 +53,9 @@ _SECURITY_HEADERS = [
 
 
 def valid_justification(value: str | None) -> bool:
-    return bool(value) and JUSTIFICATION_RE.match(value) is not None
+    """A letter and a digit, 4-120 characters of the allowed set, starting with a letter or digit."""
+    low, high = JUSTIFICATION_LENGTH
+    return bool(value) and low <= len(value) <= high and JUSTIFICATION_RE.fullmatch(value) is not None
 
 
 def set_records(request: Any, n: int) -> None:
