@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         description=HANDLING + "\n\nEvery request needs a bearer token; requests that read person data also "
         "need an X-Justification header. Every request is written to the access log.",
         docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,  # our own, behind the guard
+        generate_unique_id_function=lambda route: route.name,  # operationId = route name: readable clients
     )
     app.state.settings = settings
     app.state.store = store
