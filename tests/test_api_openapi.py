@@ -116,7 +116,8 @@ def served(tmp_path_factory, graph_store):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(s, graph_store), host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(create_app(s, graph_store), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
