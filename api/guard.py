@@ -182,20 +182,25 @@ class Guard:
                 await self._refuse(send, entry, 403, "your role (%s) does not have the permission %s"
                                    % (user.role, policy.permission.value))
                 return
-            if policy.person_data:
-                justification = _header(scope, JUSTIFICATION_HEADER.encode())
-                if justification is None or not justification.strip():
-                    await self._refuse(send, entry, 428, "this request reads person data: " + JUSTIFICATION_HELP)
-                    return
-                justification = justification.strip()
-                if not valid_justification(justification):
-                    entry["justification"] = justification[:_MAX_PARAM_CHARS]
-                    await self._refuse(send, entry, 400, "X-Justification is not a case or operation reference: "
-                                       + JUSTIFICATION_HELP)
-                    return
-                entry["justification"] = justification
-                state[STATE_JUSTIFICATION] = justification
+            if policy.person_data and not await self._justified(scope, send, entry):
+                return
         await self._run(scope, receive, send, entry)
+
+    async def _justified(self, scope: Scope, send: Send, entry: dict[str, Any]) -> bool:
+        """428 without an X-Justification, 400 with a malformed one; else it goes in the log entry."""
+        justification = _header(scope, JUSTIFICATION_HEADER.encode())
+        if justification is None or not justification.strip():
+            await self._refuse(send, entry, 428, "this request reads person data: " + JUSTIFICATION_HELP)
+            return False
+        justification = justification.strip()
+        if not valid_justification(justification):
+            entry["justification"] = justification[:_MAX_PARAM_CHARS]
+            await self._refuse(send, entry, 400, "X-Justification is not a case or operation reference: "
+                               + JUSTIFICATION_HELP)
+            return False
+        entry["justification"] = justification
+        scope["state"][STATE_JUSTIFICATION] = justification
+        return True
 
     # -- helpers -------------------------------------------------------------------
     def _match(self, scope: Scope) -> tuple[Any, Match | None, dict[str, Any]]:

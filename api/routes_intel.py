@@ -75,7 +75,12 @@ def intel_router(registry: dict[str, CannedQuery], page_size_max: int) -> APIRou
             raise HTTPException(501, "the canned query 'network_detail' is not installed in this csenet")
 
     canned("/prevalence", "prevalence", "prevalence", "Prevalence of CSE by area and year")
+    _add_audit(router, page_size_max)
+    _add_explain(router)
+    return router
 
+
+def _add_audit(router: APIRouter, page_size_max: int) -> None:
     @router.get("/audit", summary="The CSE flag audit: incidents with their verdicts")
     @requires(Permission.READ_PERSON_DATA, person_data=True, action="flag_audit")
     def flag_audit(
@@ -96,6 +101,8 @@ def intel_router(registry: dict[str, CannedQuery], page_size_max: int) -> APIRou
         set_records(request, len(rows))
         return FlagAuditPage.model_validate(marked(page=page, page_size=page_size, total=total, rows=rows))
 
+
+def _add_explain(router: APIRouter) -> None:
     @router.get("/explain", summary="Why two person records were (or were not) resolved to one person")
     @requires(Permission.READ_PERSON_DATA, person_data=True, action="explain_link")
     def explain_link(
@@ -118,5 +125,3 @@ def intel_router(registry: dict[str, CannedQuery], page_size_max: int) -> APIRou
         set_records(request, 2)
         return ExplainOut.model_validate(marked(record_a=record_a, record_b=record_b,
                                                 explanation=jsonable_encoder(result)))
-
-    return router
