@@ -157,7 +157,13 @@ def test_a_generated_client_makes_justified_requests(client_package, served, gra
         page = prevalence.sync(client=client, x_justification=JUSTIFICATION_EXAMPLE, page_size=5)
         assert page.protective_marking == "OFFICIAL-SENSITIVE" and page.total >= 1
         assert page.rows and all(r.district for r in page.rows) and sum(r.flagged_cse for r in page.rows) >= 1
+        assoc = importlib.import_module(client_package.__name__ + ".api.persons.person_associates")
+        kyle = person_of_record(graph_store, "P-4")
+        associates = assoc.sync(kyle, client=client, x_justification=JUSTIFICATION_EXAMPLE)  # a JSONResponse route
+        assert associates.person_id == kyle and associates.associates
         refused = search.sync_detailed(client=client, x_justification="because", name="Tayla")
         assert refused.status_code == 400 and "X-Justification" in refused.parsed.detail
-    last = read_entries(settings.access_log_path(), limit=100)[-2]
-    assert last["action"] == "query:prevalence" and last["justification"] == JUSTIFICATION_EXAMPLE
+    entries = read_entries(settings.access_log_path(), limit=100)
+    assert [(e["action"], e["status"]) for e in entries] == [
+        ("person_search", 200), ("query:prevalence", 200), ("person_associates", 200), ("person_search", 400)]
+    assert {e["justification"] for e in entries[:3]} == {JUSTIFICATION_EXAMPLE}
