@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from csenet.access_log import AccessLog, AccessLogError
 from csenet.api.canned import query_router
 from csenet.api.guard import Guard
-from csenet.api.policy import policy_of, roles_with
+from csenet.api.openapi_docs import error_responses, openapi_schema, policy_dependencies, policy_note
+from csenet.api.policy import policy_of
 from csenet.api.routes_admin import router as admin_router
 from csenet.api.routes_admin import version_info
 from csenet.api.routes_exports import router as exports_router
@@ -30,7 +30,6 @@ from csenet.marking import HANDLING, MARKING
 from csenet.graph.store import GraphStore, ResultTooLarge, StoreError, StoreUnavailable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -103,13 +102,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _add_routes(app: FastAPI, router: APIRouter) -> None:
-    """Routes copied onto the app itself, so `app.routes` is the flat list the Guard and the tests walk."""
+    """Routes copied onto the app itself, so `app.routes` is the flat list the Guard and the tests walk.
+
+    Each route gets, from its declared policy, the bearer and X-Justification dependencies
+    and the documented error responses (see api/openapi_docs.py).
+    """
     for r in router.routes:
         if not isinstance(r, APIRoute):
             raise RouteWithoutPolicy("only API routes may be added, not %r" % r)
+        policy = policy_of(r.endpoint)
+        if policy is None:
+            raise RouteWithoutPolicy("route %s declares no permission" % r.path)
+        note = policy_note(policy)
+        extra = {**(r.openapi_extra or {}), "x-csenet-permission": policy.permission.value,
+                 "x-csenet-person-data": policy.person_data}
         app.add_api_route(r.path, r.endpoint, methods=sorted(r.methods), summary=r.summary,
-                          description=r.description, tags=r.tags, response_class=r.response_class,
-                          responses=r.responses, include_in_schema=r.include_in_schema, name=r.name)
+                          description=((r.description or "") + "\n\n" + note).strip(), tags=r.tags,
+                          response_class=r.response_class, response_model=r.response_model,
+                          responses={**error_responses(policy), **r.responses},
+                          dependencies=[*r.dependencies, *policy_dependencies(policy)],
+                          include_in_schema=r.include_in_schema, name=r.name, openapi_extra=extra)
 
 
 def check_policies(app: FastAPI) -> None:
@@ -117,45 +129,6 @@ def check_policies(app: FastAPI) -> None:
     missing = [getattr(r, "path", repr(r)) for r in app.router.routes if policy_of(getattr(r, "endpoint", None)) is None]
     if missing:
         raise RouteWithoutPolicy("routes without a declared permission: %s" % ", ".join(missing))
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    schema["info"]["x-protective-marking"] = MARKING
-    comps = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-    comps["bearer"] = {"type": "http", "scheme": "bearer", "description": "token from `csenet users add`"}
-    comps["justification"] = {"type": "apiKey", "in": "header", "name": "X-Justification",
-                              "description": "case or operation reference, e.g. OP-HARBOUR-2024/17"}
-    for path_item in schema.get("paths", {}).values():
-        for op in path_item.values():
-            if not isinstance(op, dict):
-                continue
-            endpoint_policy = op.pop("x-csenet-policy", None)
-            if endpoint_policy == "public":
-                op["security"] = []
-            elif endpoint_policy == "person_data":
-                op["security"] = [{"bearer": [], "justification": []}]
-            else:
-                op["security"] = [{"bearer": []}]
-    app.openapi_schema = schema
-    return schema
-
-
-def _document_policies(app: FastAPI) -> None:
-    """Each operation's description names the roles that may call it."""
-    for route in app.router.routes:
-        policy = policy_of(getattr(route, "endpoint", None))
-        if policy is None or not hasattr(route, "openapi_extra"):
-            continue
-        kind = "public" if policy.public else ("person_data" if policy.person_data else "token")
-        route.openapi_extra = {**(route.openapi_extra or {}), "x-csenet-policy": kind}
-        if not policy.public:
-            note = "Requires permission `%s` (roles: %s)%s." % (
-                policy.permission.value, ", ".join(roles_with(policy.permission)),
-                "; reads person data: send X-Justification" if policy.person_data else "")
-            route.description = ((route.description or "") + "\n\n" + note).strip()
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
@@ -175,6 +148,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         description=HANDLING + "\n\nEvery request needs a bearer token; requests that read person data also "
         "need an X-Justification header. Every request is written to the access log.",
         docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,  # our own, behind the guard
+        generate_unique_id_function=lambda route: route.name,  # operationId = route name: readable clients
     )
     app.state.settings = settings
     app.state.store = store
@@ -188,7 +162,6 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         _add_routes(app, router)
     install_error_handlers(app)
     check_policies(app)
-    _document_policies(app)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]
     app.add_middleware(Guard, routes_app=app, users=app.state.users, access_log=app.state.access_log)
     return app

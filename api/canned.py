@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from csenet.api.deps import read, store_of
 from csenet.api.guard import set_records
+from csenet.api.models import QueriesOut, page_model
 from csenet.api.policy import Permission, requires
 from csenet.api.responses import marked, paged
 from csenet.cypher.registry import CannedQuery, Param
@@ -92,7 +93,7 @@ def endpoint_for(query: CannedQuery, page_size_max: int, *, path_params: Iterabl
         set_records(request, len(body["rows"]))
         return marked(query=query.name, title=query.title, params=bound, **body)
 
-    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__signature__ = inspect.Signature(params, return_annotation=page_model(query))  # type: ignore[attr-defined]
     run.__name__ = "query_" + query.name
     run.__doc__ = "%s\n\n%s\n\nInquiry: %s" % (query.title, query.purpose, query.inquiry)
     return requires(Permission.READ_PERSON_DATA, person_data=True, action=action or "query:" + query.name)(run)
@@ -122,8 +123,8 @@ def query_router(registry: dict[str, CannedQuery], page_size_max: int) -> APIRou
 
     @router.get("/queries", summary="Every canned query with its parameters")
     @requires(Permission.META, action="list_queries")
-    def list_queries(request: Request) -> dict[str, Any]:
-        return marked(queries=[describe(q) for q in registry.values()])
+    def list_queries(request: Request) -> QueriesOut:
+        return QueriesOut.model_validate(marked(queries=[describe(q) for q in registry.values()]))
 
     for q in registry.values():
         router.add_api_route("/queries/" + q.name, endpoint_for(q, page_size_max), methods=["GET"],

@@ -28,7 +28,13 @@ from csenet.marking import MARKING, MARKING_HEADER
 log = logging.getLogger(__name__)
 
 JUSTIFICATION_HEADER = "x-justification"
-JUSTIFICATION_RE = re.compile(r"^(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9 ._/:#()-]{3,119}$")
+# One rule for the guard and the OpenAPI schema: no look-arounds, so JSON Schema validators,
+# pydantic's regex engine and generated clients all read it the same way.
+_JCHAR = r"[A-Za-z0-9 ._/:#()-]"
+JUSTIFICATION_PATTERN = r"^(?:[A-Za-z]%s*[0-9]|[0-9]%s*[A-Za-z])%s*$" % (_JCHAR, _JCHAR, _JCHAR)
+JUSTIFICATION_LENGTH = (4, 120)
+JUSTIFICATION_EXAMPLE = "OP-HARBOUR-2024/17"
+JUSTIFICATION_RE = re.compile(JUSTIFICATION_PATTERN)
 JUSTIFICATION_HELP = ("send the case or operation reference this request is for in the X-Justification header, "
                       "e.g. 'X-Justification: OP-HARBOUR-2024/17' (4-120 characters: letters, digits, "
                       "spaces and . _ / : # ( ) -, with at least one letter and one digit)")
@@ -47,7 +53,9 @@ _SECURITY_HEADERS = [
 
 
 def valid_justification(value: str | None) -> bool:
-    return bool(value) and JUSTIFICATION_RE.match(value) is not None
+    """A letter and a digit, 4-120 characters of the allowed set, starting with a letter or digit."""
+    low, high = JUSTIFICATION_LENGTH
+    return bool(value) and low <= len(value) <= high and JUSTIFICATION_RE.fullmatch(value) is not None
 
 
 def set_records(request: Any, n: int) -> None:
@@ -174,20 +182,25 @@ class Guard:
                 await self._refuse(send, entry, 403, "your role (%s) does not have the permission %s"
                                    % (user.role, policy.permission.value))
                 return
-            if policy.person_data:
-                justification = _header(scope, JUSTIFICATION_HEADER.encode())
-                if justification is None or not justification.strip():
-                    await self._refuse(send, entry, 428, "this request reads person data: " + JUSTIFICATION_HELP)
-                    return
-                justification = justification.strip()
-                if not valid_justification(justification):
-                    entry["justification"] = justification[:_MAX_PARAM_CHARS]
-                    await self._refuse(send, entry, 400, "X-Justification is not a case or operation reference: "
-                                       + JUSTIFICATION_HELP)
-                    return
-                entry["justification"] = justification
-                state[STATE_JUSTIFICATION] = justification
+            if policy.person_data and not await self._justified(scope, send, entry):
+                return
         await self._run(scope, receive, send, entry)
+
+    async def _justified(self, scope: Scope, send: Send, entry: dict[str, Any]) -> bool:
+        """428 without an X-Justification, 400 with a malformed one; else it goes in the log entry."""
+        justification = _header(scope, JUSTIFICATION_HEADER.encode())
+        if justification is None or not justification.strip():
+            await self._refuse(send, entry, 428, "this request reads person data: " + JUSTIFICATION_HELP)
+            return False
+        justification = justification.strip()
+        if not valid_justification(justification):
+            entry["justification"] = justification[:_MAX_PARAM_CHARS]
+            await self._refuse(send, entry, 400, "X-Justification is not a case or operation reference: "
+                               + JUSTIFICATION_HELP)
+            return False
+        entry["justification"] = justification
+        scope["state"][STATE_JUSTIFICATION] = justification
+        return True
 
     # -- helpers -------------------------------------------------------------------
     def _match(self, scope: Scope) -> tuple[Any, Match | None, dict[str, Any]]:

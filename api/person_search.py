@@ -90,10 +90,9 @@ def identifier_forms(raw: str) -> tuple[list[str], list[str]]:
     return sorted(keys), sorted(values)
 
 
-def search(store: GraphStore, *, name: str | None, date_of_birth: str | None, identifier: str | None,
-           limit: int, timeout_ms: int | None = None) -> list[dict[str, Any]]:
-    q_given, q_family = split_name(name or "")
-    dob = norm_dob(date_of_birth) if date_of_birth else None
+def _candidates(store: GraphStore, q_given: list[str], q_family: str | None, dob: str | None,
+                identifier: str | None, timeout_ms: int | None) -> tuple[set[str], set[str]]:
+    """(every candidate person id, the ids an identifier matched)."""
     ids: set[str] = set()
 
     def collect(query: str, params: Mapping[str, Any]) -> None:
@@ -118,41 +117,52 @@ def search(store: GraphStore, *, name: str | None, date_of_birth: str | None, id
         collect(_BY_NATIONAL_ID, {"values": values})
         id_hits = set(ids)
         ids |= before
+    return ids, id_hits
+
+
+def _dob_score(dob: str, dobs: list[Any]) -> tuple[float, str | None]:
+    if any(x == dob for x in dobs):
+        return 0.2, "date of birth matches"
+    if dobs and any(dob_compatible(dob, x) for x in dobs):
+        return 0.1, "date of birth compatible"
+    if dobs:
+        return -0.3, "date of birth differs"
+    return 0.0, None
+
+
+def _hit(d: Mapping[str, Any], q_given: list[str], q_family: str | None, dob: str | None,
+         id_hit: bool) -> dict[str, Any] | None:
+    """One candidate scored, or None when it is not close enough to show."""
+    records = d.get("records") or []
+    forms = [(d.get("family_name"), d.get("given_names"))] + [(r[1], r[2]) for r in records]
+    named = bool(q_family or q_given)
+    score = max((_name_score(q_given, q_family, f, g) for f, g in forms), default=0.0) if named else 0.0
+    reasons = []
+    if dob:
+        delta, reason = _dob_score(dob, [x for x in [d.get("date_of_birth")] + [r[3] for r in records] if x])
+        score += delta
+        reasons += [reason] if reason else []
+    if id_hit:
+        score += 1.0
+        reasons.append("identifier matches")
+    if not id_hit and (not named or score < 0.75):
+        return None
+    return {
+        "person_id": d["person_id"], "family_name": d.get("family_name"), "given_names": d.get("given_names"),
+        "date_of_birth": d.get("date_of_birth"), "gender": d.get("gender"),
+        "record_count": d.get("record_count"), "score": round(score, 3), "reasons": reasons,
+        "record_ids": sorted(r[0] for r in records if r[0]),
+    }
+
+
+def search(store: GraphStore, *, name: str | None, date_of_birth: str | None, identifier: str | None,
+           limit: int, timeout_ms: int | None = None) -> list[dict[str, Any]]:
+    q_given, q_family = split_name(name or "")
+    dob = norm_dob(date_of_birth) if date_of_birth else None
+    ids, id_hits = _candidates(store, q_given, q_family, dob, identifier, timeout_ms)
     if not ids:
         return []
     details = store.read(_DETAILS, {"ids": sorted(ids)}, timeout_ms=timeout_ms, limit=len(ids) + 1)
-
-    results = []
-    for d in details:
-        forms = [(d.get("family_name"), d.get("given_names"))] + [(r[1], r[2]) for r in d.get("records") or []]
-        score = 0.0
-        if q_family or q_given:
-            score = max((_name_score(q_given, q_family, f, g) for f, g in forms), default=0.0)
-        dobs = [d.get("date_of_birth")] + [r[3] for r in d.get("records") or []]
-        dobs = [x for x in dobs if x]
-        reasons = []
-        if dob:
-            if any(x == dob for x in dobs):
-                score += 0.2
-                reasons.append("date of birth matches")
-            elif dobs and any(dob_compatible(dob, x) for x in dobs):
-                score += 0.1
-                reasons.append("date of birth compatible")
-            elif dobs:
-                score -= 0.3
-                reasons.append("date of birth differs")
-        if d["person_id"] in id_hits:
-            score += 1.0
-            reasons.append("identifier matches")
-        if not (q_family or q_given) and d["person_id"] not in id_hits:
-            continue
-        if (q_family or q_given) and score < 0.75 and d["person_id"] not in id_hits:
-            continue
-        results.append({
-            "person_id": d["person_id"], "family_name": d.get("family_name"), "given_names": d.get("given_names"),
-            "date_of_birth": d.get("date_of_birth"), "gender": d.get("gender"),
-            "record_count": d.get("record_count"), "score": round(score, 3), "reasons": reasons,
-            "record_ids": sorted(r[0] for r in d.get("records") or [] if r[0]),
-        })
+    results = [h for d in details if (h := _hit(d, q_given, q_family, dob, d["person_id"] in id_hits)) is not None]
     results.sort(key=lambda r: (-r["score"], r["person_id"]))
     return results[:limit]

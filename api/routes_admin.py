@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from csenet.access_log import read_entries, verify
 from csenet.api.deps import settings_of
 from csenet.api.guard import set_records
+from csenet.api.models import AccessLogOut, HealthOut, UsersOut, VersionOut, VerifyOut
 from csenet.api.policy import Permission, requires
 from csenet.api.responses import marked
 from csenet.api.users import list_users
@@ -43,14 +44,14 @@ def version_info() -> dict[str, str]:
 
 @router.get("/health", tags=["service"], summary="Liveness: no authentication, no data")
 @requires(Permission.PUBLIC, action="health")
-def health() -> dict[str, str]:
-    return {"status": "ok", "protective_marking": MARKING}
+def health() -> HealthOut:
+    return HealthOut(status="ok", protective_marking=MARKING)
 
 
 @router.get("/version", tags=["service"], summary="csenet version")
 @requires(Permission.META, action="version")
-def get_version() -> dict[str, Any]:
-    return marked(**version_info())
+def get_version() -> VersionOut:
+    return VersionOut(**version_info())
 
 
 @router.get("/access-log", tags=["oversight"], summary="Read the access log (supervisors)")
@@ -59,22 +60,22 @@ def access_log(
     request: Request,
     after_seq: Annotated[int, Query(ge=0, le=10**12, description="entries after this sequence number")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> AccessLogOut:
     entries = read_entries(settings_of(request).access_log_path(), after_seq=after_seq, limit=limit)
     set_records(request, len(entries))
-    return marked(entries=entries)
+    return AccessLogOut.model_validate(marked(entries=entries))
 
 
 @router.get("/access-log/verify", tags=["oversight"], summary="Check the access log's hash chain (supervisors)")
 @requires(Permission.READ_ACCESS_LOG, action="verify_access_log")
-def access_log_verify(request: Request) -> dict[str, Any]:
-    return marked(**verify(settings_of(request).access_log_path()).as_dict())
+def access_log_verify(request: Request) -> VerifyOut:
+    return VerifyOut.model_validate(marked(**verify(settings_of(request).access_log_path()).as_dict()))
 
 
 @router.get("/users", tags=["oversight"], summary="API users and roles, without tokens (admins)")
 @requires(Permission.MANAGE_USERS, action="list_users")
-def users(request: Request) -> dict[str, Any]:
-    return marked(users=[dataclasses.asdict(u) for u in list_users(settings_of(request))])
+def users(request: Request) -> UsersOut:
+    return UsersOut.model_validate(marked(users=[dataclasses.asdict(u) for u in list_users(settings_of(request))]))
 
 
 @router.get("/openapi.json", include_in_schema=False)

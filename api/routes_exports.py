@@ -18,14 +18,21 @@ from csenet.exports import MEDIA_TYPES, SUFFIXES, export_subgraph
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["exports"])
+EXPORT_HEADERS = {
+    "X-Csenet-Pseudonymised": {"description": "true unless victims were re-identified",
+                               "schema": {"type": "string", "enum": ["true", "false"]}},
+    "Content-Disposition": {"description": "attachment; the file name", "schema": {"type": "string"}},
+}
 
 
 @router.get(
     "/exports/subgraph",
     summary="The subgraph around a person, a network or incidents, for an analyst's tool",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in sorted(set(MEDIA_TYPES.values()))},
-                     "description": "the export file"}},
+    responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                 for t in sorted(set(MEDIA_TYPES.values()))},
+                     "description": "the export file, as an attachment",
+                     "headers": EXPORT_HEADERS}},
 )
 @requires(Permission.EXPORT, person_data=True, action="export_subgraph")
 def export(

@@ -16,6 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from csenet.api.canned import endpoint_for, not_installed
 from csenet.api.deps import read, settings_of, store_of
 from csenet.api.guard import set_records
+from csenet.api.models import ExplainOut, FlagAuditPage
 from csenet.api.policy import Permission, requires
 from csenet.api.responses import marked
 from csenet.cypher.registry import CannedQuery
@@ -74,7 +75,12 @@ def intel_router(registry: dict[str, CannedQuery], page_size_max: int) -> APIRou
             raise HTTPException(501, "the canned query 'network_detail' is not installed in this csenet")
 
     canned("/prevalence", "prevalence", "prevalence", "Prevalence of CSE by area and year")
+    _add_audit(router, page_size_max)
+    _add_explain(router)
+    return router
 
+
+def _add_audit(router: APIRouter, page_size_max: int) -> None:
     @router.get("/audit", summary="The CSE flag audit: incidents with their verdicts")
     @requires(Permission.READ_PERSON_DATA, person_data=True, action="flag_audit")
     def flag_audit(
@@ -87,21 +93,23 @@ def intel_router(registry: dict[str, CannedQuery], page_size_max: int) -> APIRou
         offence_code: Annotated[str | None, Query(max_length=20)] = None,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Query(ge=1, le=page_size_max)] = min(50, page_size_max),
-    ) -> dict[str, Any]:
+    ) -> FlagAuditPage:
         params = {"verdict": verdict, "district": district, "year": year, "flagged": flagged_cse,
                   "offence_code": offence_code, "meets": meets_cse_definition}
         total = read(request, AUDIT_COUNT, params)[0]["n"]
         rows = read(request, AUDIT, {**params, "skip": (page - 1) * page_size, "limit": page_size})
         set_records(request, len(rows))
-        return marked(page=page, page_size=page_size, total=total, rows=rows)
+        return FlagAuditPage.model_validate(marked(page=page, page_size=page_size, total=total, rows=rows))
 
+
+def _add_explain(router: APIRouter) -> None:
     @router.get("/explain", summary="Why two person records were (or were not) resolved to one person")
     @requires(Permission.READ_PERSON_DATA, person_data=True, action="explain_link")
     def explain_link(
         request: Request,
         record_a: Annotated[str, Query(min_length=1, max_length=100)],
         record_b: Annotated[str, Query(min_length=1, max_length=100)],
-    ) -> dict[str, Any]:
+    ) -> ExplainOut:
         fn = find_explainer()
         if fn is None:
             raise HTTPException(501, "explaining a link needs resolution.explain.explain, "
@@ -115,6 +123,5 @@ def intel_router(registry: dict[str, CannedQuery], page_size_max: int) -> APIRou
         elif dataclasses.is_dataclass(result) and not isinstance(result, type):
             result = dataclasses.asdict(result)
         set_records(request, 2)
-        return marked(record_a=record_a, record_b=record_b, explanation=jsonable_encoder(result))
-
-    return router
+        return ExplainOut.model_validate(marked(record_a=record_a, record_b=record_b,
+                                                explanation=jsonable_encoder(result)))

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from csenet.api import person_queries as Q
 from csenet.api.deps import read, settings_of, store_of
 from csenet.api.guard import set_records
+from csenet.api.models import AssociatesOut, ProfileOut, SearchOut
 from csenet.api.person_search import search
 from csenet.api.policy import Permission, requires
 from csenet.api.responses import marked, marked_json
@@ -28,14 +29,14 @@ def person_search(
                                                description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
     identifier: Annotated[str | None, Query(max_length=200, description="phone, vehicle, e-mail, handle or national id")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
+) -> SearchOut:
     if not (name and name.strip()) and not (identifier and identifier.strip()):
         raise HTTPException(422, "give a name or an identifier to search for")
     settings = settings_of(request)
     rows = search(store_of(request), name=name, date_of_birth=date_of_birth, identifier=identifier, limit=limit,
                   timeout_ms=settings.query_timeout_ms)
     set_records(request, len(rows))
-    return marked(results=rows)
+    return SearchOut.model_validate(marked(results=rows))
 
 
 def _person(request: Request, pid: str) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def _person(request: Request, pid: str) -> dict[str, Any]:
 
 @router.get("/persons/{person_id}", summary="A person's profile: records, incidents and roles, associates, evidence")
 @requires(Permission.READ_PERSON_DATA, person_data=True, action="person_profile")
-def person_profile(request: Request, person_id: PersonId) -> dict[str, Any]:
+def person_profile(request: Request, person_id: PersonId) -> ProfileOut:
     person = _person(request, person_id)
     p = {"pid": person_id}
     settings = settings_of(request)
@@ -62,10 +63,10 @@ def person_profile(request: Request, person_id: PersonId) -> dict[str, Any]:
         "networks": read(request, Q.NETWORKS, p),
     }
     set_records(request, 1 + sum(len(v) for k, v in profile.items() if k != "person"))
-    return marked(**profile)
+    return ProfileOut.model_validate(marked(**profile))
 
 
-@router.get("/persons/{person_id}/associates", summary="A person's recorded and derived associates, with evidence")
+@router.get("/persons/{person_id}/associates", response_model=AssociatesOut, summary="A person's recorded and derived associates, with evidence")
 @requires(Permission.READ_PERSON_DATA, person_data=True, action="person_associates")
 async def person_associates(
     request: Request, person_id: PersonId,
