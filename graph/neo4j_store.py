@@ -45,6 +45,13 @@ def constraint_statements() -> list[str]:
     return out
 
 
+def _local_password(settings: Settings, host: str | None, port: int | None) -> str | None:
+    """The generated password of a local Neo4j that `csenet neo4j start` runs under the data folder."""
+    from csenet.graph.neo4j_local import password_for
+
+    return password_for(settings, host, port)
+
+
 class Neo4jStore:
     dialect = "neo4j"
 
@@ -61,6 +68,8 @@ class Neo4jStore:
             password = unquote(u.password)
         elif settings.neo4j_password is not None:
             password = settings.neo4j_password.get_secret_value()
+        elif (local := _local_password(settings, u.hostname, u.port)) is not None:
+            password = local
         else:
             raise StoreError("Neo4j needs a password: put it in the URL or set CSENET_NEO4J_PASSWORD")
         netloc = u.hostname + (":%d" % u.port if u.port else "")
