@@ -131,7 +131,7 @@ class LocalNeo4j:
 
     @property
     def browser_url(self) -> str:
-        dbms = quote("neo4j://%s:%d" % (HOST, self.bolt_port), safe="")
+        dbms = quote("bolt://%s:%d" % (HOST, self.bolt_port), safe="")
         return "http://%s:%d/browser/?dbms=%s" % (HOST, self.http_port, dbms)
 
     def password(self) -> str:
@@ -165,6 +165,7 @@ class LocalNeo4j:
             "server.memory.pagecache.size": self.pagecache,
             "db.tx_log.rotation.retention_policy": "2 files",
             "browser.remote_content_hostname_whitelist": ",".join(self.browser_hosts),
+            "client.allow_telemetry": "false",
         }
         for name in ("data", "logs", "run", "plugins", "import", "licenses"):
             conf["server.directories.%s" % name] = str(self.home / name)
@@ -190,7 +191,7 @@ class LocalNeo4j:
                "dbms", "set-initial-password", self.password()]
         done = subprocess.run(cmd, env=self._env(), capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
-            why = (done.stderr or done.stdout).strip()[-500:]
+            why = " ".join((done.stderr or done.stdout).strip().splitlines()[:3])[:600]
             raise StoreError("neo4j-admin set-initial-password failed: %s" % why)
 
     # -- lifecycle ---------------------------------------------------------------------

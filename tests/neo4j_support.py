@@ -47,8 +47,10 @@ def local_server(home: Path) -> Iterator:
     from csenet.errors import StoreError
     from csenet.graph.neo4j_local import LocalNeo4j, free_port
 
-    settings = Settings(data=home, neo4j_heap=HEAP, neo4j_pagecache=PAGECACHE)
+    api_port = free_port()  # where the Browser test serves the API: the post-connect command names it
+    settings = Settings(data=home, neo4j_heap=HEAP, neo4j_pagecache=PAGECACHE, api_port=api_port)
     server = LocalNeo4j.for_settings(settings, home=home / "neo4j", bolt_port=free_port(), http_port=free_port())
+    server.test_api_port = api_port
     try:
         took = server.start()
     except StoreError as exc:
