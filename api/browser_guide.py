@@ -156,7 +156,9 @@ def _intro_slides() -> list[str]:
             "<p><strong>Handle with care.</strong> The graph holds victims' and suspects' "
             "personal data. Neo4j Browser talks to the database directly: queries run here are "
             "<em>not</em> written to csenet's access log and victims are <em>not</em> "
-            "pseudonymised. Prefer the csenet API for anything that leaves this screen.</p>\n"
+            "pseudonymised. Prefer the csenet API for anything that leaves this screen, and "
+            "<code>csenet workspace create</code> (a pseudonymised, logged copy in its own Neo4j) "
+            "for free exploration.</p>\n"
             "<p>How the graph is laid out:</p>\n" + _pre(q["schema"]) + "\n"
             "<p>What it holds:</p>\n" + _pre(q["counts"]),
         ),

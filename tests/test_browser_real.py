@@ -137,7 +137,7 @@ def test_a_canned_query_block_runs_and_shows_its_rows(page, served):
         shot(page, "3-canned-query-table")
 
 
-def test_the_guide_answers_the_cors_preflight_and_nothing_else_does(graph_store, tmp_path):
+def test_the_guide_answers_the_cors_preflight_and_nothing_else_does(graph_store, tmp_path):  # noqa: F811
     """Browser's `:play` fetch is preflighted; only the public /browser/ routes answer it."""
     from fastapi.testclient import TestClient
 
