@@ -99,7 +99,8 @@ def write_subgraph(store: GraphStore, sg: Subgraph) -> tuple[int, int, int]:
             skipped += 1
             continue
         props = {k: _flat(v) for k, v in e["props"].items() if v is not None}
-        by_type[(e["type"], a["label"], b["label"])].append({"id": e["id"], "a": a["key"], "b": b["key"], "props": props})
+        row = {"id": e["id"], "a": a["key"], "b": b["key"], "props": props}
+        by_type[(e["type"], a["label"], b["label"])].append(row)
     for (rtype, la, lb), rows in by_type.items():
         la, ka = _key_of({"label": la})
         lb, kb = _key_of({"label": lb})
@@ -109,7 +110,8 @@ def write_subgraph(store: GraphStore, sg: Subgraph) -> tuple[int, int, int]:
 
 
 def create_workspace(main: GraphStore, settings: Settings, center: dict[str, Any], hops: int,
-                     justification: str, name: str | None = None, bolt_port: int | None = None, http_port: int | None = None) -> Workspace:
+                     justification: str, name: str | None = None, bolt_port: int | None = None,
+                     http_port: int | None = None) -> Workspace:
     """Copy the pseudonymised subgraph around `center` into a new local Neo4j, logged; start it."""
     from csenet.graph.neo4j_local import LocalNeo4j, free_port
     from csenet.graph.neo4j_store import Neo4jStore
