@@ -8,8 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT   := tools/cypher-lint/node_modules/.installed
+NEO4J  := tools/neo4j/lib/.installed
 
-.PHONY: demo test check install lint-deps bench clean
+.PHONY: demo test check install lint-deps neo4j bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3.11 or python3 on PATH (csenet needs Python 3.11)" >&2; exit 1; }
@@ -32,6 +33,16 @@ $(LINT): tools/cypher-lint/package.json tools/cypher-lint/package-lock.json
 
 lint-deps: $(LINT)
 
+# Neo4j 5.26 community server + Browser jars from Maven Central (graph/neo4j_local.py runs them).
+$(NEO4J): tools/neo4j/pom.xml
+	@command -v java >/dev/null || { echo "make: the local Neo4j needs Java 17+ (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+	@command -v mvn >/dev/null || { echo "make: building tools/neo4j needs Maven (apt-get install maven)" >&2; exit 1; }
+	rm -rf tools/neo4j/lib
+	cd tools/neo4j && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
+	@touch $@
+
+neo4j: $(NEO4J)
+
 demo: $(STAMP)
 	$(BIN)/csenet demo
 
@@ -40,11 +51,11 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python tools/check_layout.py
 
-test: check $(STAMP) $(LINT)
+test: check $(STAMP) $(LINT) $(NEO4J)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV_REAL) $(VENV) csenet-data demo-bundle tools/cypher-lint/node_modules
+	rm -rf $(VENV_REAL) $(VENV) csenet-data demo-bundle tools/cypher-lint/node_modules tools/neo4j/lib

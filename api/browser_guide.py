@@ -76,7 +76,7 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
 
 
 def cypher_literal(value: Any) -> str:
-    """A parameter value as Cypher source for `:params`. Dates stay ISO strings, as the graph stores them."""
+    """A parameter value as Cypher source for `:param`. Dates stay ISO strings, as the graph stores them."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -101,13 +101,17 @@ def _key(name: Any) -> str:
 
 
 def params_command(params: Iterable[Any]) -> str:
-    """One `:params {...}` command setting every parameter to its default.
+    """The block that sets every parameter to its default, for Browser to send with the query.
 
-    A single command runs the same whether or not the analyst has Browser's
-    multi-statement mode on, and it clears parameters left over from another query.
+    `:param name => value` has the server evaluate the value, so an int stays an INTEGER
+    (`:params {limit: 100}` is parsed by JavaScript and sends 100.0, which LIMIT refuses).
+    One command a line, each ending in `;`: Browser's multi-statement editor (on by
+    default) runs them all. Nothing clears other parameters first: in one multi-statement
+    run Browser applied `:params {}` after the `:param` lines, so the query found none;
+    every block sets all of its own parameters, and Neo4j ignores the others.
     """
-    pairs = [f"{_key(_get(p, 'name'))}: {cypher_literal(_get(p, 'default'))}" for p in params]
-    return ":params {" + ", ".join(pairs) + "}"
+    lines = [f":param {_key(_get(p, 'name'))} => {cypher_literal(_get(p, 'default'))};" for p in params]
+    return "\n".join(lines)
 
 
 def runnable_text(query_text: str) -> str:
@@ -152,7 +156,9 @@ def _intro_slides() -> list[str]:
             "<p><strong>Handle with care.</strong> The graph holds victims' and suspects' "
             "personal data. Neo4j Browser talks to the database directly: queries run here are "
             "<em>not</em> written to csenet's access log and victims are <em>not</em> "
-            "pseudonymised. Prefer the csenet API for anything that leaves this screen.</p>\n"
+            "pseudonymised. Prefer the csenet API for anything that leaves this screen, and "
+            "<code>csenet workspace create</code> (a pseudonymised, logged copy in its own Neo4j) "
+            "for free exploration.</p>\n"
             "<p>How the graph is laid out:</p>\n" + _pre(q["schema"]) + "\n"
             "<p>What it holds:</p>\n" + _pre(q["counts"]),
         ),
@@ -261,8 +267,8 @@ def _index_slide(queries: list[Any]) -> str:
         "Canned queries",
         f"{len(queries)} reviewed queries",
         "<p>The next slides offer every canned query: the same Cypher that "
-        "<code>csenet query NAME</code> and the API run. Each shows its parameters as a "
-        "<code>:params</code> command to run first.</p>\n"
+        "<code>csenet query NAME</code> and the API run. Each shows its parameters as "
+        "<code>:param</code> commands to run first (edit the values, then run the block).</p>\n"
         f"<ul>\n{items}\n</ul>",
     )
 

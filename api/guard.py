@@ -42,6 +42,19 @@ STATE_RECORDS = "csenet.records"
 STATE_USER = "csenet.user"
 STATE_JUSTIFICATION = "csenet.justification"
 _MAX_PARAM_CHARS = 300
+async def _preflight(scope: Scope, send: Send) -> None:
+    """CORS preflight for the public Browser guide and style: Neo4j Browser (another origin) fetches
+    them with headers that make its web browser ask first. GET only; no credentials, no data."""
+    asked = _header(scope, b"access-control-request-headers") or ""
+    allowed = ", ".join(h for h in (x.strip().lower() for x in asked.split(",")) if re.fullmatch(r"[a-z0-9-]{1,64}", h))
+    headers = [(b"access-control-allow-methods", b"GET, OPTIONS"), (b"access-control-max-age", b"600"),
+               (b"content-length", b"0")]
+    if allowed:
+        headers.append((b"access-control-allow-headers", allowed.encode()))
+    await send({"type": "http.response.start", "status": 204, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 _SECURITY_HEADERS = [
     (MARKING_HEADER.lower().encode(), MARKING.encode()),
     (b"cache-control", b"no-store"),
@@ -152,6 +165,10 @@ class Guard:
             return
         route, match, path_params = self._match(scope)
         policy: Policy | None = policy_of(getattr(route, "endpoint", None)) if route is not None else None
+        if scope.get("method") == "OPTIONS" and policy is not None and policy.public \
+                and scope.get("path", "").startswith("/browser/"):
+            await _preflight(scope, send)
+            return
         if policy is not None and policy.public and match is Match.FULL:
             await self._run(scope, receive, send, None)
             return

@@ -25,7 +25,7 @@ ASSOCIATES = (
     "MATCH (:Person {person_id: $pid})-[a:ASSOCIATE_OF|ASSOCIATED_WITH]-(q:Person) "
     "RETURN q.person_id AS person_id, q.family_name AS family_name, q.given_names AS given_names, "
     "q.date_of_birth AS date_of_birth, type(a) AS relationship, properties(a) AS evidence "
-    "ORDER BY q.person_id LIMIT $limit"
+    "ORDER BY q.person_id, type(a), a.kind LIMIT $limit"
 )
 
 IDENTIFIERS = (

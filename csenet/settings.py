@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str | None = None
+    # The local Neo4j that `csenet neo4j start` runs (graph/neo4j_local.py).
+    neo4j_lib: Path | None = Field(default=None, description="Neo4j's jars (default tools/neo4j/lib: `make neo4j`).")
+    neo4j_bolt_port: int = Field(default=7687, ge=1, le=65535, description="Bolt port of the local Neo4j.")
+    neo4j_http_port: int = Field(default=7474, ge=1, le=65535, description="HTTP (Browser) port of the local Neo4j.")
+    neo4j_heap: str = Field(default="512m", description="Heap of the local Neo4j (JVM size: 512m, 2g).")
+    neo4j_pagecache: str = Field(default="256m", description="Page cache of the local Neo4j (about the store's size).")
 
     # Limits applied at every start of the embedded server and on every read.
     memory_limit_mb: int = Field(default=4096, ge=64, description="Embedded server maxmemory (MB).")

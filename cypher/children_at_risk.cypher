@@ -10,15 +10,23 @@
 MATCH (c:Person)-[:WENT_MISSING]->(m:MissingEpisode)
 WHERE $since IS NULL OR m.started_at >= $since
 OPTIONAL MATCH (m)-[:FOUND_AT]->(l:Location)
+WITH c, m, l ORDER BY l.location_id
 WITH c, count(DISTINCT m) AS missing_episodes, max(m.started_at) AS last_missing,
      collect(DISTINCT l.location_id) AS found_at
 WHERE missing_episodes >= $min_episodes
+OPTIONAL MATCH (c)-[t:ASSOCIATED_WITH]-(x:Person)-[xm:IN_NETWORK]->(xn:Network) WHERE xm.role <> 'VICTIM'
+WITH c, missing_episodes, last_missing, found_at, t, x, xn ORDER BY x.person_id, xn.network_id
 WITH c, missing_episodes, last_missing, found_at,
-     [(c)-[t:ASSOCIATED_WITH]-(x:Person)-[xm:IN_NETWORK]->(xn:Network) WHERE xm.role <> 'VICTIM' |
-       {person_id: x.person_id, network_id: xn.network_id, kinds: t.kinds}] AS network_contacts,
-     [(c)-[:WENT_MISSING]->(:MissingEpisode)-[:FOUND_AT]->(:Location)<-[:OCCURRED_AT]-(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(:Person)-[sm:IN_NETWORK]->(sn:Network)
-       WHERE sm.role <> 'VICTIM' AND i.incident_id IN sn.incident_ids | sn.network_id] AS premises_networks,
-     [(c)-[vm:IN_NETWORK]->(vn:Network) WHERE vm.role = 'VICTIM' | vn.network_id] AS victim_in_networks
+     collect(CASE WHEN x IS NULL THEN null
+             ELSE {person_id: x.person_id, network_id: xn.network_id, kinds: t.kinds} END) AS network_contacts
+OPTIONAL MATCH (c)-[:WENT_MISSING]->(:MissingEpisode)-[:FOUND_AT]->(:Location)<-[:OCCURRED_AT]-(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(:Person)-[sm:IN_NETWORK]->(sn:Network)
+  WHERE sm.role <> 'VICTIM' AND i.incident_id IN sn.incident_ids
+WITH c, missing_episodes, last_missing, found_at, network_contacts, sn ORDER BY sn.network_id
+WITH c, missing_episodes, last_missing, found_at, network_contacts, collect(sn.network_id) AS premises_networks
+OPTIONAL MATCH (c)-[vm:IN_NETWORK]->(vn:Network) WHERE vm.role = 'VICTIM'
+WITH c, missing_episodes, last_missing, found_at, network_contacts, premises_networks, vn ORDER BY vn.network_id
+WITH c, missing_episodes, last_missing, found_at, network_contacts, premises_networks,
+     collect(vn.network_id) AS victim_in_networks
 WHERE $include_unlinked OR size(network_contacts) > 0 OR size(premises_networks) > 0 OR size(victim_in_networks) > 0
 RETURN c.person_id AS child_id, c.family_name AS family_name, c.given_names AS given_names,
        c.date_of_birth AS date_of_birth, missing_episodes, last_missing, found_at, network_contacts,

@@ -11,6 +11,7 @@ MATCH (v:Person)-[:VICTIM_IN]->(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(s:Person
 WHERE s <> v
   AND (NOT $cse_only OR coalesce(i.meets_cse_definition, i.flagged_cse, false))
   AND ($district IS NULL OR i.district = $district)
+WITH v, s, i ORDER BY s.person_id, i.incident_id
 WITH v, collect(DISTINCT s.person_id) AS perpetrator_ids, collect(DISTINCT i.incident_id) AS incident_ids
 WHERE size(perpetrator_ids) >= $min_perpetrators
 RETURN v.person_id AS child_id, v.date_of_birth AS date_of_birth, size(perpetrator_ids) AS perpetrator_count,

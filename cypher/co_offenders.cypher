@@ -14,10 +14,13 @@ WHERE (NOT $cse_only OR coalesce(i.meets_cse_definition, i.flagged_cse, false))
   AND ($district IS NULL OR i.district = $district)
   AND ($since IS NULL OR substring(coalesce(i.occurred_at, i.reported_at), 0, 10) >= $since)
   AND ($until IS NULL OR substring(coalesce(i.occurred_at, i.reported_at), 0, 10) <= $until)
+WITH i, s ORDER BY s.person_id
 WITH i, collect(DISTINCT s.person_id) AS suspect_ids
 WHERE size(suspect_ids) >= $min_suspects
+OPTIONAL MATCH (v:Person)-[:VICTIM_IN]->(i)
+WITH i, suspect_ids, v ORDER BY v.person_id
+WITH i, suspect_ids, collect(DISTINCT v.person_id) AS victim_ids
 RETURN i.incident_id AS incident_id, coalesce(i.occurred_at, i.reported_at) AS occurred_at, i.district AS district,
-       i.offence AS offence, size(suspect_ids) AS suspect_count, suspect_ids,
-       [(v:Person)-[:VICTIM_IN]->(i) | v.person_id] AS victim_ids
+       i.offence AS offence, size(suspect_ids) AS suspect_count, suspect_ids, victim_ids
 ORDER BY suspect_count DESC, incident_id
 LIMIT $limit

@@ -11,6 +11,7 @@ MATCH (l:Location)<-[:OCCURRED_AT]-(i:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(s:Pe
 WHERE coalesce(i.meets_cse_definition, i.flagged_cse, false)
   AND ($kind IS NULL OR l.kind = $kind)
   AND ($district IS NULL OR i.district = $district)
+WITH l, i, s ORDER BY i.incident_id, s.person_id
 WITH l, collect(DISTINCT i.incident_id) AS incident_ids, collect(DISTINCT s.person_id) AS suspect_ids
 WHERE size(suspect_ids) >= $min_suspects
 RETURN l.location_id AS location_id, l.kind AS kind, l.name AS name, l.address AS address, l.postcode AS postcode,

@@ -11,6 +11,7 @@ WHERE i1 <> i2 AND a <> b AND a.person_id < b.person_id AND a <> v AND b <> v
   AND (NOT $cse_only OR (coalesce(i1.meets_cse_definition, i1.flagged_cse, false)
                          AND coalesce(i2.meets_cse_definition, i2.flagged_cse, false)))
   AND ($district IS NULL OR i1.district = $district OR i2.district = $district)
+WITH v, a, b, i1, i2 ORDER BY i1.incident_id, i2.incident_id
 WITH v, a, b, collect(DISTINCT i1.incident_id) AS incidents_a, collect(DISTINCT i2.incident_id) AS incidents_b
 RETURN v.person_id AS child_id, a.person_id AS person_a, b.person_id AS person_b, incidents_a, incidents_b,
        [(a)-[ma:IN_NETWORK]->(n:Network)<-[mb:IN_NETWORK]-(b) WHERE ma.role <> 'VICTIM' AND mb.role <> 'VICTIM' | n.network_id] AS same_network_ids

@@ -68,6 +68,11 @@ def _primary_label(labels: Iterable[str]) -> str | None:
     return None
 
 
+def _props(props: dict[str, Any] | None) -> dict[str, Any]:
+    """Properties in name order: each store keeps its own order, and an export must not depend on the store."""
+    return dict(sorted((props or {}).items()))
+
+
 def _edge_id(rtype: str, source: str, target: str, props: dict[str, Any]) -> str:
     parts = [source, rtype, target]
     for k in ("kind", "role", "source_ref"):
@@ -111,7 +116,7 @@ def fetch_subgraph(store: GraphStore, center: dict[str, Any], hops: int, *, max_
     edges: dict[str, dict[str, Any]] = {}
     for row in found:
         nid = node_id(label, row["key"])
-        nodes[nid] = {"id": nid, "label": label, "key": str(row["key"]), "props": dict(row["node"] or {})}
+        nodes[nid] = {"id": nid, "label": label, "key": str(row["key"]), "props": _props(row["node"])}
 
     frontier: dict[str, set[str]] = {label: set(keys)}
     for hop in range(hops + 1):
@@ -125,7 +130,7 @@ def fetch_subgraph(store: GraphStore, center: dict[str, Any], hops: int, *, max_
                                   limit=max(max_nodes * 20, 1000))
                 for row in rows:
                     blabel = _primary_label(row.get("labels"))
-                    bprops = dict(row.get("node") or {})
+                    bprops = _props(row.get("node"))
                     if blabel is None or bprops.get(schema.NODE_KEYS[blabel]) is None:
                         continue
                     bkey = str(bprops[schema.NODE_KEYS[blabel]])
@@ -140,7 +145,7 @@ def fetch_subgraph(store: GraphStore, center: dict[str, Any], hops: int, *, max_
                         nxt.setdefault(blabel, set()).add(bkey)
                     aid = node_id(flabel, row["key"])
                     source, target = (aid, bid) if direction == "out" else (bid, aid)
-                    rel = dict(row.get("rel") or {})
+                    rel = _props(row.get("rel"))
                     eid = _edge_id(row["type"], source, target, rel)
                     edges.setdefault(eid, {"id": eid, "type": row["type"], "source": source, "target": target,
                                            "props": rel})

@@ -1,22 +1,61 @@
-"""Neo4j 5 adapter, through the official `neo4j` driver only."""
+"""Neo4j 5 adapter, through the official `neo4j` driver only.
+
+Every read and write is a managed transaction (`execute_read` / `execute_write`), which the
+driver retries on transient errors; what still fails is mapped to csenet.errors here, so
+nothing above graph/ sees a driver exception. The server's notifications (deprecations,
+cartesian products, unfulfillable hints...) are read from each result's summary and kept
+while `collecting_notifications()` is open, so tests can fail a canned query that raises one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse, urlunparse
 
 import neo4j
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 from neo4j.graph import Node, Path, Relationship
 
-from csenet.settings import Settings
 from csenet.graph import schema
 from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, write_sequentially
+from csenet.settings import Settings
 
+# csenet reads notifications from the summaries; the driver's own log of them would only
+# reach an analyst's terminal as noise.
+logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
 # Errors a retry later may clear (the driver already retried transient ones in execute_*).
-_UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError)
+_UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
+
+
+@contextlib.contextmanager
+def mapped_errors(what: str = "Neo4j") -> Iterator[None]:
+    """Driver and server errors as csenet.errors: StoreUnavailable when retrying later may work."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailable("%s is not answering: %s" % (what, exc)) from None
+    except AuthError as exc:
+        raise StoreError("%s refused the user name or password: %s" % (what, exc.message or exc)) from None
+    except Neo4jError as exc:
+        raise StoreError(exc.message or str(exc)) from None
+    except DriverError as exc:
+        raise StoreError("%s driver: %s" % (what, exc)) from None
+
+
+def notifications_of(summary: neo4j.ResultSummary, query: str) -> list[dict[str, Any]]:
+    """The summary's notifications as plain dicts (classification, status, description, query)."""
+    out = []
+    for status in summary.gql_status_objects:
+        if not status.is_notification:
+            continue
+        out.append({"gql_status": status.gql_status, "classification": str(status.raw_classification),
+                    "severity": str(status.raw_severity), "description": status.status_description,
+                    "query": query.strip()})
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -45,6 +84,13 @@ def constraint_statements() -> list[str]:
     return out
 
 
+def _local_password(settings: Settings, host: str | None, port: int | None) -> str | None:
+    """The generated password of a local Neo4j that `csenet neo4j start` runs under the data folder."""
+    from csenet.graph.neo4j_local import password_for
+
+    return password_for(settings, host, port)
+
+
 class Neo4jStore:
     dialect = "neo4j"
 
@@ -52,6 +98,22 @@ class Neo4jStore:
         self.driver = driver
         self.settings = settings
         self.database = database
+        self._notifications: list[dict[str, Any]] | None = None
+
+    @contextlib.contextmanager
+    def collecting_notifications(self) -> Iterator[list[dict[str, Any]]]:
+        """The notifications of every query run inside the block, appended to the list it yields."""
+        previous, self._notifications = self._notifications, []
+        try:
+            yield self._notifications
+        finally:
+            self._notifications = previous
+
+    def _keep(self, result: neo4j.Result, query: str) -> neo4j.ResultSummary:
+        summary = result.consume()
+        if self._notifications is not None:
+            self._notifications.extend(notifications_of(summary, query))
+        return summary
 
     @classmethod
     def connect(cls, url: str, settings: Settings) -> Neo4jStore:
@@ -61,6 +123,8 @@ class Neo4jStore:
             password = unquote(u.password)
         elif settings.neo4j_password is not None:
             password = settings.neo4j_password.get_secret_value()
+        elif (local := _local_password(settings, u.hostname, u.port)) is not None:
+            password = local
         else:
             raise StoreError("Neo4j needs a password: put it in the URL or set CSENET_NEO4J_PASSWORD")
         netloc = u.hostname + (":%d" % u.port if u.port else "")
@@ -68,10 +132,11 @@ class Neo4jStore:
         database = u.path.strip("/") or settings.neo4j_database
         driver = neo4j.GraphDatabase.driver(clean, auth=(user, password))
         try:
-            driver.verify_connectivity()
-        except (ServiceUnavailable, Neo4jError, OSError) as exc:
+            with mapped_errors("Neo4j at %s" % clean):
+                driver.verify_connectivity()
+        except StoreError:
             driver.close()
-            raise StoreUnavailable("cannot reach Neo4j at %s: %s" % (clean, exc)) from None
+            raise
         return cls(driver, settings, database)
 
     def read(self, query: str, params: Mapping[str, Any] | None = None, *,
@@ -86,33 +151,23 @@ class Neo4jStore:
                 if len(rows) >= limit:
                     raise ResultTooLarge("query returned more than %d rows; narrow it or page it" % limit)
                 rows.append({k: _plain(v) for k, v in record.items()})
+            self._keep(result, query)
             return rows
 
-        with self._session(neo4j.READ_ACCESS) as session:
-            try:
-                return session.execute_read(neo4j.unit_of_work(timeout=timeout)(work))
-            except _UNAVAILABLE as exc:
-                raise StoreUnavailable("Neo4j is not answering: %s" % exc) from None
-            except Neo4jError as exc:
-                raise StoreError(exc.message or str(exc)) from None
+        with mapped_errors(), self._session(neo4j.READ_ACCESS) as session:
+            return session.execute_read(neo4j.unit_of_work(timeout=timeout)(work))
 
     def write(self, query: str, params: Mapping[str, Any] | None = None) -> dict[str, int]:
         def work(tx: neo4j.ManagedTransaction) -> dict[str, int]:
-            c = tx.run(query, dict(params or {})).consume().counters
+            c = self._keep(tx.run(query, dict(params or {})), query).counters
             return {
                 "nodes_created": c.nodes_created, "nodes_deleted": c.nodes_deleted,
                 "relationships_created": c.relationships_created,
                 "relationships_deleted": c.relationships_deleted, "properties_set": c.properties_set,
             }
 
-        with self._session(neo4j.WRITE_ACCESS) as session:
-            try:
-                return session.execute_write(
-                    neo4j.unit_of_work(timeout=self.settings.write_timeout_ms / 1000)(work))
-            except _UNAVAILABLE as exc:
-                raise StoreUnavailable("Neo4j is not answering: %s" % exc) from None
-            except Neo4jError as exc:
-                raise StoreError(exc.message or str(exc)) from None
+        with mapped_errors(), self._session(neo4j.WRITE_ACCESS) as session:
+            return session.execute_write(neo4j.unit_of_work(timeout=self.settings.write_timeout_ms / 1000)(work))
 
     def write_batches(self, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int | None = None,
                       progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
@@ -127,9 +182,11 @@ class Neo4jStore:
         """Neo4j checkpoints its own transaction log: nothing to do."""
 
     def ensure_schema(self) -> None:
-        for statement in constraint_statements():
-            with self._session(neo4j.WRITE_ACCESS) as session:
-                session.run(statement).consume()
+        """Constraints and indexes (idempotent), then wait until every index is online."""
+        with mapped_errors(), self._session(neo4j.WRITE_ACCESS) as session:
+            for statement in constraint_statements():
+                session.execute_write(lambda tx, q=statement: tx.run(q).consume())
+            session.run("CALL db.awaitIndexes(300)").consume()
 
     def drop_graph(self) -> None:
         while self.write("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n")["nodes_deleted"]:

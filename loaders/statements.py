@@ -139,6 +139,7 @@ DELETE x""" % "|".join(DERIVED_TYPES)
 _ROLE_PROJECTION = """
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:INVOLVED_IN {role: $role}]->(i:Incident)
+WITH p, i, r ORDER BY r.record_id
 WITH p, i, collect(DISTINCT r.record_id) AS record_ids
 MERGE (p)-[x:%s]->(i)
 SET x.record_ids = record_ids, x.derived_by = $derived_by"""
@@ -152,6 +153,7 @@ WHERE p.person_id <> q.person_id
 WITH CASE WHEN p.person_id < q.person_id THEN p ELSE q END AS lo,
      CASE WHEN p.person_id < q.person_id THEN q ELSE p END AS hi,
      a, ra, rb
+ORDER BY ra.record_id, rb.record_id, a.source_ref, a.grade
 WITH lo, hi, a.kind AS kind, collect(DISTINCT a.grade) AS grades, collect(DISTINCT a.source_ref) AS source_refs,
      collect(DISTINCT ra.record_id) + collect(DISTINCT rb.record_id) AS record_ids
 MERGE (lo)-[x:ASSOCIATE_OF {kind: kind}]->(hi)
@@ -160,6 +162,7 @@ SET x.grades = grades, x.source_refs = source_refs, x.record_ids = record_ids, x
 _LINK_PROJECTION = """
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:%s]->(n:%s)
+WITH p, n, r ORDER BY r.record_id
 WITH p, n, collect(DISTINCT r.record_id) AS record_ids
 MERGE (p)-[x:%s]->(n)
 SET x.record_ids = record_ids, x.derived_by = $derived_by"""

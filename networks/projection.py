@@ -52,7 +52,8 @@ RETURN count(p) AS n
 # otherwise walk the person_id index from $after, slower than scanning.
 Q_OLD_ASSOCIATIONS = """
 MATCH (x:Person)-[r:ASSOCIATED_WITH]->(y:Person)
-WITH x.person_id AS a, collect([y.person_id, r.digest]) AS links
+WITH x.person_id AS a, y.person_id AS b, r.digest AS d ORDER BY a, b, d
+WITH a, collect([b, d]) AS links
 WHERE a > $after
 RETURN a, links ORDER BY a LIMIT $page
 """

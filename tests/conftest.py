@@ -1,8 +1,9 @@
 """Shared fixtures: the shared/ folder, the tiny bundle, and a graph store per backend.
 
-Every store fixture is the real database: the embedded FalkorDB always, and Neo4j 5
-where one is reachable (CSENET_TEST_NEO4J_URL, or testcontainers when a Docker engine
-runs); otherwise the Neo4j parameter is skipped with the reason.
+Every store fixture is the real database: the embedded FalkorDB always, and Neo4j 5:
+CSENET_TEST_NEO4J_URL if set, else the local Neo4j the session starts once from
+tools/neo4j (`make neo4j`), else testcontainers when a Docker engine runs; otherwise the
+Neo4j parameter is skipped with the reason (a failure under CSENET_REQUIRE_NEO4J=1).
 """
 
 from __future__ import annotations
@@ -83,19 +84,40 @@ def short_tmp(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
 
 
 def _neo4j_url() -> tuple[str | None, str]:
+    from tests.neo4j_support import local_missing
+
     url = os.environ.get("CSENET_TEST_NEO4J_URL")
     if url:
         return url, ""
+    why = local_missing()
+    if why is None:
+        return "local", ""
     if not (shutil.which("docker") and Path("/var/run/docker.sock").exists()):
-        return None, "Neo4j tests need CSENET_TEST_NEO4J_URL or a running Docker engine (none here)"
+        return None, "Neo4j tests need the local Neo4j (%s), CSENET_TEST_NEO4J_URL or a Docker engine" % why
     return "testcontainers", ""
 
 
 @pytest.fixture(scope="session")
-def neo4j_url() -> Iterator[str]:
+def local_neo4j(tmp_path_factory: pytest.TempPathFactory):
+    """The local Neo4j 5 of this session (graph/neo4j_local.py): started once, on free ports."""
+    from tests.neo4j_support import local_missing, local_server, unavailable
+
+    why = local_missing()
+    if why:
+        unavailable(why)
+    yield from local_server(tmp_path_factory.mktemp("neo4j"))
+
+
+@pytest.fixture(scope="session")
+def neo4j_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    from tests.neo4j_support import unavailable, url_of
+
     url, why = _neo4j_url()
+    if url == "local":
+        yield url_of(request.getfixturevalue("local_neo4j"))
+        return
     if url is None:
-        pytest.skip(why)
+        unavailable(why)
     if url != "testcontainers":
         yield url
         return

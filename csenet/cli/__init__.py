@@ -9,5 +9,7 @@ from csenet.cli import pipeline  # noqa: F401,I001
 from csenet.cli import reads  # noqa: F401
 from csenet.cli import admin  # noqa: F401
 from csenet.cli import store  # noqa: F401
+from csenet.cli import neo4j  # noqa: F401
+from csenet.cli import workspace  # noqa: F401
 
 __all__ = ["app"]
