@@ -49,23 +49,25 @@ class Edges:
     prob: np.ndarray
     kind: np.ndarray
     weight: np.ndarray  # match weight in bits, the order links are tried in; inf for identifiers and rules
+    slip: np.ndarray  # dates of birth a slip apart, vouched for by name, gender and address/phone/id
 
-    FIELDS = ("src", "dst", "prob", "kind", "weight")
+    FIELDS = ("src", "dst", "prob", "kind", "weight", "slip")
 
     @classmethod
     def concat(cls, parts: list["Edges"]) -> "Edges":
         parts = [p for p in parts if len(p.src)]
         if not parts:
             z = np.zeros(0, dtype=np.int64)
-            return cls(z, z, np.zeros(0), z, np.zeros(0))
+            return cls(z, z, np.zeros(0), z, np.zeros(0), np.zeros(0, dtype=bool))
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.FIELDS))
 
     @classmethod
-    def of(cls, src, dst, prob, kind: int, weight=np.inf) -> "Edges":
+    def of(cls, src, dst, prob, kind: int, weight=np.inf, slip=False) -> "Edges":
         src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
         prob = np.broadcast_to(np.asarray(prob, dtype=float), src.shape).copy()
         weight = np.broadcast_to(np.asarray(weight, dtype=float), src.shape).copy()
-        return cls(src, dst, prob, np.full(src.shape, kind, dtype=np.int64), weight)
+        slip = np.broadcast_to(np.asarray(slip, dtype=bool), src.shape).copy()
+        return cls(src, dst, prob, np.full(src.shape, kind, dtype=np.int64), weight, slip)
 
     def subset(self, mask: np.ndarray) -> "Edges":
         return Edges(*(getattr(self, f)[mask] for f in self.FIELDS))
@@ -96,10 +98,12 @@ class _Sets:
             x = self.parent[x]
         return x
 
-    def conflict(self, a: int, b: int, check_dob: bool) -> str | None:
+    def conflict(self, a: int, b: int, check_dob: bool, slip: bool = False) -> str | None:
+        """Why `a` and `b` may not join; a vouched slip tolerates dates one keying slip apart."""
         if self.cannot[a] & self.members[b] or self.cannot[b] & self.members[a]:
             return "CANNOT_LINK"
-        if check_dob and self.dobs[a] and self.dobs[b] and _unexplained(self.dobs[a], self.dobs[b], dob_compatible):
+        agree = dob_near if slip else dob_compatible
+        if check_dob and self.dobs[a] and self.dobs[b] and _unexplained(self.dobs[a], self.dobs[b], agree):
             return "DOB_CONFLICT"
         return None
 
@@ -253,7 +257,7 @@ def cluster(n: int, edges: Edges, dob: list[str | None], cannot_pairs: list[tupl
         a, b = sets.find(int(edges.src[e])), sets.find(int(edges.dst[e]))
         if a == b:
             continue
-        why = sets.conflict(a, b, check_dob=edges.kind[e] >= PHONE)
+        why = sets.conflict(a, b, check_dob=edges.kind[e] >= PHONE, slip=bool(edges.slip[e]))
         if why:
             kept[e] = False
             refused.append((int(edges.src[e]), int(edges.dst[e]), float(edges.prob[e]), why))

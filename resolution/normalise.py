@@ -125,6 +125,17 @@ def dob_near(a: str | None, b: str | None) -> bool:
     return sum(x != y for x, y in zip(a, b)) == 1
 
 
+def vouched(a: dict, b: dict) -> bool:
+    """Two prepared rows agree on everything but a slip of the date: the same name (either
+    order, or a short form), the same gender, and a postcode, phone or identifier in common.
+    The Python twin of `splink_model.VOUCHED`, for explanations and tests."""
+    names = (a["fam"] == b["fam"] and (a["fn"] == b["fn"] or bool(set(a["fn_forms"]) & set(b["fn_forms"])))) \
+        or (a["fam"] == b["fn"] and a["fn"] == b["fam"])
+    where = (a["pc"] and a["pc"] == b["pc"]) or bool(set(a["phones"]) & set(b["phones"])) \
+        or (a["nid"] and a["nid"] == b["nid"])
+    return bool(a["fam"] and a["fn"] and names and a["gender"] and a["gender"] == b["gender"] and where)
+
+
 def dob_compatible(a: str | None, b: str | None) -> bool:
     """Could two recorded dates of birth belong to one person?
 

@@ -141,8 +141,9 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     a, b, p = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["p"].to_numpy(float)
     w = pairs["w"].to_numpy(float)
     conflict = pairs["dob_conflict"].to_numpy(bool)
+    slip = pairs["dob_slip"].to_numpy(bool)
     accept = (p >= threshold) & ~conflict
-    parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL, w[accept]))
+    parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL, w[accept], slip[accept]))
     edges = Edges.concat(parts)
     dob = prepared.column("dob").to_pylist()
     cannot_of: dict[int, set[int]] = {}
