@@ -110,7 +110,8 @@ def dob_key(dob: str | None) -> str | None:
 
 
 def dob_near(a: str | None, b: str | None) -> bool:
-    """Compatible, or two full dates one keyed character or one year apart (1989-07-05 / 1990-07-05).
+    """Compatible, or two full dates one keyed character or one year apart (1989-07-05 / 1990-07-05);
+    a changed decade (1968 / 1998) is no slip.
 
     Not enough to join two records (dates of birth dominate), but two such dates under
     one name are more likely a slip than two people, so an undated record fitting both
@@ -122,7 +123,7 @@ def dob_near(a: str | None, b: str | None) -> bool:
         return False
     if a[4:] == b[4:] and abs(int(a[:4]) - int(b[:4])) == 1:
         return True
-    return sum(x != y for x, y in zip(a, b)) == 1
+    return sum(x != y for x, y in zip(a, b)) == 1 and abs(int(a[:4]) - int(b[:4])) <= 1
 
 
 def vouched(a: dict, b: dict) -> bool:

@@ -50,13 +50,23 @@ DOB_YEAR = (f"{FULL_BOTH} AND substr(dob_l, 5) = substr(dob_r, 5) "
             "AND abs(CAST(substr(dob_l, 1, 4) AS INTEGER) - CAST(substr(dob_r, 1, 4) AS INTEGER)) = 1")
 NAMES_SWAPPED_TYPO = ("fam_l <> fam_r AND jaro_winkler_similarity(fam_l, fn_r) >= 0.88 "
                       "AND jaro_winkler_similarity(fn_l, fam_r) >= 0.88")
-# A date of birth one slip away may still be one person's when the rest of the record
+# A date of birth one slip away (one digit, the years at most one apart; or the year
+# keyed one out) may still be one person's when the rest of the record
 # vouches for it: the same name (either order), the same gender, and a postcode, phone
 # or identifier in common. Such pairs are scored, not vetoed (see `predictions_sql`).
-DOB_SLIP = f"(({DOB_DIGIT}) OR ({DOB_YEAR}))"
+YEARS_CLOSE = "abs(CAST(substr(dob_l, 1, 4) AS INTEGER) - CAST(substr(dob_r, 1, 4) AS INTEGER)) <= 1"
+DOB_SLIP = f"((({DOB_DIGIT}) AND {YEARS_CLOSE}) OR ({DOB_YEAR}))"  # 1968 / 1998 is one digit, not a slip
 VOUCHED = ("((fam_l = fam_r AND (fn_l = fn_r OR len(list_intersect(fn_forms_l, fn_forms_r)) > 0)) "
            "OR (fam_l = fn_r AND fn_l = fam_r)) AND gender_l = gender_r "
            "AND (pc_l = pc_r OR len(list_intersect(phones_l, phones_r)) > 0 OR nid_l = nid_r)")
+
+# Twins share a family name, a date of birth and a home, so those three agreements,
+# which the model scores as independent, outweigh the different first names. Clearly
+# different first names (not a short form, typo, initial or middle name) under one
+# family name and date of birth are two people: a veto, like conflicting dates.
+TWINS = ("fam_l = fam_r AND dob_l = dob_r AND length(fn_l) > 1 AND length(fn_r) > 1 AND fn_l <> fn_r "
+         "AND len(list_intersect(fn_forms_l, fn_forms_r)) = 0 AND jaro_winkler_similarity(fn_l, fn_r) < 0.8 "
+         "AND NOT list_contains(given_all_r, fn_l) AND NOT list_contains(given_all_l, fn_r)")
 
 
 def comparisons() -> list:
@@ -307,7 +317,7 @@ def predictions_sql(table: str, floor: float) -> str:
     conflict = (f"CASE WHEN dob_l IS NULL OR dob_r IS NULL OR dob_l = dob_r THEN false "
                 f"WHEN {FULL_BOTH} THEN NOT ({DOB_SWAP} OR {slip}) ELSE NOT {DOB_PREFIX} END")
     return (f"SELECT unique_id_l AS a, unique_id_r AS b, match_probability AS p, match_weight AS w, "
-            f"{conflict} AS dob_conflict, {slip} AS dob_slip "
+            f"{conflict} AS dob_conflict, {slip} AS dob_slip, coalesce({TWINS}, false) AS twins "
             f"FROM {table} WHERE match_probability >= {floor}")
 
 

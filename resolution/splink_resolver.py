@@ -12,11 +12,13 @@ Nothing is deleted: every refused or doubtful link is returned for review.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from . import model_store
 from . import splink_model as sm
 from .clustering import (
     METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, Scored, attach_undated, cluster, components, entities,
@@ -104,12 +106,13 @@ def _cluster(n: int, edges: Edges, dob: list, cannot: list, cannot_of: dict, sco
 def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, threshold: float = 0.95,
             link_on_shared_phone: bool = False, link_rules: pd.DataFrame | None = None,
             progress: Callable[[str], None] | None = None, review_floor: float = REVIEW_FLOOR,
-            split_weak_bridges: bool = False, model: dict | None = None) -> Resolution:
+            split_weak_bridges: bool = False, model: dict | None = None, model_dir: Path | None = None) -> Resolution:
     """Resolve person records into people.
 
     `model` is a Splink settings dict (e.g. from a previous run) to score with instead
     of training; by default parameters are learned from `records` without labels
-    (shipped defaults for inputs too small to learn from).
+    (shipped defaults for inputs too small to learn from). With `model_dir` the model
+    is kept there under its model_version, for `csenet explain` to reuse exactly.
     """
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
@@ -133,6 +136,8 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     tm = sm.build(prepared, progress=say, settings_dict=model)
     version = sm.model_version(tm.settings, threshold)
     _MODELS[_fingerprint(records)] = tm.settings
+    if model_dir is not None:
+        model_store.save(model_dir, tm.settings, threshold)
     floor = min(review_floor, threshold)
     say("scoring candidate pairs")
     pred = tm.linker.inference.predict(threshold_match_probability=RIVAL_FLOOR, warning_mode="never")
@@ -142,6 +147,8 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     w = pairs["w"].to_numpy(float)
     conflict = pairs["dob_conflict"].to_numpy(bool)
     slip = pairs["dob_slip"].to_numpy(bool)
+    twins = pairs["twins"].to_numpy(bool) & ~conflict
+    conflict = conflict | twins
     accept = (p >= threshold) & ~conflict
     parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL, w[accept], slip[accept]))
     edges = Edges.concat(parts)
@@ -155,7 +162,8 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict])
     labels, edges, kept, review = _cluster(n, edges, dob, cannot, cannot_of, scored, threshold, floor)
     dob_refused = (p >= threshold) & conflict
-    review += [(s, d, q, "REFUSED:DOB_CONFLICT") for s, d, q in zip(a[dob_refused], b[dob_refused], p[dob_refused])]
+    review += [(s, d, q, "REFUSED:" + ("TWINS" if t else "DOB_CONFLICT"))
+               for s, d, q, t in zip(a[dob_refused], b[dob_refused], p[dob_refused], twins[dob_refused])]
     for s, d, q in weak_bridges(n, edges, kept, BRIDGE_REVIEW_BELOW):
         if split_weak_bridges:
             kept[(edges.src == s) & (edges.dst == d)] = False
