@@ -148,6 +148,10 @@ BLOCKING_LADDERS: list[tuple[str, list]] = [
         block_on("fn_forms", "dob_key", arrays_to_explode=["fn_forms"]),
         block_on("fn_forms", "dob_key", "substr(fam, 1, 1)", arrays_to_explode=["fn_forms"]),
     ]),
+    ("postcode + initials, either name order", [
+        block_on("pc", "initials"),
+        block_on("pc", "initials", "fam_sx"),
+    ]),
     ("postcode + first initial", [
         "l.pc = r.pc AND substr(l.fn, 1, 1) = substr(r.fn, 1, 1)",
         "l.pc = r.pc AND substr(l.fn, 1, 1) = substr(r.fn, 1, 1) AND l.fam_sx = r.fam_sx",
@@ -317,7 +321,8 @@ def predictions_sql(table: str, floor: float) -> str:
     conflict = (f"CASE WHEN dob_l IS NULL OR dob_r IS NULL OR dob_l = dob_r THEN false "
                 f"WHEN {FULL_BOTH} THEN NOT ({DOB_SWAP} OR {slip}) ELSE NOT {DOB_PREFIX} END")
     return (f"SELECT unique_id_l AS a, unique_id_r AS b, match_probability AS p, match_weight AS w, "
-            f"{conflict} AS dob_conflict, {slip} AS dob_slip, coalesce({TWINS}, false) AS twins "
+            f"{conflict} AS dob_conflict, {slip} AS dob_slip, coalesce({TWINS}, false) AS twins, "
+            f"coalesce(pc_l = pc_r OR len(list_intersect(phones_l, phones_r)) > 0, false) AS place "
             f"FROM {table} WHERE match_probability >= {floor}")
 
 

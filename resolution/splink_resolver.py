@@ -21,13 +21,14 @@ import pandas as pd
 from . import model_store
 from . import splink_model as sm
 from .clustering import (
-    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, Scored, attach_undated, cluster, components, entities,
-    group_edges, record_strength, review_frame, weak_bridges,
+    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, cluster, components, entities, group_edges,
+    record_strength, review_frame, weak_bridges,
 )
 from .explain import Explanation, explain_pair
 from .link_rules import check_consistent, read_link_rules  # noqa: F401  (public API)
 from .normalise import prepare
 from .types import Resolution
+from .undated import Scored, attach_undated
 
 __all__ = ["resolve", "explain", "read_link_rules", "Explanation"]
 
@@ -159,7 +160,8 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
         cannot_of.setdefault(y, set()).add(x)
 
     say(f"clustering {len(edges.src):,} links")
-    scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict])
+    place = pairs["place"].to_numpy(bool)
+    scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict], place[~conflict])
     labels, edges, kept, review = _cluster(n, edges, dob, cannot, cannot_of, scored, threshold, floor)
     dob_refused = (p >= threshold) & conflict
     review += [(s, d, q, "REFUSED:" + ("TWINS" if t else "DOB_CONFLICT"))

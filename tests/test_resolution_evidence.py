@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from csenet.resolution import model_store
 from csenet.resolution import splink_model as sm
 from csenet.resolution import splink_resolver as sr
@@ -141,6 +140,7 @@ def test_model_store_round_trip(records, tmp_path):
 def test_explain_after_a_load_uses_the_loads_model_without_retraining(store, backend_settings, tiny_bundle,
                                                                       monkeypatch):
     from csenet.loaders.load import load_bundle
+
     from csenet.outputs import explain_records
 
     load_bundle(store, tiny_bundle, backend_settings, analyse=False)
