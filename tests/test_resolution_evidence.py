@@ -78,6 +78,10 @@ def evidence(records):
         # undated record: name and phone make the link unambiguous
         rec("E190", "Quennell", "Bethany", "1988-12-03", "F", pc="DN4 8PL", phones=["07700 900888"]),
         rec("E191", "Quennell", "Bethany", None, "F", phones=["07700 900888"]),
+        # undated: a namesake elsewhere is no rival when only one of them shares the postcode
+        rec("E200", "Wojcik", "Iana", "1973-09-04", "F", pc="NQ6 4ST"),
+        rec("E201", "Wojcik", "Iana", "1996-02-28", "F", pc="WB7 5GE"),
+        rec("E202", "Wojcik", "Iana", None, "F", pc="NQ6 4ST"),
     ]
     return resolve(with_extra(records, rows))
 
@@ -110,6 +114,10 @@ def test_parent_and_child_stay_apart(evidence):
 
 def test_undated_record_joins_when_name_and_phone_make_it_unambiguous(evidence):
     assert same(evidence, "E190", "E191")
+
+
+def test_undated_record_is_placed_by_postcode_over_a_namesake_elsewhere(evidence):
+    assert same(evidence, "E200", "E202") and apart(evidence, "E200", "E201")
 
 
 def test_explain_names_the_new_levels(records):
