@@ -104,6 +104,18 @@ def _cluster(n: int, edges: Edges, dob: list, cannot: list, cannot_of: dict, sco
     return labels, edges, kept, review
 
 
+def _scored_pairs(tm: sm.TrainedModel) -> tuple[np.ndarray, ...]:
+    """Every pair scored down to RIVAL_FLOOR: positions a, b, probability, weight, and the
+    flags conflict (dates, or twins), slip (a vouched near-miss date), twins, place."""
+    pred = tm.linker.inference.predict(threshold_match_probability=RIVAL_FLOOR, warning_mode="never")
+    pairs = tm.db.duckdb_con.sql(sm.predictions_sql(pred.physical_name, RIVAL_FLOOR)).df()
+    pred.drop_table_from_database_and_remove_from_cache()
+    col = {k: pairs[k].to_numpy(bool) for k in ("dob_conflict", "dob_slip", "twins", "place")}
+    twins = col["twins"] & ~col["dob_conflict"]
+    return (pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["p"].to_numpy(float),
+            pairs["w"].to_numpy(float), col["dob_conflict"] | twins, col["dob_slip"], twins, col["place"])
+
+
 def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, threshold: float = 0.95,
             link_on_shared_phone: bool = False, link_rules: pd.DataFrame | None = None,
             progress: Callable[[str], None] | None = None, review_floor: float = REVIEW_FLOOR,
@@ -141,15 +153,7 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
         model_store.save(model_dir, tm.settings, threshold)
     floor = min(review_floor, threshold)
     say("scoring candidate pairs")
-    pred = tm.linker.inference.predict(threshold_match_probability=RIVAL_FLOOR, warning_mode="never")
-    pairs = tm.db.duckdb_con.sql(sm.predictions_sql(pred.physical_name, RIVAL_FLOOR)).df()
-    pred.drop_table_from_database_and_remove_from_cache()
-    a, b, p = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["p"].to_numpy(float)
-    w = pairs["w"].to_numpy(float)
-    conflict = pairs["dob_conflict"].to_numpy(bool)
-    slip = pairs["dob_slip"].to_numpy(bool)
-    twins = pairs["twins"].to_numpy(bool) & ~conflict
-    conflict = conflict | twins
+    a, b, p, w, conflict, slip, twins, place = _scored_pairs(tm)
     accept = (p >= threshold) & ~conflict
     parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL, w[accept], slip[accept]))
     edges = Edges.concat(parts)
@@ -160,7 +164,6 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
         cannot_of.setdefault(y, set()).add(x)
 
     say(f"clustering {len(edges.src):,} links")
-    place = pairs["place"].to_numpy(bool)
     scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict], place[~conflict])
     labels, edges, kept, review = _cluster(n, edges, dob, cannot, cannot_of, scored, threshold, floor)
     dob_refused = (p >= threshold) & conflict
