@@ -73,4 +73,24 @@ def explain_records(store: GraphStore, settings: Settings, record_a: str, record
         if rid not in known:
             raise ValueError("no person record %r in the graph" % rid)
     frame = records.drop(columns=["person_id"])
-    return explain(frame, record_a, record_b, threshold=settings.match_threshold)
+    stored = load_model_of(store, settings, [record_a, record_b])
+    if stored is None:
+        return explain(frame, record_a, record_b, threshold=settings.match_threshold)
+    model, threshold = stored
+    return explain(frame, record_a, record_b, threshold=threshold, model=model)
+
+
+MODEL_OF_RECORDS = """
+MATCH (r:PersonRecord)-[x:RESOLVED_TO]->(:Person) WHERE r.record_id IN $ids RETURN x.model_version AS v"""
+
+
+def load_model_of(store: GraphStore, settings: Settings, record_ids: list[str]):
+    """(settings, threshold) of the model that resolved these records at their load, if kept."""
+    from csenet.resolution import model_store
+
+    versions = sorted({r["v"] for r in store.read(MODEL_OF_RECORDS, {"ids": record_ids}) if r["v"]})
+    for version in versions[::-1] or [None]:
+        stored = model_store.load(settings.models_path(), version)
+        if stored is not None:
+            return stored
+    return None

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     api_page_size_max: int = Field(default=500, ge=1, le=10_000, description="Most rows one API page may hold.")
     export_max_nodes: int = Field(default=20_000, ge=1, description="Most nodes one subgraph export may hold.")
 
+    def models_path(self) -> Path:
+        """Each load's trained resolution model, by model_version (see resolution/model_store.py)."""
+        return self.data / "models"
+
     def access_log_path(self) -> Path:
         return self.access_log or self.data / "access-log.jsonl"
 

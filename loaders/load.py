@@ -71,7 +71,8 @@ def default_resolver(settings: Settings) -> Resolver:
 
     def run(records: pd.DataFrame, previous: dict[str, str] | None) -> Resolution:
         return resolve(records, previous, threshold=settings.match_threshold,
-                       link_on_shared_phone=settings.link_on_shared_phone, link_rules=rules)
+                       link_on_shared_phone=settings.link_on_shared_phone, link_rules=rules,
+                       model_dir=settings.models_path())
 
     return run
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .normalise import dob_compatible, dob_near
 from .types import RESOLUTION_COLUMNS, stable_person_ids
+from .undated import _unexplained
 
 REVIEW_COLUMNS = ["record_id_a", "record_id_b", "match_probability", "reason"]
 
@@ -49,36 +50,28 @@ class Edges:
     prob: np.ndarray
     kind: np.ndarray
     weight: np.ndarray  # match weight in bits, the order links are tried in; inf for identifiers and rules
+    slip: np.ndarray  # dates of birth a slip apart, vouched for by name, gender and address/phone/id
 
-    FIELDS = ("src", "dst", "prob", "kind", "weight")
+    FIELDS = ("src", "dst", "prob", "kind", "weight", "slip")
 
     @classmethod
     def concat(cls, parts: list["Edges"]) -> "Edges":
         parts = [p for p in parts if len(p.src)]
         if not parts:
             z = np.zeros(0, dtype=np.int64)
-            return cls(z, z, np.zeros(0), z, np.zeros(0))
+            return cls(z, z, np.zeros(0), z, np.zeros(0), np.zeros(0, dtype=bool))
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.FIELDS))
 
     @classmethod
-    def of(cls, src, dst, prob, kind: int, weight=np.inf) -> "Edges":
+    def of(cls, src, dst, prob, kind: int, weight=np.inf, slip=False) -> "Edges":
         src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
         prob = np.broadcast_to(np.asarray(prob, dtype=float), src.shape).copy()
         weight = np.broadcast_to(np.asarray(weight, dtype=float), src.shape).copy()
-        return cls(src, dst, prob, np.full(src.shape, kind, dtype=np.int64), weight)
+        slip = np.broadcast_to(np.asarray(slip, dtype=bool), src.shape).copy()
+        return cls(src, dst, prob, np.full(src.shape, kind, dtype=np.int64), weight, slip)
 
     def subset(self, mask: np.ndarray) -> "Edges":
         return Edges(*(getattr(self, f)[mask] for f in self.FIELDS))
-
-
-def _unexplained(dobs_a: set[str], dobs_b: set[str], agree) -> bool:
-    """Each side holds a date the other side has nothing to `agree` with.
-
-    One-sided is not enough: a person whose records an identifier joined may carry a
-    mistyped date, and that date alone must not keep their other records apart.
-    """
-    return any(not any(agree(x, y) for y in dobs_b) for x in dobs_a) and \
-        any(not any(agree(y, x) for x in dobs_a) for y in dobs_b)
 
 
 class _Sets:
@@ -96,10 +89,12 @@ class _Sets:
             x = self.parent[x]
         return x
 
-    def conflict(self, a: int, b: int, check_dob: bool) -> str | None:
+    def conflict(self, a: int, b: int, check_dob: bool, slip: bool = False) -> str | None:
+        """Why `a` and `b` may not join; a vouched slip tolerates dates one keying slip apart."""
         if self.cannot[a] & self.members[b] or self.cannot[b] & self.members[a]:
             return "CANNOT_LINK"
-        if check_dob and self.dobs[a] and self.dobs[b] and _unexplained(self.dobs[a], self.dobs[b], dob_compatible):
+        agree = dob_near if slip else dob_compatible
+        if check_dob and self.dobs[a] and self.dobs[b] and _unexplained(self.dobs[a], self.dobs[b], agree):
             return "DOB_CONFLICT"
         return None
 
@@ -121,107 +116,6 @@ def _conflicted_components(labels, dob, cannot_pairs) -> set[int]:
         if any(not dob_compatible(x, y) for i, x in enumerate(values) for y in values[i + 1:]):
             bad.add(int(c))
     return bad
-
-
-AMBIGUITY_MARGIN = 5.0  # bits: a rival person within 32x the best match makes the choice a guess
-
-
-@dataclass
-class Scored:
-    """Every scored pair the model returned (record positions, probability, match weight)."""
-
-    a: np.ndarray
-    b: np.ndarray
-    p: np.ndarray
-    w: np.ndarray
-
-
-def attach_undated(labels: np.ndarray, anchored: np.ndarray, scored: Scored, threshold: float, weak: float,
-                   dob: list[str | None], cannot: dict[int, set[int]], rounds: int = 3,
-                   margin: float = AMBIGUITY_MARGIN):
-    """Join each record without a full date of birth to the one dated person it matches.
-
-    Records with full dates are clustered first; an undated (or partly dated) record then
-    joins the person its best link (at or above `threshold`) reaches, unless another
-    person whose date of birth is clearly different (not a slip of one digit) matches
-    within `margin` bits: "John Walker, 12 Mill Road" with no date fits the father and the
-    son equally, and picking one would be a guess. A best link under the threshold but
-    at least `weak` still joins when no other record at all (dated or not) scores within
-    `margin` bits of it: the record's name fits one known person and nobody else. Records
-    joined this round anchor the next; `scored` must reach well below `weak` so rivals show.
-    Returns (labels, joined mask, ambiguous mask, review rows (src, dst, prob, reason),
-    the under-threshold links used (src, dst, prob, weight)).
-    """
-    labels = labels.copy()
-    anchored = anchored.copy()
-    joined = np.zeros(len(labels), dtype=bool)
-    ambiguous = np.zeros(len(labels), dtype=bool)
-    review: list[tuple[int, int, float, str]] = []
-    weak_links: list[tuple[int, int, float, float]] = []
-    full = np.array([bool(d) and len(d) == 10 for d in dob])
-    dobs_arr = np.array(dob, dtype=object)
-    both = pd.DataFrame({"u": np.concatenate([scored.a, scored.b]), "v": np.concatenate([scored.b, scored.a]),
-                         "p": np.tile(scored.p, 2), "w": np.tile(scored.w, 2)})
-    for _ in range(rounds):
-        cand = both[~anchored[both.u.values] & ~ambiguous[both.u.values] & anchored[both.v.values]]
-        if cand.empty:
-            break
-        cand = cand.assign(c=labels[cand.v.values]).sort_values(["u", "c", "w"], ascending=[True, True, False])
-        cand = cand.drop_duplicates(["u", "c"])
-        # for a link under the threshold, anyone else who might be this record is a rival
-        # (a floating record v is its own candidate, -1 - v)
-        others = both[both.u.isin(cand.u.unique())]
-        others = others.assign(c=np.where(anchored[others.v.values], labels[others.v.values], -1 - others.v.values))
-        others = others.groupby(["u", "c"]).w.max().reset_index()
-        rivals_of: dict[int, list[tuple[int, float]]] = {}
-        for u, c, w in zip(others.u.tolist(), others.c.tolist(), others.w.tolist()):
-            rivals_of.setdefault(u, []).append((c, w))
-        members = pd.Series(np.arange(len(labels)))[anchored]
-        size = members.groupby(labels[anchored]).size()
-        dated = members[full[anchored]]
-        cluster_dobs: dict[int, set[str]] = {}
-        pairs = pd.DataFrame({"c": labels[dated.values], "d": dobs_arr[dated.values]}).drop_duplicates()
-        for c, d in zip(pairs.c.tolist(), pairs.d.tolist()):
-            cluster_dobs.setdefault(c, set()).add(d)
-        cand = cand.assign(size=size.reindex(cand.c.values).values)
-        cand = cand.sort_values(["u", "w", "size", "c"], ascending=[True, False, False, True])
-        moved = 0
-        us, vs, ps, ws, cs = (cand[k].tolist() for k in ("u", "v", "p", "w", "c"))
-        starts = np.flatnonzero(np.r_[True, np.diff(cand.u.to_numpy()) != 0]).tolist() + [len(us)]
-        for lo, hi in zip(starts[:-1], starts[1:]):
-            u = us[lo]
-            usable = []
-            for i in range(lo, hi):
-                dobs = cluster_dobs.get(cs[i], ())
-                if dob[u] and dobs and not any(dob_compatible(dob[u], d) for d in dobs):
-                    continue
-                if u in cannot and any(labels[x] == cs[i] for x in cannot[u]):
-                    review.append((u, vs[i], ps[i], "REFUSED:CANNOT_LINK"))
-                    continue
-                usable.append((i, dobs))
-            if not usable:
-                continue
-            best, best_dobs = usable[0]
-            if ps[best] < threshold:
-                if ps[best] < weak or any(
-                        c != cs[best] and w >= ws[best] - margin
-                        and (c < 0 or not cluster_dobs.get(c) or _unexplained(best_dobs, cluster_dobs[c], dob_near))
-                        for c, w in rivals_of.get(u, ())):
-                    continue
-                weak_links.append((u, vs[best], ps[best], ws[best]))
-            else:
-                rivals = [i for i, d in usable[1:] if ws[i] >= ws[best] - margin and _unexplained(best_dobs, d, dob_near)]
-                if rivals:
-                    ambiguous[u] = True
-                    review += [(u, vs[i], ps[i], "AMBIGUOUS:UNDATED") for i in [best, *rivals]]
-                    continue
-            labels[u] = cs[best]
-            joined[u] = True
-            moved += 1
-        anchored |= joined
-        if not moved:
-            break
-    return labels, joined, ambiguous, review, weak_links
 
 
 def cluster(n: int, edges: Edges, dob: list[str | None], cannot_pairs: list[tuple[int, int]]):
@@ -253,7 +147,7 @@ def cluster(n: int, edges: Edges, dob: list[str | None], cannot_pairs: list[tupl
         a, b = sets.find(int(edges.src[e])), sets.find(int(edges.dst[e]))
         if a == b:
             continue
-        why = sets.conflict(a, b, check_dob=edges.kind[e] >= PHONE)
+        why = sets.conflict(a, b, check_dob=edges.kind[e] >= PHONE, slip=bool(edges.slip[e]))
         if why:
             kept[e] = False
             refused.append((int(edges.src[e]), int(edges.dst[e]), float(edges.prob[e]), why))

@@ -19,7 +19,7 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from . import splink_model as sm
-from .normalise import dob_compatible, family_name, name_tokens, prepare
+from .normalise import dob_compatible, dob_near, family_name, name_tokens, prepare, vouched
 
 
 @dataclass
@@ -170,9 +170,14 @@ def _rule_notes(rows: list[dict], a: str, b: str, link_rules: pd.DataFrame | Non
     notes = []
     if rows[0]["nid"] and rows[0]["nid"] == rows[1]["nid"]:
         notes.append(f"ALWAYS: same national id {rows[0]['nid']}; linked whatever the model says")
-    if not dob_compatible(rows[0]["dob"], rows[1]["dob"]):
-        notes.append(f"NEVER (unless an identifier or analyst joins them): dates of birth {rows[0]['dob']} and {rows[1]['dob']} cannot be one "
-                     "person's (only equal dates, or day and month swapped, can)")
+    da, db = rows[0]["dob"], rows[1]["dob"]
+    if not dob_compatible(da, db) and dob_near(da, db) and vouched(rows[0], rows[1]):
+        notes.append(f"dates of birth {da} and {db} are one keying slip apart and name, gender and a postcode, "
+                     "phone or identifier agree: the model's weight decides, not a veto")
+    elif not dob_compatible(da, db):
+        notes.append(f"NEVER (unless an identifier or analyst joins them): dates of birth {da} and {db} cannot be one "
+                     "person's (only equal dates, day and month swapped, or a slip of one digit or one year "
+                     "when name, gender and a postcode, phone or identifier agree, can)")
     if link_rules is not None and not link_rules.empty:
         hit = link_rules[((link_rules.record_id_a == a) & (link_rules.record_id_b == b))
                          | ((link_rules.record_id_a == b) & (link_rules.record_id_b == a))]

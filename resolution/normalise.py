@@ -116,7 +116,8 @@ def dob_key(dob: str | None) -> str | None:
 
 
 def dob_near(a: str | None, b: str | None) -> bool:
-    """Compatible, or two full dates one keyed character or one year apart (1989-07-05 / 1990-07-05).
+    """Compatible, or two full dates one keyed character or one year apart (1989-07-05 / 1990-07-05);
+    a changed decade (1968 / 1998) is no slip.
 
     Not enough to join two records (dates of birth dominate), but two such dates under
     one name are more likely a slip than two people, so an undated record fitting both
@@ -128,7 +129,18 @@ def dob_near(a: str | None, b: str | None) -> bool:
         return False
     if a[4:] == b[4:] and abs(int(a[:4]) - int(b[:4])) == 1:
         return True
-    return sum(x != y for x, y in zip(a, b)) == 1
+    return sum(x != y for x, y in zip(a, b)) == 1 and abs(int(a[:4]) - int(b[:4])) <= 1
+
+
+def vouched(a: dict, b: dict) -> bool:
+    """Two prepared rows agree on everything but a slip of the date: the same name (either
+    order, or a short form), the same gender, and a postcode, phone or identifier in common.
+    The Python twin of `splink_model.VOUCHED`, for explanations and tests."""
+    names = (a["fam"] == b["fam"] and (a["fn"] == b["fn"] or bool(set(a["fn_forms"]) & set(b["fn_forms"])))) \
+        or (a["fam"] == b["fn"] and a["fn"] == b["fam"])
+    where = (a["pc"] and a["pc"] == b["pc"]) or bool(set(a["phones"]) & set(b["phones"])) \
+        or (a["nid"] and a["nid"] == b["nid"])
+    return bool(a["fam"] and a["fn"] and names and a["gender"] and a["gender"] == b["gender"] and where)
 
 
 def dob_compatible(a: str | None, b: str | None) -> bool:

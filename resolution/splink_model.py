@@ -45,6 +45,28 @@ FULL_BOTH = "length(dob_l) = 10 AND length(dob_r) = 10"
 DOB_SWAP = (f"{FULL_BOTH} AND substr(dob_l, 1, 4) = substr(dob_r, 1, 4) "
             "AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)")
 DOB_PREFIX = "(substr(dob_l, 1, length(dob_r)) = dob_r OR substr(dob_r, 1, length(dob_l)) = dob_l)"
+DOB_DIGIT = f"{FULL_BOTH} AND levenshtein(dob_l, dob_r) = 1"
+DOB_YEAR = (f"{FULL_BOTH} AND substr(dob_l, 5) = substr(dob_r, 5) "
+            "AND abs(CAST(substr(dob_l, 1, 4) AS INTEGER) - CAST(substr(dob_r, 1, 4) AS INTEGER)) = 1")
+NAMES_SWAPPED_TYPO = ("fam_l <> fam_r AND jaro_winkler_similarity(fam_l, fn_r) >= 0.88 "
+                      "AND jaro_winkler_similarity(fn_l, fam_r) >= 0.88")
+# A date of birth one slip away (one digit, the years at most one apart; or the year
+# keyed one out) may still be one person's when the rest of the record
+# vouches for it: the same name (either order), the same gender, and a postcode, phone
+# or identifier in common. Such pairs are scored, not vetoed (see `predictions_sql`).
+YEARS_CLOSE = "abs(CAST(substr(dob_l, 1, 4) AS INTEGER) - CAST(substr(dob_r, 1, 4) AS INTEGER)) <= 1"
+DOB_SLIP = f"((({DOB_DIGIT}) AND {YEARS_CLOSE}) OR ({DOB_YEAR}))"  # 1968 / 1998 is one digit, not a slip
+VOUCHED = ("((fam_l = fam_r AND (fn_l = fn_r OR len(list_intersect(fn_forms_l, fn_forms_r)) > 0)) "
+           "OR (fam_l = fn_r AND fn_l = fam_r)) AND gender_l = gender_r "
+           "AND (pc_l = pc_r OR len(list_intersect(phones_l, phones_r)) > 0 OR nid_l = nid_r)")
+
+# Twins share a family name, a date of birth and a home, so those three agreements,
+# which the model scores as independent, outweigh the different first names. Clearly
+# different first names (not a short form, typo, initial or middle name) under one
+# family name and date of birth are two people: a veto, like conflicting dates.
+TWINS = ("fam_l = fam_r AND dob_l = dob_r AND length(fn_l) > 1 AND length(fn_r) > 1 AND fn_l <> fn_r "
+         "AND len(list_intersect(fn_forms_l, fn_forms_r)) = 0 AND jaro_winkler_similarity(fn_l, fn_r) < 0.8 "
+         "AND NOT list_contains(given_all_r, fn_l) AND NOT list_contains(given_all_l, fn_r)")
 
 
 def comparisons() -> list:
@@ -53,6 +75,7 @@ def comparisons() -> list:
         cll.NullLevel("fam"),
         _lvl(cll.ExactMatchLevel("fam", term_frequency_adjustments=True), "identical family names"),
         _lvl(cll.ColumnsReversedLevel("fam", "fn", symmetrical=True), "family and given names swapped"),
+        _lvl(_duck(NAMES_SWAPPED_TYPO), "family and given names swapped, one misspelt"),
         _lvl(cll.JaroWinklerLevel("fam", 0.92), "family names differ by a small typo"),
         _lvl(_duck("fam_sx_l = fam_sx_r"), "family names sound alike"),
         _lvl(cll.JaroWinklerLevel("fam", 0.8), "family names fairly similar"),
@@ -62,6 +85,7 @@ def comparisons() -> list:
         cll.NullLevel("fn"),
         _lvl(cll.ExactMatchLevel("fn", term_frequency_adjustments=True), "identical first names"),
         _lvl(cll.ColumnsReversedLevel("fam", "fn", symmetrical=True), "family and given names swapped"),
+        _lvl(_duck(NAMES_SWAPPED_TYPO), "family and given names swapped, one misspelt"),
         _lvl(cll.ArrayIntersectLevel("fn_forms", 1), "one first name is a short form of the other"),
         _lvl(cll.JaroWinklerLevel("fn", 0.92), "first names differ by a small typo"),
         _lvl(_duck("list_contains(given_all_r, fn_l) OR list_contains(given_all_l, fn_r)"),
@@ -77,7 +101,8 @@ def comparisons() -> list:
         _lvl(_duck(DOB_SWAP), "same date of birth with day and month swapped"),
         _lvl(_duck("dob_l = dob_r"), "same partial date of birth"),
         _lvl(_duck(DOB_PREFIX), "dates of birth agree as far as both are recorded"),
-        _lvl(_duck(f"{FULL_BOTH} AND levenshtein(dob_l, dob_r) = 1"), "full dates of birth one digit apart"),
+        _lvl(_duck(DOB_DIGIT), "full dates of birth one digit apart"),
+        _lvl(_duck(DOB_YEAR), "same day and month, years one apart"),
         _lvl(cll.ElseLevel(), "clearly different dates of birth"),
     ])
     postcode = cl.CustomComparison(output_column_name="postcode", comparison_description="Home postcode", comparison_levels=[
@@ -122,6 +147,10 @@ BLOCKING_LADDERS: list[tuple[str, list]] = [
     ("full date of birth, either way round, + a first-name form (Becca / Rebecca)", [
         block_on("fn_forms", "dob_key", arrays_to_explode=["fn_forms"]),
         block_on("fn_forms", "dob_key", "substr(fam, 1, 1)", arrays_to_explode=["fn_forms"]),
+    ]),
+    ("postcode + initials, either name order", [
+        block_on("pc", "initials"),
+        block_on("pc", "initials", "fam_sx"),
     ]),
     ("postcode + first initial", [
         "l.pc = r.pc AND substr(l.fn, 1, 1) = substr(r.fn, 1, 1)",
@@ -286,11 +315,14 @@ def _train(linker: Linker, progress: Callable[[str], None]) -> None:
 
 def predictions_sql(table: str, floor: float) -> str:
     """Scored pairs at or above `floor` with their match weight (which, unlike the
-    probability, does not saturate at 1.0) and whether their dates of birth conflict."""
+    probability, does not saturate at 1.0), whether their dates of birth conflict, and
+    whether they differ by a slip the rest of the record vouches for (not a conflict)."""
+    slip = f"coalesce({DOB_SLIP} AND NOT ({DOB_SWAP}) AND {VOUCHED}, false)"
     conflict = (f"CASE WHEN dob_l IS NULL OR dob_r IS NULL OR dob_l = dob_r THEN false "
-                f"WHEN {FULL_BOTH} THEN NOT ({DOB_SWAP}) ELSE NOT {DOB_PREFIX} END")
+                f"WHEN {FULL_BOTH} THEN NOT ({DOB_SWAP} OR {slip}) ELSE NOT {DOB_PREFIX} END")
     return (f"SELECT unique_id_l AS a, unique_id_r AS b, match_probability AS p, match_weight AS w, "
-            f"{conflict} AS dob_conflict "
+            f"{conflict} AS dob_conflict, {slip} AS dob_slip, coalesce({TWINS}, false) AS twins, "
+            f"coalesce(pc_l = pc_r OR len(list_intersect(phones_l, phones_r)) > 0, false) AS place "
             f"FROM {table} WHERE match_probability >= {floor}")
 
 
@@ -308,7 +340,7 @@ def export_parameters(settings_dict: dict, path: Path = DEFAULT_MODEL) -> None:
     old = load_default_parameters(path)
     for name, levels in params["levels"].items():
         for i, (m, u) in enumerate(levels):
-            if (m <= 0 or u <= 0) and old:
+            if (m <= 0 or u <= 0) and old and len(old["levels"][name]) == len(levels):
                 m, u = old["levels"][name][i]
             levels[i] = [max(m, MIN_SHIPPED_M), max(u, MIN_SHIPPED_U)]
     lines = ",\n".join(f'  "{k}": {json.dumps(v)}' for k, v in params["levels"].items())

@@ -12,20 +12,23 @@ Nothing is deleted: every refused or doubtful link is returned for review.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from . import model_store
 from . import splink_model as sm
 from .clustering import (
-    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, Scored, attach_undated, cluster, components, entities,
-    group_edges, record_strength, review_frame, weak_bridges,
+    METHODS, MODEL, MUST_LINK, NATIONAL_ID, PHONE, Edges, cluster, components, entities, group_edges,
+    record_strength, review_frame, weak_bridges,
 )
 from .explain import Explanation, explain_pair
 from .link_rules import check_consistent, read_link_rules  # noqa: F401  (public API)
 from .normalise import prepare
 from .types import Resolution
+from .undated import Scored, attach_undated
 
 __all__ = ["resolve", "explain", "read_link_rules", "Explanation"]
 
@@ -101,15 +104,28 @@ def _cluster(n: int, edges: Edges, dob: list, cannot: list, cannot_of: dict, sco
     return labels, edges, kept, review
 
 
+def _scored_pairs(tm: sm.TrainedModel) -> tuple[np.ndarray, ...]:
+    """Every pair scored down to RIVAL_FLOOR: positions a, b, probability, weight, and the
+    flags conflict (dates, or twins), slip (a vouched near-miss date), twins, place."""
+    pred = tm.linker.inference.predict(threshold_match_probability=RIVAL_FLOOR, warning_mode="never")
+    pairs = tm.db.duckdb_con.sql(sm.predictions_sql(pred.physical_name, RIVAL_FLOOR)).df()
+    pred.drop_table_from_database_and_remove_from_cache()
+    col = {k: pairs[k].to_numpy(bool) for k in ("dob_conflict", "dob_slip", "twins", "place")}
+    twins = col["twins"] & ~col["dob_conflict"]
+    return (pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["p"].to_numpy(float),
+            pairs["w"].to_numpy(float), col["dob_conflict"] | twins, col["dob_slip"], twins, col["place"])
+
+
 def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, threshold: float = 0.95,
             link_on_shared_phone: bool = False, link_rules: pd.DataFrame | None = None,
             progress: Callable[[str], None] | None = None, review_floor: float = REVIEW_FLOOR,
-            split_weak_bridges: bool = False, model: dict | None = None) -> Resolution:
+            split_weak_bridges: bool = False, model: dict | None = None, model_dir: Path | None = None) -> Resolution:
     """Resolve person records into people.
 
     `model` is a Splink settings dict (e.g. from a previous run) to score with instead
     of training; by default parameters are learned from `records` without labels
-    (shipped defaults for inputs too small to learn from).
+    (shipped defaults for inputs too small to learn from). With `model_dir` the model
+    is kept there under its model_version, for `csenet explain` to reuse exactly.
     """
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
@@ -133,16 +149,13 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     tm = sm.build(prepared, progress=say, settings_dict=model)
     version = sm.model_version(tm.settings, threshold)
     _MODELS[_fingerprint(records)] = tm.settings
+    if model_dir is not None:
+        model_store.save(model_dir, tm.settings, threshold)
     floor = min(review_floor, threshold)
     say("scoring candidate pairs")
-    pred = tm.linker.inference.predict(threshold_match_probability=RIVAL_FLOOR, warning_mode="never")
-    pairs = tm.db.duckdb_con.sql(sm.predictions_sql(pred.physical_name, RIVAL_FLOOR)).df()
-    pred.drop_table_from_database_and_remove_from_cache()
-    a, b, p = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["p"].to_numpy(float)
-    w = pairs["w"].to_numpy(float)
-    conflict = pairs["dob_conflict"].to_numpy(bool)
+    a, b, p, w, conflict, slip, twins, place = _scored_pairs(tm)
     accept = (p >= threshold) & ~conflict
-    parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL, w[accept]))
+    parts.append(Edges.of(a[accept], b[accept], p[accept], MODEL, w[accept], slip[accept]))
     edges = Edges.concat(parts)
     dob = prepared.column("dob").to_pylist()
     cannot_of: dict[int, set[int]] = {}
@@ -151,10 +164,11 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
         cannot_of.setdefault(y, set()).add(x)
 
     say(f"clustering {len(edges.src):,} links")
-    scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict])
+    scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict], place[~conflict])
     labels, edges, kept, review = _cluster(n, edges, dob, cannot, cannot_of, scored, threshold, floor)
     dob_refused = (p >= threshold) & conflict
-    review += [(s, d, q, "REFUSED:DOB_CONFLICT") for s, d, q in zip(a[dob_refused], b[dob_refused], p[dob_refused])]
+    review += [(s, d, q, "REFUSED:" + ("TWINS" if t else "DOB_CONFLICT"))
+               for s, d, q, t in zip(a[dob_refused], b[dob_refused], p[dob_refused], twins[dob_refused])]
     for s, d, q in weak_bridges(n, edges, kept, BRIDGE_REVIEW_BELOW):
         if split_weak_bridges:
             kept[(edges.src == s) & (edges.dst == d)] = False

@@ -171,6 +171,10 @@ def populate(pop: Population, n_people: int) -> dict[str, np.ndarray]:
     age = np.where(is_partner, np.maximum(18, a1_age[hh] + rng.normal(0, 4, N)), age)
     kid_max = np.clip(a1_age[hh] - 17, 1, 23)
     age = np.where(is_kid, rng.random(N) * kid_max, age)
+    # Twins: a child born the same day as the sibling before it (about 3 % of children).
+    twin = is_kid & np.r_[False, is_kid[:-1]] & np.r_[False, hh[1:] == hh[:-1]] & (rng.random(N) < 0.03)
+    for i in np.flatnonzero(twin):
+        age[i] = age[i - 1]
     dob = (REFERENCE - age * YEAR).astype(np.int64)
     origin = np.where(is_partner & (rng.random(N) < 0.08), names.origin(rng, N), h_origin[hh])
     family = h_family[hh].copy()
@@ -183,6 +187,11 @@ def populate(pop: Population, n_people: int) -> dict[str, np.ndarray]:
     junior = is_kid & (gender == M) & (gender[a1_index] == M) & (rng.random(N) < 0.05)
     given[junior] = given[a1_index[junior]]
     family[junior] = family[a1_index[junior]]
+    tw = np.flatnonzero(twin)
+    family[tw] = family[tw - 1]
+    clash = tw[given[tw] == given[tw - 1]]
+    gender[clash] = 1 - gender[clash]
+    given[clash] = names.given(rng, origin[clash], gender[clash], years[clash])
     middle = np.where(rng.random(N) < 0.5, names.given(rng, origin, gender, years), -1)
     middle[middle == given] = -1
     has_phone = np.where(is_kid, (age >= 11) & (rng.random(N) < 0.7), rng.random(N) < 0.85)

@@ -34,6 +34,13 @@ class Records:
     involvement_index: np.ndarray        # record index (into columns) per involvement row
 
 
+def _digit_slip(iso: str, r: random.Random) -> str:
+    """One digit of the day keyed wrong, still a real date (1990-04-13 -> 1990-04-18)."""
+    day = int(iso[8:10])
+    options = [d for d in range(1, 29) if d != day and (d // 10 == day // 10 or d % 10 == day % 10)]
+    return f"{iso[:8]}{r.choice(options):02d}"
+
+
 def build(force: Force, special_victims: np.ndarray) -> Records:
     rng = force.rng
     r = random.Random(int(rng.integers(2**62)))
@@ -103,6 +110,13 @@ def build(force: Force, special_victims: np.ndarray) -> Records:
     family[upper] = np.array([s.upper() for s in family[upper]], dtype=object)
     swap = rng.random(n) < 0.01
     given[swap], family[swap] = family[swap], given[swap].copy()
+    # a name keyed into the wrong box is often mistyped too
+    swap_typo = swap & (rng.random(n) < 0.4)
+    for i in np.flatnonzero(swap_typo):
+        if r.random() < 0.5:
+            family[i] = typo(family[i], r)
+        else:
+            given[i] = typo(given[i], r)
 
     # Dates of birth.
     dob = P["dob"][rp]
@@ -115,11 +129,13 @@ def build(force: Force, special_victims: np.ndarray) -> Records:
     month_only = (u >= 0.215) & (u < 0.24) & ~forced
     swapped = (u >= 0.24) & (u < 0.26) & ~forced
     slip = (u >= 0.26) & (u < 0.27) & ~forced
+    digit = (u >= 0.27) & (u < 0.28) & ~forced
     dob_s[missing] = ""
     dob_s[year_only] = np.array([s[:4] for s in full[year_only]], dtype=object)
     dob_s[month_only] = np.array([s[:7] for s in full[month_only]], dtype=object)
     dob_s[swapped] = np.array([f"{s[:4]}-{s[8:10]}-{s[5:7]}" for s in full[swapped]], dtype=object)
     dob_s[slip] = np.array([f"{int(s[:4]) + r.choice((-1, 1))}{s[4:]}" for s in full[slip]], dtype=object)
+    dob_s[digit] = np.array([_digit_slip(s, r) for s in full[digit]], dtype=object)
     dd = dob.astype("datetime64[D]")
     day_of_month = (dd - dd.astype("datetime64[M]")).astype(np.int64) + 1
     month = dd.astype("datetime64[M]").astype(np.int64) % 12 + 1

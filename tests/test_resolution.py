@@ -233,7 +233,7 @@ def test_an_invalid_swapped_date_of_birth_is_evidence_but_not_a_licence(records)
         {"record_id": "R301", "family_name": "Brown", "given_names": "Sarah", "date_of_birth": "1992-05-13",
          "gender": "F", "postcode": "HX1 1AA", "phones": []},
         {"record_id": "R302", "family_name": "Brown", "given_names": "Sarah", "date_of_birth": "1992-05-14",
-         "gender": "F", "postcode": "HX1 1AA", "phones": []},
+         "gender": "F", "postcode": "HX9 9ZZ", "phones": []},  # a digit off and nothing else vouches
     ])
     res = resolve(pd.concat([records, extra], ignore_index=True))
     assert same(res, "R300", "R301") and apart(res, "R300", "R302")
@@ -245,7 +245,7 @@ def test_undated_record_joins_despite_a_one_year_slip_but_not_between_father_and
                 "gender": "M", "postcode": pc, "phones": []}
     extra = pd.DataFrame([
         rec("R400", "Steven", "1990-07-05"), rec("R401", "Steven", "1990-07-05"),
-        rec("R402", "Steven", "1989-07-05"),  # the year keyed one out: kept apart, dates dominate
+        rec("R402", "Steven", "1989-07-05", "SK9 9ZZ"),  # the year keyed one out, nothing vouches: apart
         rec("R403", "Steven", None),  # fits 1990 and its slip, not two different people
         rec("R410", "Gareth", "1961-02-02", "SK2 2BB"), rec("R411", "Gareth", "1991-11-20", "SK2 2BB"),
         rec("R412", "Gareth", None, "SK2 2BB"),  # father or son: a guess
