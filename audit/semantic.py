@@ -88,6 +88,8 @@ class SemanticReader:
         self.encode = encoder or static_encoder()
         self._pos = self.encode([e.text for e in self.exemplars])
         self._neg = self.encode(self.none)
+        cues = [str(c) for c in self.raw.get("cues") or []]
+        self._cues = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join("(?:%s)" % c for c in cues)) if cues else None
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         givers = (lexicon.raw.get("attribution") or {}).get("non_perpetrator_givers") or []
@@ -100,8 +102,13 @@ class SemanticReader:
         return "%s-%s" % (MODEL_NAME, digest)
 
     def spans(self, t: str) -> list[str]:
-        """The clauses of a normalised text worth scoring."""
-        return [t[s:e].strip(" ,") for s, e in clauses(t, self.lex) if len(_WORD.findall(t[s:e])) >= MIN_WORDS]
+        """The clauses of a normalised text worth scoring: long enough, with a word of transaction."""
+        out = []
+        for s, e in clauses(t, self.lex):
+            c = t[s:e].strip(" ,")
+            if len(_WORD.findall(c)) >= MIN_WORDS and (self._cues is None or self._cues.search(c)):
+                out.append(c)
+        return out
 
     def prime(self, texts: Sequence[str]) -> None:
         """Embed every unseen clause of these normalised texts in one batch (the model loads per call)."""
