@@ -28,6 +28,8 @@ from csenet.audit.text import BENIGN, COUNTED, NEGATED, OWN, THIRD_PARTY, Findin
 DEFAULT_PATH = Path(__file__).with_name("semantic.yaml")
 MODEL_NAME = "tokenlearn-static-model-0.1.1"
 MIN_WORDS = 3
+WINDOW = 9   # words: exemplars are short, so a long clause is also read in windows of their length
+STRIDE = 3
 _WORD = re.compile(r"[a-z£0-9']+")
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -110,9 +112,21 @@ class SemanticReader:
                 out.append(c)
         return out
 
+    def windows(self, clause: str) -> list[str]:
+        """The clause, and for a long one its windows of WINDOW words that hold a word of transaction."""
+        words = clause.split()
+        if len(words) <= WINDOW + 1:
+            return [clause]
+        out = [clause]
+        for i in range(0, len(words) - WINDOW + STRIDE, STRIDE):
+            w = " ".join(words[i:i + WINDOW])
+            if self._cues is None or self._cues.search(w):
+                out.append(w)
+        return out
+
     def prime(self, texts: Sequence[str]) -> None:
         """Embed every unseen clause of these normalised texts in one batch (the model loads per call)."""
-        todo = sorted({c for t in texts if t for c in self.spans(t) if c not in self._vectors})
+        todo = sorted({w for t in texts if t for c in self.spans(t) for w in self.windows(c) if w not in self._vectors})
         if not todo:
             return
         for clause, vec in zip(todo, self.encode(todo)):
@@ -137,28 +151,45 @@ class SemanticReader:
             return ()
         out: dict[str, Finding] = {}
         for clause in self.spans(t):
-            ex, pos, neg = self.score(clause)
-            if pos < self.threshold or pos - neg < self.margin:
+            hit = self.best(clause)
+            if hit is None:
                 continue
-            f = Finding(ex.kind, "semantic_" + ex.family, ex.reason, clause, self.status(clause),
+            text, ex, pos = hit
+            f = Finding(ex.kind, "semantic_" + ex.family, ex.reason, text, self.status(clause, text),
                         reader="semantic", exemplar=ex.text, score=round(pos, 3))
             held = out.get(f.category)
             if held is None or (not held.counted and f.counted):
                 out[f.category] = f
         return tuple(sorted(out.values(), key=lambda f: not f.counted))
 
-    def status(self, clause: str) -> str:
-        """The lexicon's scoping on a semantic clause: negated, the person's own, a non-perpetrator giver."""
+    def best(self, clause: str) -> tuple[str, Exemplar, float] | None:
+        """The clause or window that passes threshold and margin with the highest score."""
+        found = None
+        for w in self.windows(clause):
+            ex, pos, neg = self.score(w)
+            if pos >= self.threshold and pos - neg >= self.margin and (found is None or pos > found[2]):
+                found = (w, ex, pos)
+        return found
+
+    def status(self, clause: str, text: str | None = None) -> str:
+        """The lexicon's scoping on what matched (`text`, a window of `clause`): negated (a cue in it
+        or in the clause at most the negation window before it), the person's own, a
+        non-perpetrator giver, a benign item."""
         lex = self.lex
+        text = text or clause
+        at = max(clause.find(text), 0)
         if lex.negation is not None:
             pseudo = [(m.start(), m.end()) for m in lex.pseudo_negation.finditer(clause)] if lex.pseudo_negation else []
-            if any(not any(p0 <= m.start() < p1 for p0, p1 in pseudo) for m in lex.negation.finditer(clause)):
-                return NEGATED
-        if lex.own is not None and lex.own.search(clause):
+            for m in lex.negation.finditer(clause, 0, at + len(text)):
+                if any(p0 <= m.start() < p1 for p0, p1 in pseudo):
+                    continue
+                if m.start() >= at or len(clause[m.end():at].split()) <= lex.negation_window:
+                    return NEGATED
+        if lex.own is not None and lex.own.search(text):
             return OWN
-        if self._givers is not None and self._givers.search(clause):
+        if self._givers is not None and self._givers.search(text):
             return THIRD_PARTY
-        if lex.benign is not None and lex.benign.search(clause):
+        if lex.benign is not None and lex.benign.search(text):
             return BENIGN
         return COUNTED
 
