@@ -30,6 +30,7 @@ MODEL_NAME = "tokenlearn-static-model-0.1.1"
 MIN_WORDS = 3
 WINDOW = 9   # words: exemplars are short, so a long clause is also read in windows of their length
 STRIDE = 3
+SUBJECT_WORDS = 4  # words before a window read for whose the thing was and who gave it
 _WORD = re.compile(r"[a-z£0-9']+")
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -185,11 +186,12 @@ class SemanticReader:
                     continue
                 if m.start() >= at or len(clause[m.end():at].split()) <= lex.negation_window:
                     return NEGATED
-        if lex.own is not None and lex.own.search(text):
+        scope = " ".join(clause[:at].split()[-SUBJECT_WORDS:] + [text])  # the window and who it is about
+        if lex.own is not None and lex.own.search(scope):
             return OWN
-        if self._givers is not None and self._givers.search(text):
+        if self._givers is not None and self._givers.search(scope):
             return THIRD_PARTY
-        if lex.benign is not None and lex.benign.search(text):
+        if lex.benign is not None and lex.benign.search(scope):
             return BENIGN
         return COUNTED
 
