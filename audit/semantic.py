@@ -173,20 +173,28 @@ class SemanticReader:
         return found
 
     def status(self, clause: str, text: str | None = None) -> str:
-        """The lexicon's scoping on what matched (`text`, a window of `clause`): negated (a cue in it
-        or in the clause at most the negation window before it), the person's own, a
-        non-perpetrator giver, a benign item."""
+        """The lexicon's scoping on what matched (`text`, a window of `clause`).
+
+        Negated: a cue before the window's first word of transaction, in the window or at
+        most the negation window before it ("never had anything waiting", not "had cannabis
+        for her and she could not refuse"). Own, a non-perpetrator giver, a benign item:
+        read over the window and the few words either side (who gave, "by her mother").
+        """
         lex = self.lex
         text = text or clause
         at = max(clause.find(text), 0)
+        cue = self._cues.search(text) if self._cues is not None else None
+        anchor = at + (cue.start() if cue else 0)
         if lex.negation is not None:
             pseudo = [(m.start(), m.end()) for m in lex.pseudo_negation.finditer(clause)] if lex.pseudo_negation else []
-            for m in lex.negation.finditer(clause, 0, at + len(text)):
+            for m in lex.negation.finditer(clause, 0, anchor + (cue.end() - cue.start() if cue else len(text))):
                 if any(p0 <= m.start() < p1 for p0, p1 in pseudo):
                     continue
-                if m.start() >= at or len(clause[m.end():at].split()) <= lex.negation_window:
+                if len(clause[m.end():anchor].split()) <= lex.negation_window:
                     return NEGATED
-        scope = " ".join(clause[:at].split()[-SUBJECT_WORDS:] + [text])  # the window and who it is about
+        before = clause[:at].split()[-SUBJECT_WORDS:]
+        after = clause[at + len(text):].split()[:SUBJECT_WORDS]
+        scope = " ".join(before + [text] + after)
         if lex.own is not None and lex.own.search(scope):
             return OWN
         if self._givers is not None and self._givers.search(scope):

@@ -136,3 +136,14 @@ def test_exemplar_file_errors_are_clear(tmp_path):
     bad.write_text("families:\n  given:\n    kind: sexual\n    exemplars: [a]\nnone: [b]\n")
     with pytest.raises(Exception, match="families.given needs kind exchange"):
         load_exemplars(bad)
+
+
+def test_a_negation_after_the_transaction_does_not_undo_it(semantic):
+    """'could not refuse' follows the giving; 'never had anything' precedes it."""
+    statuses = found(semantic, "the two men always had cannabis waiting for her and she felt she could not refuse them")
+    assert "counted" in statuses.values()
+
+
+def test_a_giver_named_after_the_thing_is_read(semantic):
+    statuses = found(semantic, "she always had a lift waiting for her by her foster carer after school")
+    assert "counted" not in statuses.values()
