@@ -96,7 +96,8 @@ class SemanticReader:
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         givers = (lexicon.raw.get("attribution") or {}).get("non_perpetrator_givers") or []
-        self._givers = re.compile(r"(?<!\w)(?:%s)(?!['’]s)\b" % "|".join("(?:%s)" % g for g in givers)) if givers else None
+        alternatives = "|".join("(?:%s)" % g for g in givers)
+        self._givers = re.compile(r"(?<!\w)(?:%s)(?!['’]s)\b" % alternatives) if givers else None
 
     @property
     def version(self) -> str:
