@@ -42,7 +42,7 @@ def audit(summary: str, **kwargs) -> dict:
 
 
 @pytest.mark.parametrize("family, text", [
-    ("given", "He turned up every weekend with presents and new clothes for the girl."),
+    ("given", "The man got her new clothes and a handbag."),
     ("given", "the older lad always had a spliff ready for her when she got there"),
     ("promised", "He told her she would get a brand new laptop if she came round to his."),
     ("in_return", "She felt she owed him for everything and had to pay it back with sex."),
