@@ -18,25 +18,18 @@ import pandas as pd
 from csenet.audit.age import StatedAge, VictimAge, offence_dates, stated_ages, victim_age
 from csenet.audit.lexicon import Lexicon, default_lexicon
 from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
+from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, _sexual, _uncounted_reason, _verdict
+from csenet.audit.semantic import SemanticReader, default_semantic_reader
 from csenet.audit.text import Finding, Reader, normalise
 
-AUDIT_VERSION = "audit-1"
+AUDIT_VERSION = "audit-2"
 
-CONFIRMED, OVER_FLAGGED, UNDER_FLAGGED, NOT_CSE = "CONFIRMED", "OVER_FLAGGED", "UNDER_FLAGGED", "NOT_CSE"
 
 AUDIT_COLUMNS = [
     "incident_id", "recorded_flags", "flagged_cse", "meets_cse_definition", "verdict", "suggested_flags",
     "reasons", "victim_age", "victim_age_max", "age_basis", "child", "sexual", "exchange", "cce_indicators",
     "network_ids", "confidence", "audit_version",
 ]
-
-_EVIDENCE_MAX = 60
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.replace('"', "'").replace(";", ",").split())
-    return text if len(text) <= _EVIDENCE_MAX else text[:_EVIDENCE_MAX - 1].rstrip() + "…"
-
 
 def flag_list(value: object) -> list[str]:
     """Flags as recorded, from a list or a `;`-joined cell."""
@@ -80,12 +73,17 @@ class Auditor:
     """Holds the compiled lexicon, the code table and the text caches for one run."""
 
     def __init__(self, lexicon: Lexicon | None = None, codes: OffenceCodes | None = None,
-                 network_is_exchange: bool = False):
+                 network_is_exchange: bool = False, semantic: SemanticReader | bool = True):
         self.lex = lexicon or default_lexicon()
         self.codes = codes or default_codes()
         self.reader = Reader(self.lex)
+        if semantic is True:
+            semantic = default_semantic_reader(self.lex)
+        self.semantic: SemanticReader | None = semantic or None
         self.network_is_exchange = network_is_exchange
         self.version = "%s+lexicon-%s" % (AUDIT_VERSION, self.lex.version)
+        if self.semantic is not None:
+            self.version += "+semantic-%s" % self.semantic.version
         self._ages: dict[str, tuple[StatedAge, ...]] = {}
         self._offences: dict[tuple[str | None, str | None], Offence | None] = {}
         self._victim_ages: dict[tuple, VictimAge] = {}
@@ -199,35 +197,31 @@ class Auditor:
 
     # -- one incident ------------------------------------------------------------------
 
+    def findings(self, summary: str, offence_text: str | None) -> list[Finding]:
+        """Lexicon findings; the semantic reader's only when the lexicon found no exchange or gain."""
+        found = list(self.reader.read_normalised(summary)) + [f for f in self.reader.read(offence_text)
+                                                              if f.kind != "exchange"]
+        if self.semantic is not None and not any(f.counted and f.kind in ("exchange", "gain") for f in found):
+            found += self.semantic.read_normalised(summary)
+        return found
+
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
                   summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str],
                   suspect_genders: frozenset[str] = frozenset()) -> dict:
         offence = self._offence(code, offence_text)
         summary = normalise(summary)
         age = self.age(victims, on, summary, offence, offence_text, suspect_genders)
-        found = list(self.reader.read_normalised(summary)) + [f for f in self.reader.read(offence_text)
-                                                              if f.kind != "exchange"]
+        found = self.findings(summary, offence_text)
         counted = [f for f in found if f.counted]
 
         reasons = [age.reason]
-        sexual_text = next((f for f in counted if f.kind == "sexual"), None)
-        if offence is not None and offence.sexual:
-            sexual = True
-            reasons.append("SEXUAL:%s" % offence.code)
-        elif sexual_text is not None:
-            sexual = True
-            reasons.append('SEXUAL:text("%s")' % _quote(sexual_text.evidence))
-        else:
-            sexual = False
-            reasons.append("NOT_SEXUAL:%s" % offence.code if offence is not None else "NOT_SEXUAL")
-
+        sexual = _sexual(offence, counted, reasons)
         exchanges = _first_per_category([f for f in counted if f.kind in ("exchange", "gain")])
         exchange = bool(exchanges)
         if offence is not None and offence.implies_exchange:
             exchange = True
             reasons.append("EXCHANGE:offence(%s)" % offence.code)
-        for f in exchanges:
-            reasons.append('EXCHANGE:%s("%s")' % (f.reason, _quote(f.evidence)))
+        reasons += [_exchange_reason(f) for f in exchanges]
         if networks:
             reasons.append("NETWORK:%s" % "+".join(networks[:3]))
             if self.network_is_exchange and not exchange:
@@ -240,34 +234,18 @@ class Auditor:
         cce = bool(cce_found) or (offence is not None and offence.cce and not sexual)
         for f in cce_found[:2]:
             reasons.append('CCE:%s("%s")' % (f.reason, _quote(f.evidence)))
-        for f in found:
-            if not f.counted and f.kind in ("exchange", "gain", "sexual"):
-                tag = "NEGATED" if f.status == "negated" else "IGNORED"
-                extra = "" if tag == "NEGATED" else ",%s" % f.status
-                reasons.append('%s:%s("%s"%s)' % (tag, f.reason if f.kind != "sexual" else "sexual", _quote(f.evidence), extra))
+        reasons += [_uncounted_reason(f) for f in found
+                    if not f.counted and f.kind in ("exchange", "gain", "sexual")]
 
         child = age.side == "child"
         meets = child and sexual and exchange
         flagged = any(f.upper() == "CSE" for f in flags)
-        if flagged:
-            verdict = CONFIRMED if meets else OVER_FLAGGED
-        else:
-            verdict = UNDER_FLAGGED if meets else NOT_CSE
-
-        recorded = {f.upper() for f in flags}
-        suggested: list[str] = []
-        if verdict == UNDER_FLAGGED:
-            suggested.append("CSE")
-        elif verdict == OVER_FLAGGED and child:
-            if sexual and not exchange:
-                suggested.append("CSA")
-            elif cce and not sexual:
-                suggested.append("CCE")
-        suggested = [s for s in suggested if s not in recorded or s == "CSE"]
-
+        verdict, suggested = _verdict(flags, flagged, meets, child, sexual, exchange, cce)
         if age.side is None or age.conflict:
             confidence = "low"
         elif age.basis != "dob" or (exchange and not exchanges and not (offence and offence.implies_exchange)):
+            confidence = "medium"
+        elif exchanges and all(f.reader == "semantic" for f in exchanges):
             confidence = "medium"
         else:
             confidence = "high"
@@ -291,15 +269,6 @@ class Auditor:
             "confidence": confidence,
             "audit_version": self.version,
         }
-
-
-def _first_per_category(findings: list[Finding]) -> list[Finding]:
-    seen, out = set(), []
-    for f in findings:
-        if f.category not in seen:
-            seen.add(f.category)
-            out.append(f)
-    return out
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -378,7 +347,8 @@ def _networks(network_context: pd.DataFrame | None) -> dict[str, list[str]]:
 
 def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
                     network_context: pd.DataFrame | None = None, lexicon: Lexicon | None = None, *,
-                    codes: OffenceCodes | None = None, network_is_exchange: bool = False) -> pd.DataFrame:
+                    codes: OffenceCodes | None = None, network_is_exchange: bool = False,
+                    semantic: SemanticReader | bool = True) -> pd.DataFrame:
     """One row per incident: the verdict on its CSE flag under the statutory definition, and why.
 
     `persons` has one row per resolved person: person_id, date_of_birth (most precise),
@@ -387,7 +357,9 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     reported, and counts as the exchange element (the perpetrators' status within the
     group) only when `network_is_exchange` is set.
     """
-    auditor = Auditor(lexicon, codes, network_is_exchange)
+    auditor = Auditor(lexicon, codes, network_is_exchange, semantic)
+    if auditor.semantic is not None:
+        auditor.semantic.prime([normalise(t) for t in _texts(incidents, "summary")])
     victims = _victims(involvements, persons)
     suspects = _suspect_genders(involvements, persons)
     networks = _networks(network_context)

@@ -38,6 +38,9 @@ class Finding:
     reason: str
     evidence: str
     status: str = COUNTED
+    reader: str = "lexicon"      # lexicon | semantic: which reader decided
+    exemplar: str = ""           # semantic: the exemplar statement the clause matched
+    score: float | None = None   # semantic: cosine similarity to that exemplar
 
     @property
     def counted(self) -> bool:

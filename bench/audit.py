@@ -5,8 +5,11 @@
 
 Prints the precision and recall of `meets_cse_definition` beside the recorded CSE flag's
 own precision and recall on the same incidents (the Inquiry's point: the flag is not a
-measure of prevalence), the force-review style counts, and the audit's wall time.
-Targets: precision >= 0.95 and recall >= 0.95; `--check` exits 1 when missed.
+measure of prevalence), the force-review style counts, and the audit's wall time; and,
+side by side in the same run, the exchange element on the hand-written development and
+held-out summaries (bench/audit_eval.py), with the lexicon alone and with the semantic
+reader, and the CPU time of a 20k-incident force. Targets: precision >= 0.95 and
+recall >= 0.95; `--check` exits 1 when missed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +27,37 @@ from csenet.audit.age import date_range
 from csenet.audit.engine import flag_list
 
 TARGET = 0.95
+FORCE_INCIDENTS = 20_000
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def force_cpu_seconds(n: int = FORCE_INCIDENTS) -> float:
+    """CPU seconds to audit n incidents (a third of them sexual with an exchange); CPU, not wall,
+    so other jobs on the shared machine do not move it much."""
+    summaries = ["Girl aged 14 met two older men; they supplied cider and later had sex with her. Ref %d" % i
+                 if i % 3 == 0 else "Shoplifting of razor blades from a store, value %d pounds." % i for i in range(n)]
+    incidents = pd.DataFrame({
+        "incident_id": ["I%d" % i for i in range(n)], "reported_at": "2023-03-01", "occurred_at": None,
+        "offence_code": ["22B" if i % 3 == 0 else "46" for i in range(n)], "offence": "x",
+        "flags": [["CSE"] if i % 5 == 0 else [] for i in range(n)], "district": "D", "summary": summaries})
+    involvements = pd.DataFrame({"incident_id": incidents["incident_id"],
+                                 "person_id": ["P%d" % (i % 5000) for i in range(n)], "role": "VICTIM"})
+    persons = pd.DataFrame({"person_id": ["P%d" % i for i in range(5000)], "gender": "F",
+                            "date_of_birth": ["20%02d-0%d" % (i % 20, 1 + i % 9) for i in range(5000)]})
+    started = time.process_time()
+    out = audit_incidents(incidents, involvements, persons)
+    assert len(out) == n
+    return round(time.process_time() - started, 2)
+
+
+def hand_written() -> dict:
+    """Development and held-out figures, lexicon alone and lexicon + semantic reader."""
+    from bench.audit_eval import evaluate
+
+    out = {}
+    for name in ("dev", "heldout"):
+        out[name] = {"lexicon_only": evaluate(name, semantic=False)[0], "lexicon+semantic": evaluate(name)[0]}
+    return out
 
 
 def read_csv(folder: Path, name: str) -> pd.DataFrame | None:
@@ -106,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args(argv)
 
-    folder = args.out or Path(tempfile.gettempdir()) / ("csenet-bench-%s-%d" % (args.scale, args.seed))
+    folder = args.out or OUT / ("%s-%d" % (args.scale, args.seed))
     if read_csv(folder, "incidents.csv") is None:
         from csenet.synth import generate
 
@@ -135,17 +168,26 @@ def main(argv: list[str] | None = None) -> int:
     out = audit_incidents(incidents, inv, persons, context, network_is_exchange=args.network_is_exchange)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
 
+    lexicon_only = audit_incidents(incidents, inv, persons, context, network_is_exchange=args.network_is_exchange,
+                                   semantic=False)
     joined = out.merge(truth[["incident_id", "meets_cse_definition", "is_cce"]].rename(
         columns={"meets_cse_definition": "truth_meets"}), on="incident_id", how="inner")
     truth_meets = joined["truth_meets"].astype(str).str.lower().eq("true")
     audit = pr(joined["meets_cse_definition"].astype(bool), truth_meets)
+    lex_pred = joined[["incident_id"]].merge(lexicon_only[["incident_id", "meets_cse_definition"]], how="left")
+    audit_lexicon = pr(lex_pred["meets_cse_definition"].astype(bool), truth_meets)
+    decided = out["reasons"].str.contains("EXCHANGE:semantic(", regex=False)
     flag = pr(joined["flagged_cse"].astype(bool), truth_meets)
     figures = {
         "scale": args.scale, "seed": args.seed, "incidents": len(out), "resolution": method,
         "network_context": args.network_context, "audit_seconds": round(elapsed, 2),
         "audit_cpu_seconds": round(cpu, 2),
         "prepare_seconds": round(prep, 2),
-        "audit": audit, "recorded_flag": flag,
+        "machine": "2 cores (shared)", "audit_version": str(out["audit_version"].iloc[0]) if len(out) else None,
+        "audit": audit, "audit_lexicon_only": audit_lexicon, "recorded_flag": flag,
+        "exchange_decided_by_semantic_reader": int(decided.sum()),
+        "hand_written": hand_written(),
+        "force_20k_cpu_seconds": force_cpu_seconds(),
         "force_review": {
             "flagged_cse": int(joined["flagged_cse"].sum()),
             "flagged_meeting_definition_audit": int((joined["flagged_cse"] & joined["meets_cse_definition"]).sum()),
@@ -156,13 +198,20 @@ def main(argv: list[str] | None = None) -> int:
         "verdicts": out["verdict"].value_counts().to_dict(),
         "age_basis": out["age_basis"].value_counts().to_dict(),
     }
-    ok = audit["precision"] >= TARGET and audit["recall"] >= TARGET
+    held = figures["hand_written"]["heldout"]["lexicon+semantic"]
+    ok = min(audit["precision"], audit["recall"], held["precision"], held["recall"]) >= TARGET
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
         print("CSE flag audit bench: %s seed %d, %d incidents, people by %s" % (args.scale, args.seed, len(out), method))
         print("  audit          precision %.3f  recall %.3f  (tp %d fp %d fn %d)"
               % (audit["precision"], audit["recall"], audit["tp"], audit["fp"], audit["fn"]))
+        print("  lexicon only   precision %.3f  recall %.3f" % (audit_lexicon["precision"], audit_lexicon["recall"]))
+        for name, f in figures["hand_written"].items():
+            for reader, g in f.items():
+                print("  %-8s %-17s precision %.3f  recall %.3f  negated kept out %s"
+                      % (name, reader, g["precision"], g["recall"], g["negated_kept_out"]))
+        print("  20k-incident force: %.2fs CPU" % figures["force_20k_cpu_seconds"])
         print("  recorded flag  precision %.3f  recall %.3f  (tp %d fp %d fn %d)"
               % (flag["precision"], flag["recall"], flag["tp"], flag["fp"], flag["fn"]))
         print("  force review:  %(flagged_cse)d flagged CSE, %(flagged_meeting_definition_audit)d of them meet the "

