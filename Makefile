@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT   := tools/cypher-lint/node_modules/.installed
 
-.PHONY: demo test install lint-deps bench clean
+.PHONY: demo test install lint-deps browser-deps bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3.11 or python3 on PATH (csenet needs Python 3.11)" >&2; exit 1; }
@@ -32,10 +32,19 @@ $(LINT): tools/cypher-lint/package.json tools/cypher-lint/package-lock.json
 
 lint-deps: $(LINT)
 
+# Headless Chromium for the report's browser test (tests/test_report.py): Debian's packages,
+# never a downloaded browser. Without root and without them, that one test skips.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "make: chromium and chromedriver are missing (apt-get install -y chromium chromium-driver);" \
+	  "the report's browser test will skip" >&2; fi
+
 demo: $(STAMP)
 	$(BIN)/csenet demo
 
-test: $(STAMP) $(LINT)
+test: $(STAMP) $(LINT) browser-deps
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from csenet.graph.store import GraphStore
-from csenet.report import compare, networks, prevalence, quality, safeguarding
+from csenet.report import compare, networks, prevalence, quality, queries, safeguarding
 from csenet.report.charts import bar_chart
 from csenet.report.drawings import legend_svg, network_svg
 from csenet.report.options import ReportOptions
 from csenet.report.privacy import Pseudonyms, check_document, names_of
 from csenet.report.render import render_html, render_pdf
-from csenet.report import queries
+
 from csenet.settings import Settings
 
 

@@ -73,7 +73,8 @@ def bar_chart(categories: Sequence[object], series: Sequence[tuple[str, Sequence
             ax.invert_yaxis()
             ax.set_xlabel(xlabel or "incidents")
         else:
-            ax.set_xticks(ticks, labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center")
+            crowded = len(labels) > 8
+            ax.set_xticks(ticks, labels, rotation=45 if crowded else 0, ha="right" if crowded else "center")
             ax.set_ylabel(ylabel or "incidents")
         (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)

@@ -26,7 +26,8 @@ def _known_loads(store: GraphStore, load_id: str) -> tuple[dict[str, Any], list[
     base = found[0]
     if not base.get("loaded_at"):
         raise ReportInputError("load %s has no loaded_at time, so what came after it is unknown" % load_id)
-    return base, list(store.read(queries.LOADS_UP_TO, {"loaded_at": base["loaded_at"]})[0]["load_ids"] or [])
+    return base, list(store.read(queries.LOADS_UP_TO, {"loaded_at": base["loaded_at"],
+                                                                        "load_id": load_id})[0]["load_ids"] or [])
 
 
 def _network_change(store: GraphStore, rows: list[dict[str, Any]], load_ids: list[str]) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def gather(store: GraphStore, options: ReportOptions, network_rows: list[dict[st
         districts.append(row)
     districts.sort(key=lambda r: (-abs(r["audited_total_change"]), -abs(r["incidents_change"]), r["district"]))
     totals = {k: sum(r[k] for r in districts) for c in COUNTS for k in (c + "_then", c + "_now", c + "_change")}
-    later = [r for r in store.read(queries.LOADS) if (r.get("loaded_at") or "") > base["loaded_at"]]
+    later = [r for r in store.read(queries.LOADS) if r["load_id"] not in load_ids]
     return {"load_id": base["load_id"], "loaded_at": base["loaded_at"], "load_ids_then": load_ids,
             "later_loads": [r["load_id"] for r in later], "districts": districts, "totals": totals,
             "networks": _network_change(store, network_rows, load_ids)}

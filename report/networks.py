@@ -77,10 +77,12 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def members(store: GraphStore, network_id: str, pseudonyms: Pseudonyms) -> dict[str, Any]:
     """Who is in one network and how they are tied, with victims as keyed pseudonyms and no names."""
     rows = canned(store, "network_detail", {"network_id": network_id, "limit": 5000})
+    ids = [r["person_id"] for r in rows]
+    victims = {r["id"] for q in queries.VICTIMS_AMONG for r in store.read(q, {"ids": ids})}
     shown: dict[str, str] = {}
     nodes = []
     for r in rows:
-        victim = r["member_role"] == "VICTIM"
+        victim = r["member_role"] == "VICTIM" or r["person_id"] in victims
         label = pseudonyms.child(r["person_id"], victim=True) if victim else str(r["person_id"])
         shown[r["person_id"]] = label
         nodes.append({"id": label, "role": r["member_role"]})

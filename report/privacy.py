@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from csenet.errors import CsenetError
 from csenet.exports.pseudonymise import load_or_create_key, pseudonym
 from csenet.graph.store import GraphStore
 from csenet.report import queries
+
+from csenet.errors import CsenetError
 from csenet.settings import Settings
 
 _QUOTED = re.compile(r'"[^"]*"')

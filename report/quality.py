@@ -16,7 +16,8 @@ CSE_DEFINITION = (
     "financial advantage or increased status of the perpetrator or facilitator. The victim may have been "
     "sexually exploited even if the sexual activity appears consensual. Child sexual exploitation does not "
     "always involve physical contact; it can also occur through the use of technology.")
-CSE_DEFINITION_SOURCE = "Department for Education, Child sexual exploitation: definition and guide for practitioners (2017)"
+CSE_DEFINITION_SOURCE = ("Department for Education, Child sexual exploitation: definition and guide for "
+                         "practitioners (2017)")
 NETWORK_DEFINITION = (
     "Two or more people, known to or associated with one another, who are involved in or facilitate the sexual "
     "exploitation of children.")

@@ -109,7 +109,7 @@ RETURN i.incident_id AS incident_id, [(i)<-[:SUSPECT_IN|OFFENDER_IN]-(s:Person) 
 LOAD_AT = "MATCH (l:Load {load_id: $load_id}) RETURN l.load_id AS load_id, l.loaded_at AS loaded_at"
 
 LOADS_UP_TO = """
-MATCH (l:Load) WHERE l.loaded_at <= $loaded_at
+MATCH (l:Load) WHERE l.loaded_at < $loaded_at OR l.load_id = $load_id
 RETURN collect(l.load_id) AS load_ids
 """
 
@@ -148,3 +148,10 @@ RETURN k AS person_id, p.given_names AS given_names, p.family_name AS family_nam
 """
 
 NETWORK_DISTRICTS = "MATCH (n:Network) RETURN n.network_id AS network_id, n.districts AS districts"
+
+# Anyone who is a victim in any incident is pseudonymised, whatever their role here (as exports do).
+VICTIMS_AMONG = [
+    "UNWIND $ids AS k MATCH (p:Person {person_id: k})-[:VICTIM_IN]->(:Incident) RETURN DISTINCT k AS id",
+    "UNWIND $ids AS k MATCH (:Person {person_id: k})<-[:RESOLVED_TO]-(:PersonRecord)-[v:INVOLVED_IN]->(:Incident) "
+    "WHERE v.role = 'VICTIM' RETURN DISTINCT k AS id",
+]

@@ -12,9 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from csenet.exports.marking import HANDLING, MARKING
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 
 class OfflineOnly(RuntimeError):

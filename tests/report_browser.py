@@ -57,7 +57,9 @@ def visit(html_file: Path, shots: Path, section_ids: list[str]) -> PageVisit:
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     out = PageVisit()
     try:
-        driver.get(Path(html_file).resolve().as_uri())
+        driver.get_log("performance")  # drain what the browser's own start page fetched
+        uri = Path(html_file).resolve().as_uri()
+        driver.get(uri)
         out.title = driver.title
         out.text = driver.execute_script("return document.body.innerText")
         for sid in section_ids:
@@ -73,8 +75,9 @@ def visit(html_file: Path, shots: Path, section_ids: list[str]) -> PageVisit:
         out.console = driver.get_log("browser")
         for entry in driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
-            if message.get("method") == "Network.requestWillBeSent":
-                out.requests.append(message["params"]["request"]["url"])
+            params = message.get("params") or {}
+            if message.get("method") == "Network.requestWillBeSent" and params.get("documentURL") == uri:
+                out.requests.append(params["request"]["url"])
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
