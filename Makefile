@@ -51,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV_REAL) $(VENV) csenet-data demo-bundle tools/cypher-lint/node_modules
+	rm -rf $(VENV_REAL) $(VENV) csenet-data demo-bundle demo-profile.html tools/cypher-lint/node_modules
