@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import threading
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
@@ -21,14 +22,15 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "++")
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "csenet-report", "font.size": 9,
        "font.family": ["DejaVu Sans"]}
 _HEADER = re.compile(r"^.*?(<svg\b)", re.S)
-_COUNTER = {"n": 0}
+# matplotlib's rc settings are process-wide: one chart at a time (API requests run in threads).
+_RC_LOCK = threading.Lock()
 
 
 def _svg(fig: Figure, title: str, desc: str, chart_id: str) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_RC):  # already under _RC_LOCK
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = _HEADER.sub(r"\1", buf.getvalue(), count=1)
     svg = re.sub(r'<svg\b([^>]*?)width="[^"]*"\s+height="[^"]*"', r'<svg\1', svg, count=1)
@@ -46,7 +48,7 @@ def bar_chart(categories: Sequence[object], series: Sequence[tuple[str, Sequence
     import matplotlib
 
     labels = [str(c) for c in categories]
-    with matplotlib.rc_context(_RC):
+    with _RC_LOCK, matplotlib.rc_context(_RC):
         height = max(2.4, 0.32 * len(labels) + 1.2) if horizontal else 3.0
         fig = Figure(figsize=(7.0, min(height, 12.0)), layout="constrained")
         ax = fig.add_subplot()

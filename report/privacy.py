@@ -20,6 +20,8 @@ from csenet.errors import CsenetError
 from csenet.settings import Settings
 
 _QUOTED = re.compile(r'"[^"]*"')
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_TOKEN = re.compile(r"[\w-]+")
 _EMPTY_PARENS = re.compile(r"\(\s*[,;]?\s*\)")
 
 
@@ -49,19 +51,22 @@ class Pseudonyms:
         return pseudonym(self._key, "person", str(person_id), "VICTIM" if victim else "CHILD")
 
 
-def _name_forms(given: Any, family: Any) -> set[str]:
-    given, family = str(given or "").strip(), str(family or "").strip()
-    forms = set()
-    if given and family:
-        forms |= {"%s %s" % (given, family), "%s, %s" % (family, given),
-                  "%s %s" % (given.split()[0], family)}
-    return {f.lower() for f in forms if len(f) >= 5}
+def _words(text: Any) -> list[str]:
+    return _WORD.findall(str(text or "").lower())
 
 
-def names_of(store: GraphStore, person_ids: Iterable[str]) -> set[str]:
-    """Every full-name form on record for these people, lower case."""
+def _name_forms(given: Any, family: Any) -> set[tuple[str, ...]]:
+    """Given family, family given, and first given name with family, as word sequences."""
+    g, f = _words(given), _words(family)
+    if not (g and f):
+        return set()
+    return {tuple(g + f), tuple(f + g), tuple(g[:1] + f)}
+
+
+def names_of(store: GraphStore, person_ids: Iterable[str]) -> set[tuple[str, ...]]:
+    """Every full-name form on record for these people, as lower-case word sequences."""
     ids = sorted(set(person_ids))
-    forms: set[str] = set()
+    forms: set[tuple[str, ...]] = set()
     for start in range(0, len(ids), 2000):
         for row in store.read(queries.PERSON_NAMES, {"ids": ids[start:start + 2000]}):
             forms |= _name_forms(row.get("given_names"), row.get("family_name"))
@@ -71,16 +76,20 @@ def names_of(store: GraphStore, person_ids: Iterable[str]) -> set[str]:
     return forms
 
 
-def check_document(document: str, names: set[str], raw_ids: set[str]) -> None:
-    """Refuse the report if a pseudonymised child's name or raw id is anywhere in it."""
-    text = " ".join(html.unescape(document).lower().split())
+def check_document(document: str, names: set[tuple[str, ...]], raw_ids: set[str]) -> None:
+    """Refuse the report if a pseudonymised child's name or raw id is anywhere in it.
+
+    Word sequences and whole tokens are looked up in sets, so the scan stays linear in the
+    document however many children a force's profile counts."""
+    words = _words(html.unescape(document))
     leaks = []
-    if any(name in text for name in names):
-        leaks.append("a child's name")
-    if raw_ids:
-        pattern = re.compile(r"(?<![\w-])(?:%s)(?![\w-])" % "|".join(re.escape(i) for i in sorted(raw_ids)),
-                             re.IGNORECASE)
-        if pattern.search(document):
-            leaks.append("a child's csenet id")
+    for n in sorted({len(f) for f in names}):
+        grams = {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+        if not grams.isdisjoint(names):
+            leaks.append("a child's name")
+            break
+    tokens = {t.lower() for t in _TOKEN.findall(document)}
+    if not tokens.isdisjoint({i.lower() for i in raw_ids}):
+        leaks.append("a child's csenet id")
     if leaks:
         raise ReportPrivacyError("report refused: %s would have been written" % " and ".join(leaks))
