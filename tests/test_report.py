@@ -328,3 +328,26 @@ def test_compare_with_an_earlier_load_shows_what_the_new_records_added(tiny_bund
     finally:
         store.drop_graph()
         store.close()
+
+
+def test_the_report_agrees_with_the_canned_queries_on_every_backend(tiny_graph, backend_settings):
+    """The tiny bundle on FalkorDB and, where one is reachable, Neo4j: same figures as the registry's."""
+    from csenet.cypher.registry import get_query
+    from csenet.report import ReportOptions, build_report
+
+    def canned(name, **params):
+        q = get_query(name)
+        return tiny_graph.read(q.text_for(tiny_graph.dialect), q.bind(params))
+
+    report = build_report(tiny_graph, backend_settings, ReportOptions.build())
+    keys = ["district", "year", "flagged_cse", "flagged_meeting_definition", "unflagged_meeting_definition",
+            "audited_total"]
+    assert [{k: r[k] for k in keys} for r in report.data["prevalence"]["rows"]] == canned("prevalence")
+    gap = canned("ocg_gap")
+    assert [{k: r[k] for k in gap[0]} for r in report.data["networks"]["gap"]] == gap
+    assert report.data["networks"]["rows"] == canned("networks", limit=1000)
+    totals = report.data["prevalence"]["totals"]
+    assert (totals["flagged_cse"], totals["over_flagged"], totals["suggest_csa"], totals["suggest_cce"],
+            totals["unflagged_meeting_definition"]) == (3, 2, 1, 1, 1)
+    for name in ("Nowell", "Tayla", "Lindqvist", "Eira", "Mbeki", "Joel"):
+        assert name not in report.html
