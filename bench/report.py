@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
 
 from csenet.graph.store import open_store  # noqa: E402
 from csenet.report import ReportOptions, build_report, write_report  # noqa: E402
+
 from csenet.settings import Settings  # noqa: E402
 
 TARGET_S = 30.0

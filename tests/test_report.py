@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from csenet.settings import Settings
 from tests import report_browser
 
@@ -273,11 +274,10 @@ def test_loads_record_their_rejects_without_the_values(force):
 
 
 def test_the_api_serves_the_profile_to_analysts_with_a_justification(force):
-    from fastapi.testclient import TestClient
-
     from csenet.api.access_log import read_entries
     from csenet.api.app import create_app
     from csenet.api.users import add_user
+    from fastapi.testclient import TestClient
 
     settings, store = force[0], force[1]
     tokens = {role: add_user(settings, "rep-" + role, role) for role in ("investigator", "analyst")}
