@@ -13,6 +13,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     CSENET_DATA=/var/lib/csenet
+# Pango and a font for the problem profile's PDF (WeasyPrint; docs/report.md).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 # Group 0 owns the data directory so a one-off run under the host user's uid can write it.
 RUN useradd --system --uid 10001 --gid 0 --home-dir /var/lib/csenet --no-create-home csenet \
     && mkdir -p /var/lib/csenet /bundles \

@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LINT   := tools/cypher-lint/node_modules/.installed
 NEO4J  := tools/neo4j/lib/.installed
 
-.PHONY: demo test check install lint-deps neo4j bench clean
+.PHONY: demo test check install lint-deps neo4j browser-deps bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3.11 or python3 on PATH (csenet needs Python 3.11)" >&2; exit 1; }
@@ -42,6 +42,14 @@ $(NEO4J): tools/neo4j/pom.xml
 	@touch $@
 
 neo4j: $(NEO4J)
+# Headless Chromium for the report's browser test (tests/test_report.py): Debian's packages,
+# never a downloaded browser. Without root and without them, that one test skips.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "make: chromium and chromedriver are missing (apt-get install -y chromium chromium-driver);" \
+	  "the report's browser test will skip" >&2; fi
 
 demo: $(STAMP)
 	$(BIN)/csenet demo
@@ -51,11 +59,11 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python tools/check_layout.py
 
-test: check $(STAMP) $(LINT) $(NEO4J)
+test: check $(STAMP) $(LINT) $(NEO4J) browser-deps
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV_REAL) $(VENV) csenet-data demo-bundle tools/cypher-lint/node_modules tools/neo4j/lib
+	rm -rf $(VENV_REAL) $(VENV) csenet-data demo-bundle demo-profile.html tools/cypher-lint/node_modules tools/neo4j/lib

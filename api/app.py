@@ -23,6 +23,7 @@ from csenet.api.routes_admin import version_info
 from csenet.api.routes_exports import router as exports_router
 from csenet.api.routes_intel import intel_router
 from csenet.api.routes_persons import router as persons_router
+from csenet.api.routes_reports import router as reports_router
 from csenet.api.users import UserDirectory
 from csenet.cypher.registry import QueryParamError, load_registry
 from csenet.exports import CenterNotFound, ExportError, PseudonymisationError
@@ -158,7 +159,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     registry = load_registry()
 
     for router in (admin_router, query_router(registry, settings.api_page_size_max), persons_router,
-                   intel_router(registry, settings.api_page_size_max), exports_router):
+                   intel_router(registry, settings.api_page_size_max), exports_router, reports_router):
         _add_routes(app, router)
     install_error_handlers(app)
     check_policies(app)

@@ -23,6 +23,7 @@ from csenet.settings import Settings
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
 from csenet.loaders.progress import NullReporter, Reporter
+from csenet.loaders.quality import quality_props
 from csenet.loaders.read import read_bundle
 from csenet.loaders.validate import ISSUE_COLUMNS, FileCount, ValidBundle, validate
 from csenet.resolution.types import Resolution
@@ -116,7 +117,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     store.write_batches(cy.LOAD, [{
         "load_id": raw.load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "source": meta.get("source"), "force": meta.get("force"), "extracted_at": meta.get("extracted_at"),
-        "bundle": folder.name,
+        "bundle": folder.name, **quality_props(valid.counts, valid.issues),
     }])
     store.sync()
     store.compact()

@@ -23,7 +23,9 @@ LOAD = """
 UNWIND $rows AS row
 MERGE (l:Load {load_id: row.load_id})
 ON CREATE SET l.loaded_at = row.loaded_at
-SET l.source = row.source, l.force = row.force, l.extracted_at = row.extracted_at, l.bundle = row.bundle
+SET l.source = row.source, l.force = row.force, l.extracted_at = row.extracted_at, l.bundle = row.bundle,
+    l.rows_read = row.rows_read, l.rows_loaded = row.rows_loaded, l.rows_rejected = row.rows_rejected,
+    l.rows_warned = row.rows_warned, l.issue_summary = row.issue_summary
 """
 
 LOCATIONS = """

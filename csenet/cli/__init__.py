@@ -7,6 +7,7 @@ from csenet.cli.common import app
 # Imported in the order `csenet --help` lists their commands.
 from csenet.cli import pipeline  # noqa: F401,I001
 from csenet.cli import reads  # noqa: F401
+from csenet.cli import report  # noqa: F401
 from csenet.cli import admin  # noqa: F401
 from csenet.cli import store  # noqa: F401
 from csenet.cli import neo4j  # noqa: F401

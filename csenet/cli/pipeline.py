@@ -102,8 +102,12 @@ def demo(
     data: DataOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the demo bundle.")] = Path("demo-bundle"),
     seed: int = 7,
+    report_file: Annotated[Path, typer.Option(
+        "--report", help="Where to write the demo force's problem profile (HTML).")] = Path("demo-profile.html"),
 ) -> None:
-    """Generate a small force, load it into the graph and print its problem profile."""
+    """Generate a small force, load it into the graph, print its problem profile and write it as a document."""
+    from csenet.cli.report import write_profile
+    from csenet.report import ReportOptions
     from csenet.profile import problem_profile, render_profile
     from csenet.loadlock import load_lock
     from csenet.pipeline import load_and_analyse
@@ -116,8 +120,11 @@ def demo(
         with load_lock(settings.data, None, err.print), opened(settings) as store, progress_bars() as bars:
             summary = load_and_analyse(store, out_dir, settings, reporter=RichReporter(bars))
             profile = problem_profile(store)
+            written = write_profile(store, settings, report_file, "html", ReportOptions.build(), "csenet demo")
     print_load_summary(summary)
     render_profile(profile, out)
     where = settings.graph or "%s (embedded FalkorDB)" % settings.data
     out.print("\nThe graph is in %s. Next: `csenet query --list`, `csenet query networks`, "
               "`csenet export networks --out networks.csv`, `csenet serve`." % where)
+    out.print("\nThe problem profile (open it in a browser; OFFICIAL-SENSITIVE):")
+    typer.echo(str(written.resolve()))
