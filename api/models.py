@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from csenet.cypher.registry import CannedQuery
-from csenet.exports.marking import MARKING
+from csenet.marking import MARKING
 
 Loose = ConfigDict(extra="allow")
 

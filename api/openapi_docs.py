@@ -20,7 +20,7 @@ from fastapi.security import HTTPBearer
 from csenet.api.guard import JUSTIFICATION_EXAMPLE, JUSTIFICATION_HELP, JUSTIFICATION_LENGTH, JUSTIFICATION_PATTERN
 from csenet.api.models import ErrorOut
 from csenet.api.policy import Policy, roles_with
-from csenet.exports.marking import MARKING
+from csenet.marking import MARKING
 
 BEARER_SCHEME = "bearer"
 bearer = HTTPBearer(scheme_name=BEARER_SCHEME, bearerFormat="csn_ token",

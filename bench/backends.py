@@ -90,7 +90,7 @@ def run_backend(name: str, store, settings: Settings, bundle: Path, args) -> dic
 
     store.drop_graph()
     start = time.perf_counter()
-    summary = load_bundle(store, bundle, settings, analyse=False, rejects_path=Path(args.out) / "rejects.csv")
+    summary = load_bundle(store, bundle, settings, rejects_path=Path(args.out) / "rejects.csv")
     load_s = time.perf_counter() - start
     rows = summary.rows_read
     start = time.perf_counter()

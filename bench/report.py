@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from csenet.graph.store import open_store  # noqa: E402
+from csenet.graph.open import open_store  # noqa: E402
 from csenet.report import ReportOptions, build_report, write_report  # noqa: E402
 
 from csenet.settings import Settings  # noqa: E402
@@ -38,10 +38,10 @@ def ensure_loaded(store, settings: Settings, bundle: Path, scale: str, seed: int
         from csenet.synth import generate
 
         generate(bundle, scale=scale, seed=seed)
-    from csenet.loaders.load import load_bundle
+    from csenet.pipeline import load_and_analyse
 
     start = time.perf_counter()
-    load_bundle(store, bundle, settings, rejects_path=out / "rejects.csv")
+    load_and_analyse(store, bundle, settings, rejects_path=out / "rejects.csv")
     return {"reused_graph": False, "load_s": round(time.perf_counter() - start, 1)}
 
 

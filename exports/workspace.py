@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from csenet.api.access_log import AccessLog
+from csenet.access_log import AccessLog
 from csenet.errors import InputError
 from csenet.exports.pseudonymise import load_or_create_key, pseudonymise
 from csenet.exports.subgraph import Subgraph, fetch_subgraph

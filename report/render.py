@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from csenet.exports.marking import HANDLING, MARKING
+from csenet.marking import HANDLING, MARKING
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 

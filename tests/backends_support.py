@@ -128,12 +128,12 @@ def subgraph_exports(store, settings: Settings, ids: dict[str, list[str]], tmp: 
 
 
 def fingerprint(store, settings: Settings, bundle: Path, tmp: Path) -> dict[str, Any]:
-    from csenet.loaders.load import load_bundle
+    from csenet.pipeline import load_and_analyse
     from csenet.networks.projection import export_networks_csv
     from csenet.outputs import export_audit, export_entities
 
     tmp.mkdir(parents=True, exist_ok=True)
-    load_bundle(store, bundle, settings, rejects_path=tmp / "rejects.csv")
+    load_and_analyse(store, bundle, settings, rejects_path=tmp / "rejects.csv")
     fp: dict[str, Any] = {"rejects.csv": (tmp / "rejects.csv").read_text()}
     for name, export in (("entities.csv", export_entities), ("networks.csv", export_networks_csv),
                          ("audit.csv", export_audit)):

@@ -144,7 +144,7 @@ def client_package(tmp_path_factory, schema_app):
 
 
 def test_a_generated_client_makes_justified_requests(client_package, served, graph_store):
-    from csenet.api.access_log import read_entries
+    from csenet.access_log import read_entries
 
     url, token, settings = served
     search = importlib.import_module(client_package.__name__ + ".api.persons.person_search")

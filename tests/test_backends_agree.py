@@ -40,7 +40,7 @@ def _settings(base: Path, name: str, graph: str | None, key: Path) -> Settings:
 def answers(request: pytest.FixtureRequest, bundles: dict[str, Path], neo4j_url: str,
             tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     from csenet.exports.pseudonymise import load_or_create_key
-    from csenet.graph.store import open_store
+    from csenet.graph.open import open_store
 
     base = tmp_path_factory.mktemp("ans")
     key = base / "pseudonym.key"

@@ -45,15 +45,15 @@ def served(local_neo4j, tiny_bundle_source: Path, tmp_path_factory: pytest.TempP
     import uvicorn
 
     from csenet.api.app import create_app
-    from csenet.graph.store import open_store
-    from csenet.loaders.load import load_bundle
+    from csenet.graph.open import open_store
+    from csenet.pipeline import load_and_analyse
     from tests.neo4j_support import url_of
 
     base = tmp_path_factory.mktemp("brapi")
     settings = Settings(data=base, graph=url_of(local_neo4j), graph_name="neo4j")
     store = open_store(settings)
     store.drop_graph()
-    load_bundle(store, tiny_bundle_source, settings, rejects_path=base / "rejects.csv")
+    load_and_analyse(store, tiny_bundle_source, settings, rejects_path=base / "rejects.csv")
     server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1",
                                            port=local_neo4j.test_api_port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -30,8 +30,8 @@ SECTIONS = ["summary", "s1-prevalence", "s2-networks", "s3-children", "s4-premis
 @pytest.fixture(scope="module")
 def force(tmp_path_factory):
     """A small synthetic force, loaded with its analyses; yields (settings, store, bundle)."""
-    from csenet.graph.store import open_store
-    from csenet.loaders.load import load_bundle
+    from csenet.graph.open import open_store
+    from csenet.pipeline import load_and_analyse
     from csenet.synth import generate
 
     base = tmp_path_factory.mktemp("rep")
@@ -39,7 +39,7 @@ def force(tmp_path_factory):
     generate(bundle, scale="small", seed=11)
     settings = Settings(data=base / "db", graph_name="t_rep_" + uuid.uuid4().hex[:6])
     store = open_store(settings)
-    summary = load_bundle(store, bundle, settings, rejects_path=base / "rejects.csv")
+    summary = load_and_analyse(store, bundle, settings, rejects_path=base / "rejects.csv")
     yield settings, store, bundle, summary
     store.drop_graph()
     store.close()
@@ -258,7 +258,7 @@ def test_a_period_narrows_every_section(force, tmp_path):
 
 
 def test_the_cli_logs_the_report(force, profile):
-    from csenet.api.access_log import read_entries
+    from csenet.access_log import read_entries
 
     entries = [e for e in read_entries(force[0].access_log_path()) if e["action"] == "report"]
     assert entries and entries[0]["justification"] == "OP-TEST-2024/1" and entries[0]["records"] > 0
@@ -274,7 +274,7 @@ def test_loads_record_their_rejects_without_the_values(force):
 
 
 def test_the_api_serves_the_profile_to_analysts_with_a_justification(force):
-    from csenet.api.access_log import read_entries
+    from csenet.access_log import read_entries
     from csenet.api.app import create_app
     from csenet.api.users import add_user
     from fastapi.testclient import TestClient
@@ -300,8 +300,8 @@ def test_the_api_serves_the_profile_to_analysts_with_a_justification(force):
 
 
 def test_compare_with_an_earlier_load_shows_what_the_new_records_added(tiny_bundle, tmp_path):
-    from csenet.graph.store import open_store
-    from csenet.loaders.load import load_bundle
+    from csenet.graph.open import open_store
+    from csenet.pipeline import load_and_analyse
     from csenet.report import ReportOptions, build_report
 
     settings = Settings(data=tmp_path / "db", graph_name="t_cmp_" + uuid.uuid4().hex[:6])
@@ -315,8 +315,8 @@ def test_compare_with_an_earlier_load_shows_what_the_new_records_added(tiny_bund
         fh.write("INC-6,P-1,VICTIM\nINC-6,P-6,SUSPECT\n")
     store = open_store(settings)
     try:
-        first = load_bundle(store, tiny_bundle, settings, rejects_path=tmp_path / "r1.csv")
-        second = load_bundle(store, later, settings, rejects_path=tmp_path / "r2.csv")
+        first = load_and_analyse(store, tiny_bundle, settings, rejects_path=tmp_path / "r1.csv")
+        second = load_and_analyse(store, later, settings, rejects_path=tmp_path / "r2.csv")
         assert first.load_id != second.load_id
         report = build_report(store, settings, ReportOptions.build(compare_with=first.load_id))
         x = report.data["comparison"]

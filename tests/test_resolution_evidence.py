@@ -151,7 +151,7 @@ def test_explain_after_a_load_uses_the_loads_model_without_retraining(store, bac
 
     from csenet.outputs import explain_records
 
-    load_bundle(store, tiny_bundle, backend_settings, analyse=False)
+    load_bundle(store, tiny_bundle, backend_settings)
     rows = store.read("MATCH (r:PersonRecord)-[x:RESOLVED_TO]->(:Person) "
                       "RETURN r.record_id AS id, x.model_version AS v ORDER BY id LIMIT 2")
     version = rows[0]["v"]

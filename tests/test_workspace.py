@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from csenet.api.access_log import read_entries
+from csenet.access_log import read_entries
 from csenet.errors import InputError
 from csenet.settings import Settings
 from tests.api_support import VICTIM_NAMES, graph_store  # noqa: F401  (fixture)
