@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ def aof_files(data: Path) -> dict:
     Read from the files, so it works whether or not a server runs.
     """
     folder = Path(data) / AOF_DIR
-    out = {"base_bytes": 0, "incr_bytes": 0, "base_file": None, "compacted_at": None}
+    out: dict[str, Any] = {"base_bytes": 0, "incr_bytes": 0, "base_file": None, "compacted_at": None}
     try:
         lines = (folder / "appendonly.aof.manifest").read_text().splitlines()
     except OSError:

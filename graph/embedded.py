@@ -13,6 +13,8 @@ so the next start loads a snapshot (docs/embedded-store.md says why this matters
 
 from __future__ import annotations
 
+from typing import Any
+
 import atexit
 import fcntl
 import logging
@@ -70,7 +72,7 @@ class _Waiting:
         from rich.console import Console
 
         self.console = Console(stderr=True)
-        self.status = None
+        self.status: Any = None
         self.last = 0.0
 
     def show(self, text: str) -> None:

@@ -12,6 +12,8 @@ sets the initial password with Neo4j's own admin tool, starts
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import os
 import re
@@ -111,7 +113,7 @@ class LocalNeo4j:
         home = Path(home or Path(settings.data) / "neo4j").resolve()
         api_host = HOST if settings.api_host in ("0.0.0.0", "::") else settings.api_host
         api = "http://%s:%d/browser" % (api_host, settings.api_port)
-        values = dict(bolt_port=settings.neo4j_bolt_port, http_port=settings.neo4j_http_port,
+        values: dict[str, Any] = dict(bolt_port=settings.neo4j_bolt_port, http_port=settings.neo4j_http_port,
                       heap=settings.neo4j_heap, pagecache=settings.neo4j_pagecache,
                       post_connect="style %s/style.grass; play %s/guide" % (api, api))
         state = read_state(home)

@@ -81,7 +81,7 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
 
 
 def _open_text(path: Path, codec: str = "utf-8-sig") -> io.TextIOBase:
-    return io.TextIOWrapper(_open_bytes(path), encoding=codec, newline="")
+    return io.TextIOWrapper(_open_bytes(path), encoding=codec, newline="")  # type: ignore[type-var]
 
 
 def undecodable(path: Path, codec: str) -> BundleError:

@@ -8,6 +8,8 @@ and sits next to a table holding the same numbers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import html
 import io
 import re
@@ -19,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 HATCHES = ("", "//", "..", "xx", "\\\\", "++")
-_RC = {"svg.fonttype": "none", "svg.hashsalt": "csenet-report", "font.size": 9,
+_RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "csenet-report", "font.size": 9,
        "font.family": ["DejaVu Sans"]}
 _HEADER = re.compile(r"^.*?(<svg\b)", re.S)
 # matplotlib's rc settings are process-wide: one chart at a time (API requests run in threads).
@@ -30,7 +32,7 @@ def _svg(fig: Figure, title: str, desc: str, chart_id: str) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context(_RC):  # already under _RC_LOCK
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # already under _RC_LOCK
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = _HEADER.sub(r"\1", buf.getvalue(), count=1)
     svg = re.sub(r'<svg\b([^>]*?)width="[^"]*"\s+height="[^"]*"', r'<svg\1', svg, count=1)
@@ -48,7 +50,7 @@ def bar_chart(categories: Sequence[object], series: Sequence[tuple[str, Sequence
     import matplotlib
 
     labels = [str(c) for c in categories]
-    with _RC_LOCK, matplotlib.rc_context(_RC):
+    with _RC_LOCK, matplotlib.rc_context(_RC):  # type: ignore[arg-type]
         height = max(2.4, 0.32 * len(labels) + 1.2) if horizontal else 3.0
         fig = Figure(figsize=(7.0, min(height, 12.0)), layout="constrained")
         ax = fig.add_subplot()
@@ -61,7 +63,7 @@ def bar_chart(categories: Sequence[object], series: Sequence[tuple[str, Sequence
         base = [0] * len(labels)
         for k, (name, values) in enumerate(series):
             pos = [i + (0 if stacked else (k - (n - 1) / 2) * width) for i in range(len(labels))]
-            style = {"color": OKABE_ITO[k % len(OKABE_ITO)], "hatch": HATCHES[k % len(HATCHES)],
+            style: dict[str, Any] = {"color": OKABE_ITO[k % len(OKABE_ITO)], "hatch": HATCHES[k % len(HATCHES)],
                      "edgecolor": "white", "linewidth": 0.5, "label": name}
             if horizontal:
                 ax.barh(pos, values, height=width, left=base if stacked else None, **style)

@@ -97,7 +97,7 @@ def network_svg(drawing: dict[str, Any], index: int) -> str:
 
 def legend_svg() -> str:
     """The key to roles and tie kinds, drawn with the same shapes and lines."""
-    rows = [(_shape(12, 14 + 20 * i, role, s["label"]), s["label"]) for i, (role, s) in enumerate(ROLE_STYLE.items())]
+    rows: list[tuple[str, Any]] = [(_shape(12, 14 + 20 * i, role, s["label"]), s["label"]) for i, (role, s) in enumerate(ROLE_STYLE.items())]
     ties = list(TIE_STYLE) + [("OTHER", OTHER_TIE), ("ABUSE", ABUSE_TIE)]
     for j, (_, s) in enumerate(ties):
         y = 14 + 20 * (len(rows) + j)
