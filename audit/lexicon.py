@@ -92,6 +92,16 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         raw = self.raw
+        self._categories(raw)
+        self._clauses_and_negation(raw)
+        self._attribution(raw)
+        self._age(raw)
+        cats = self.categories
+        every = [p for c in cats.values() for p in c.items + c.phrases] + [str(p) for p in raw.get("transfer") or []]
+        self.any_indicator = _compile(every, "categories")
+
+    def _categories(self, raw: dict[str, Any]) -> None:
+        """Indicator categories, their single-word items and one phrase alternation per kind."""
         cats: dict[str, Category] = {}
         for name, spec in (raw.get("categories") or {}).items():
             spec = spec or {}
@@ -113,6 +123,8 @@ class Lexicon:
             if pattern is not None:
                 self.phrase_sets.append((pattern, groups))
 
+    def _clauses_and_negation(self, raw: dict[str, Any]) -> None:
+        """Transfer verbs, negation cues and where a summary splits into clauses."""
         self.transfer = _compile(raw.get("transfer"), "transfer")
         self.transfer_to_subject = _compile(raw.get("transfer_to_subject"), "transfer_to_subject")
         neg = raw.get("negation") or {}
@@ -130,6 +142,8 @@ class Lexicon:
             splitters.append(r",(?=\s(?:%s)\b)" % _words(starters))
         self.clause_split = re.compile("|".join(splitters))
 
+    def _attribution(self, raw: dict[str, Any]) -> None:
+        """Who a phrase is about: the suspect's own purchases, other givers, benign gifts."""
         att = raw.get("attribution") or {}
         self.own = _compile(att.get("own"), "attribution.own")
         subj = att.get("own_subject") or []
@@ -149,6 +163,8 @@ class Lexicon:
         _compile(nag, "attribution.not_a_gift_when_followed_by")
         self.not_a_gift = re.compile(r"^ (?:%s)\b" % _words(nag)) if nag else None
 
+    def _age(self, raw: dict[str, Any]) -> None:
+        """Nouns and descriptors the age reader looks for around a stated age."""
         age = raw.get("age") or {}
         for key in ("victim_nouns", "other_nouns", "female_nouns", "male_nouns", "child_descriptors"):
             _compile(age.get(key), "age.%s" % key)
@@ -157,9 +173,6 @@ class Lexicon:
         self.age_female = _compile(age.get("female_nouns"), "age.female_nouns")
         self.age_male = _compile(age.get("male_nouns"), "age.male_nouns")
         self.child_descriptors = _compile(age.get("child_descriptors"), "age.child_descriptors")
-
-        every = [p for c in cats.values() for p in c.items + c.phrases] + [str(p) for p in raw.get("transfer") or []]
-        self.any_indicator = _compile(every, "categories")
 
     @property
     def version(self) -> str:

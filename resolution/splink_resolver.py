@@ -116,6 +116,26 @@ def _scored_pairs(tm: sm.TrainedModel) -> tuple[np.ndarray, ...]:
             pairs["w"].to_numpy(float), col["dob_conflict"] | twins, col["dob_slip"], twins, col["place"])
 
 
+def _review(n: int, edges: Edges, kept: np.ndarray, labels: np.ndarray, review: list, scored: tuple,
+            threshold: float, floor: float, split_weak_bridges: bool) -> tuple[np.ndarray, list]:
+    """Pairs for an analyst: refused dates/twins, weak bridges (split if asked), near misses."""
+    a, b, p, conflict, twins = scored
+    dob_refused = (p >= threshold) & conflict
+    review += [(s, d, q, "REFUSED:" + ("TWINS" if t else "DOB_CONFLICT"))
+               for s, d, q, t in zip(a[dob_refused], b[dob_refused], p[dob_refused], twins[dob_refused])]
+    for s, d, q in weak_bridges(n, edges, kept, BRIDGE_REVIEW_BELOW):
+        if split_weak_bridges:
+            kept[(edges.src == s) & (edges.dst == d)] = False
+        review.append((s, d, q, "SPLIT:WEAK_BRIDGE" if split_weak_bridges else "WEAK_BRIDGE"))
+    if split_weak_bridges:
+        labels = components(n, edges.src[kept], edges.dst[kept])
+    near = (p >= floor) & (p < threshold) & ~conflict
+    near &= labels[a] != labels[b]
+    review += [(s, d, q, "BELOW_THRESHOLD") for s, d, q in zip(a[near], b[near], p[near])]
+
+    return labels, review
+
+
 def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, threshold: float = 0.95,
             link_on_shared_phone: bool = False, link_rules: pd.DataFrame | None = None,
             progress: Callable[[str], None] | None = None, review_floor: float = REVIEW_FLOOR,
@@ -166,19 +186,8 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     say(f"clustering {len(edges.src):,} links")
     scored = Scored(a[~conflict], b[~conflict], p[~conflict], w[~conflict], place[~conflict])
     labels, edges, kept, review = _cluster(n, edges, dob, cannot, cannot_of, scored, threshold, floor)
-    dob_refused = (p >= threshold) & conflict
-    review += [(s, d, q, "REFUSED:" + ("TWINS" if t else "DOB_CONFLICT"))
-               for s, d, q, t in zip(a[dob_refused], b[dob_refused], p[dob_refused], twins[dob_refused])]
-    for s, d, q in weak_bridges(n, edges, kept, BRIDGE_REVIEW_BELOW):
-        if split_weak_bridges:
-            kept[(edges.src == s) & (edges.dst == d)] = False
-        review.append((s, d, q, "SPLIT:WEAK_BRIDGE" if split_weak_bridges else "WEAK_BRIDGE"))
-    if split_weak_bridges:
-        labels = components(n, edges.src[kept], edges.dst[kept])
-    near = (p >= floor) & (p < threshold) & ~conflict
-    near &= labels[a] != labels[b]
-    review += [(s, d, q, "BELOW_THRESHOLD") for s, d, q in zip(a[near], b[near], p[near])]
-
+    labels, review = _review(n, edges, kept, labels, review, (a, b, p, conflict, twins), threshold, floor,
+                             split_weak_bridges)
     prob, kind = record_strength(n, edges, kept)
     methods = np.array([METHODS[k] for k in kind], dtype=object)
     ent = entities(rid, labels, prob, methods, version, previous)
