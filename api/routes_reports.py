@@ -20,7 +20,7 @@ PDF = "application/pdf"
     "/reports/profile",
     summary="The problem profile: prevalence, networks against the OCG map, children at risk, premises, "
             "data quality and method, as one self-contained document",
-    response_class=HTMLResponse,
+    response_class=Response,
     responses={200: {"content": {"text/html": {}, PDF: {}},
                      "description": "the profile, marked OFFICIAL-SENSITIVE on every page"}},
 )
