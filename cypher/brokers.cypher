@@ -8,7 +8,7 @@
 // returns: person_id, family_name, given_names, bridging_score, network_ids, bridges_network_ids
 MATCH (p:Person)
 WHERE p.bridging_score IS NOT NULL AND p.bridging_score >= $min_score
-WITH p, [(p)-[m:IN_NETWORK]->(n:Network) WHERE m.role <> 'VICTIM' | n.network_id] AS network_ids,
+WITH p, reduce(srt = [], el IN [(p)-[m:IN_NETWORK]->(n:Network) WHERE m.role <> 'VICTIM' | n.network_id] | [e2 IN srt WHERE e2 < el] + [el] + [e2 IN srt WHERE e2 >= el]) AS network_ids,
      coalesce(p.bridges_network_ids, []) AS bridges_network_ids
 WHERE $network_id IS NULL OR $network_id IN network_ids OR $network_id IN bridges_network_ids
 RETURN p.person_id AS person_id, p.family_name AS family_name, p.given_names AS given_names,

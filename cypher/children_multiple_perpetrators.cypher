@@ -16,6 +16,6 @@ WITH v, collect(DISTINCT s.person_id) AS perpetrator_ids, collect(DISTINCT i.inc
 WHERE size(perpetrator_ids) >= $min_perpetrators
 RETURN v.person_id AS child_id, v.date_of_birth AS date_of_birth, size(perpetrator_ids) AS perpetrator_count,
        perpetrator_ids, incident_ids,
-       [(v)-[m:IN_NETWORK]->(n:Network) WHERE m.role = 'VICTIM' | n.network_id] AS network_ids
+       reduce(srt = [], el IN [(v)-[m:IN_NETWORK]->(n:Network) WHERE m.role = 'VICTIM' | n.network_id] | [e2 IN srt WHERE e2 < el] + [el] + [e2 IN srt WHERE e2 >= el]) AS network_ids
 ORDER BY perpetrator_count DESC, child_id
 LIMIT $limit

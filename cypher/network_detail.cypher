@@ -23,6 +23,6 @@ WITH n, m, p, ties,
 RETURN n.network_id AS network_id, p.person_id AS person_id, p.family_name AS family_name,
        p.given_names AS given_names, m.role AS member_role, m.incident_ids AS incident_ids,
        m.facilitation AS facilitation,
-       [(p)-[:MAPPED_TO]->(o:OCG) | o.ocg_id] AS ocg_ids, ties, abused_by
+       reduce(srt = [], el IN [(p)-[:MAPPED_TO]->(o:OCG) | o.ocg_id] | [e2 IN srt WHERE e2 < el] + [el] + [e2 IN srt WHERE e2 >= el]) AS ocg_ids, ties, abused_by
 ORDER BY role_order, person_id
 LIMIT $limit

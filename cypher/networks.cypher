@@ -18,12 +18,15 @@ WHERE n.size >= $min_size
   AND ($district IS NULL OR $district IN n.districts)
   AND ($since IS NULL OR n.last_seen >= $since)
   AND ($until IS NULL OR n.first_seen <= $until)
+OPTIONAL MATCH (n)-[:BRIDGES_TO]-(o:Network)
+WITH n, o ORDER BY o.network_id
+WITH n, collect(DISTINCT o.network_id) AS bridges_to
 RETURN n.network_id AS network_id, n.size AS size, n.perpetrator_count AS perpetrator_count,
        n.facilitator_count AS facilitator_count, n.victim_count AS victim_count, n.ocg_mapped AS ocg_mapped,
        n.ocg_mapped_as_cse AS ocg_mapped_as_cse, n.ocg_mapping_ids AS ocg_mapping_ids,
        n.member_on_ocg_map AS member_on_ocg_map, n.ocg_ids AS ocg_ids, n.ocg_primary_crimes AS ocg_primary_crimes,
        n.districts AS districts, n.first_seen AS first_seen, n.last_seen AS last_seen, n.density AS density,
-       n.tie_kinds AS tie_kinds, [(n)-[:BRIDGES_TO]-(o:Network) | o.network_id] AS bridges_to,
+       n.tie_kinds AS tie_kinds, bridges_to,
        n.cse_basis AS cse_basis
 ORDER BY victim_count DESC, size DESC, network_id
 SKIP $skip LIMIT $limit

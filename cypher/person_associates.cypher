@@ -41,6 +41,6 @@ RETURN q.person_id AS person_id, q.family_name AS family_name, q.given_names AS 
        [r IN rels | {kinds: r.kinds, weight: r.weight, incident_ids: r.incident_ids,
          record_ids: r.record_ids, intel_refs: r.intel_refs, intel_grades: r.intel_grades,
          identifier_keys: r.identifier_keys, location_ids: r.location_ids, victim_ids: r.victim_ids}] AS evidence,
-       [(q)-[m:IN_NETWORK]->(n:Network) WHERE m.role <> 'VICTIM' | n.network_id] AS network_ids
+       reduce(srt = [], el IN [(q)-[m:IN_NETWORK]->(n:Network) WHERE m.role <> 'VICTIM' | n.network_id] | [e2 IN srt WHERE e2 < el] + [el] + [e2 IN srt WHERE e2 >= el]) AS network_ids
 ORDER BY hops, person_id
 LIMIT $limit

@@ -14,6 +14,6 @@ WHERE i1 <> i2 AND a <> b AND a.person_id < b.person_id AND a <> v AND b <> v
 WITH v, a, b, i1, i2 ORDER BY i1.incident_id, i2.incident_id
 WITH v, a, b, collect(DISTINCT i1.incident_id) AS incidents_a, collect(DISTINCT i2.incident_id) AS incidents_b
 RETURN v.person_id AS child_id, a.person_id AS person_a, b.person_id AS person_b, incidents_a, incidents_b,
-       [(a)-[ma:IN_NETWORK]->(n:Network)<-[mb:IN_NETWORK]-(b) WHERE ma.role <> 'VICTIM' AND mb.role <> 'VICTIM' | n.network_id] AS same_network_ids
+       reduce(srt = [], el IN [(a)-[ma:IN_NETWORK]->(n:Network)<-[mb:IN_NETWORK]-(b) WHERE ma.role <> 'VICTIM' AND mb.role <> 'VICTIM' | n.network_id] | [e2 IN srt WHERE e2 < el] + [el] + [e2 IN srt WHERE e2 >= el]) AS same_network_ids
 ORDER BY child_id, person_a, person_b
 LIMIT $limit
