@@ -291,7 +291,8 @@ def test_person_records_vary_like_real_ones(files, rejected):
     assert (names > 1).any()
     same_name = people.groupby(["family_name", "given_names"]).true_person_id.nunique()
     assert (same_name > 1).sum() >= 5
-    common = people.family_name.value_counts()
+    # Common surnames are common among people (a record count is swayed by one prolific family).
+    common = people.groupby("family_name").true_person_id.nunique().sort_values(ascending=False, kind="stable")
     assert common.index[0] in {"Smith", "Jones", "Khan", "Williams", "Taylor", "Brown", "Davies", "Ahmed"}
     ident = files["identifiers.csv"]
     assert ident.value.str.match(r"^[a-z]+:").any()
