@@ -145,6 +145,11 @@ def _slide(heading: str, lead: str, body: str) -> str:
 
 
 def _intro_slides() -> list[str]:
+    return _model_slides() + _analysis_slides()
+
+
+def _model_slides() -> list[str]:
+    """What csenet is for, and the POLE model."""
     q = MODEL_QUERIES
     return [
         _slide(
@@ -185,6 +190,13 @@ def _intro_slides() -> list[str]:
             "<code>record_ids</code> it rests on. Dates are ISO text "
             "(<code>'2023-03-02'</code>), so compare them as strings.</p>",
         ),
+    ]
+
+
+def _analysis_slides() -> list[str]:
+    """Persons against their records, the flag audit and networks."""
+    q = MODEL_QUERIES
+    return [
         _slide(
             "Persons and records",
             "One person, many records",
