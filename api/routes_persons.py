@@ -49,19 +49,10 @@ def _person(request: Request, pid: str) -> dict[str, Any]:
 @router.get("/persons/{person_id}", summary="A person's profile: records, incidents and roles, associates, evidence")
 @requires(Permission.READ_PERSON_DATA, person_data=True, action="person_profile")
 def person_profile(request: Request, person_id: PersonId) -> ProfileOut:
-    person = _person(request, person_id)
-    p = {"pid": person_id}
     settings = settings_of(request)
-    profile = {
-        "person": person,
-        "records": read(request, Q.RECORDS, p),
-        "incidents": read(request, Q.INCIDENTS, {**p, "roles": Q.ROLE_TYPES}),
-        "associates": read(request, Q.ASSOCIATES, {**p, "limit": settings.api_page_size_max}),
-        "identifiers": read(request, Q.IDENTIFIERS, p),
-        "ocgs": read(request, Q.OCGS, p),
-        "missing_episodes": read(request, Q.MISSING, p),
-        "networks": read(request, Q.NETWORKS, p),
-    }
+    profile = Q.profile(lambda q, params: read(request, q, params), person_id, settings.api_page_size_max)
+    if profile is None:
+        raise HTTPException(404, "no person with id %s" % person_id)
     set_records(request, 1 + sum(len(v) for k, v in profile.items() if k != "person"))
     return ProfileOut.model_validate(marked(**profile))
 

@@ -112,7 +112,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         pending = pool.submit(timed_resolution)
         write_facts(store, valid, {"load_id": raw.load_id}, settings, reporter)
         resolution = pending.result()
-    changed, total = write_people(store, records, resolution, previous, valid, settings, reporter)
+    changed, total = write_people(store, records, resolution, previous, valid, settings, reporter, raw.load_id)
     meta = raw.meta
     store.write_batches(cy.LOAD, [{
         "load_id": raw.load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -321,8 +321,12 @@ def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str]) ->
 
 
 def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
-                 valid: ValidBundle, settings: Settings, reporter: Reporter) -> tuple[int, int]:
-    """Persons, RESOLVED_TO and the person-level projections; returns (changed, total)."""
+                 valid: ValidBundle, settings: Settings, reporter: Reporter, load_id: str) -> tuple[int, int]:
+    """Persons with their records, then the person-level projections; returns (changed, total).
+
+    Each write leaves the graph whole for a reader: a person arrives with its records, a
+    record moves in one statement, a projection is re-derived before its stale part goes.
+    """
     ent = resolution.entities
     changed, gone, moved = membership_changes(ent, previous)
     in_bundle = ent["record_id"].isin(valid.frames["person_records"]["record_id"])
@@ -330,30 +334,28 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     bs = settings.batch_size
 
     people = person_properties(records, ent[ent["person_id"].isin(changed | set(touched["person_id"]))])
-    rows = [{"key": r.pop("person_id"), "props": {k: v for k, v in r.items() if v is not None}}
-            for r in frame_records(people)]
-    store.write_batches(cy.PERSONS, rows, bs, reporter.stage("persons", len(rows)))
-    moved_existing = ent.loc[moved & ent["record_id"].isin(previous.keys()), "record_id"]
-    if len(moved_existing):
-        store.write_batches(cy.UNRESOLVE, [{"record_id": r} for r in moved_existing], bs,
-                            reporter.stage("unlinking moved records", len(moved_existing)))
-    rows = frame_records(touched[["record_id", "person_id", "match_probability", "method", "model_version"]])
-    store.write_batches(cy.RESOLVED_TO, rows, bs, reporter.stage("resolution links", len(rows)))
+    links = touched[["record_id", "person_id", "match_probability", "method", "model_version"]]
+    by_person: dict[str, list[dict]] = {}
+    for row in frame_records(links):
+        by_person.setdefault(row.pop("person_id"), []).append(row)
+    rows = [{"key": (pid := r.pop("person_id")), "props": {k: v for k, v in r.items() if v is not None},
+             "records": by_person.get(pid, [])} for r in frame_records(people)]
+    store.write_batches(cy.PERSONS_WITH_RECORDS, rows, bs, reporter.stage("persons and their records", len(rows)))
     if gone:
-        store.write_batches(cy.DELETE_PERSONS, gone, bs, reporter.stage("retired persons", len(gone)))
+        store.write_batches(cy.RETIRE_PERSONS, gone, bs, reporter.stage("retired persons", len(gone)))
 
     redo = {p for p in changed if p in set(previous.values())}
-    if redo:
-        store.write_batches(cy.CLEAR_PROJECTION, sorted(redo), bs, reporter.stage("clearing changed persons", len(redo)))
     targets = projection_targets(valid, ent, redo)
-    extra = {"derived_by": DERIVED_BY}
-    steps = [("roles " + role.lower(), q, targets["role:" + role], {"role": role})
-             for role, q in cy.ROLE_PROJECTIONS.items()]
-    steps.append(("recorded associates", cy.ASSOCIATE_OF, targets["ASSOCIATE_OF"], {}))
-    steps += [("person " + rel.lower().replace("_", " "), q, targets[rel], {}) for rel, q in cy.LINK_PROJECTIONS.items()]
-    for name, query, persons, params in steps:
+    extra = {"derived_by": DERIVED_BY, "load_id": load_id}
+    steps = [("roles " + role.lower(), q, rel, targets["role:" + role], {"role": role})
+             for (role, q), rel in zip(cy.ROLE_PROJECTIONS.items(), cy.ROLE_TYPES.values())]
+    steps.append(("recorded associates", cy.ASSOCIATE_OF, "ASSOCIATE_OF", targets["ASSOCIATE_OF"], {}))
+    steps += [("person " + rel.lower().replace("_", " "), q, rel, targets[rel], {})
+              for rel, q in cy.LINK_PROJECTIONS.items()]
+    for name, query, rel, persons, params in steps:
         if persons:
             store.write_batches(query, persons, bs, reporter.stage(name, len(persons)), extra={**extra, **params})
+            store.write_batches(cy.STALE_PROJECTIONS[rel], persons, bs, extra={"load_id": load_id})
     return len(changed), int(ent["person_id"].nunique())
 
 

@@ -105,26 +105,32 @@ MERGE (m)-[x:FOUND_AT]->(l)""" + _prov("x")
 
 # -- the person layer ---------------------------------------------------------------
 
-PERSONS = """
+PERSONS_WITH_RECORDS = """
 UNWIND $rows AS row
 MERGE (p:Person {person_id: row.key})
-SET p += row.props"""
-
-UNRESOLVE = """
-UNWIND $rows AS row
-MATCH (r:PersonRecord {record_id: row.record_id})-[x:RESOLVED_TO]->(:Person)
-DELETE x"""
-
-RESOLVED_TO = """
-UNWIND $rows AS row
-MATCH (r:PersonRecord {record_id: row.record_id})
-MATCH (p:Person {person_id: row.person_id})
+SET p += row.props
+WITH p, row
+UNWIND row.records AS rec
+MATCH (r:PersonRecord {record_id: rec.record_id})
 MERGE (r)-[x:RESOLVED_TO]->(p)
-SET x.match_probability = row.match_probability, x.method = row.method, x.model_version = row.model_version"""
+SET x.match_probability = rec.match_probability, x.method = rec.method, x.model_version = rec.model_version
+WITH r, p
+MATCH (r)-[old:RESOLVED_TO]->(q:Person)
+WHERE q.person_id <> p.person_id
+DELETE old
+WITH DISTINCT q
+OPTIONAL MATCH (q)<-[k:RESOLVED_TO]-(:PersonRecord)
+WITH q, count(k) AS remaining
+WHERE remaining = 0
+DETACH DELETE q"""
+"""A person is written together with its records, and a record moves in the statement that
+links it to its new person: no reader ever sees a Person without records, or a record
+between two persons. A person left with no records is retired in that same statement."""
 
-DELETE_PERSONS = """
+RETIRE_PERSONS = """
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row})
+WHERE NOT (p)<-[:RESOLVED_TO]-(:PersonRecord)
 DETACH DELETE p"""
 
 ROLE_TYPES = {
@@ -133,10 +139,14 @@ ROLE_TYPES = {
 }
 DERIVED_TYPES = tuple(ROLE_TYPES.values()) + ("ASSOCIATE_OF", "USES", "MAPPED_TO", "WENT_MISSING")
 
-CLEAR_PROJECTION = """
+STALE_PROJECTION = """
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row})-[x:%s]-()
-DELETE x""" % "|".join(DERIVED_TYPES)
+WHERE coalesce(x.derived_load, '') <> $load_id
+DELETE x"""
+"""A projection is re-derived (MERGE, stamped with the load) before what it no longer
+holds is deleted, so a person never shows fewer incidents or links than it has."""
+STALE_PROJECTIONS = {rel: STALE_PROJECTION % rel for rel in DERIVED_TYPES}
 
 _ROLE_PROJECTION = """
 UNWIND $rows AS row
@@ -144,7 +154,7 @@ MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:INVOLVED_IN
 WITH p, i, r ORDER BY r.record_id
 WITH p, i, collect(DISTINCT r.record_id) AS record_ids
 MERGE (p)-[x:%s]->(i)
-SET x.record_ids = record_ids, x.derived_by = $derived_by"""
+SET x.record_ids = record_ids, x.derived_by = $derived_by, x.derived_load = $load_id"""
 
 ROLE_PROJECTIONS = {role: _ROLE_PROJECTION % rel for role, rel in ROLE_TYPES.items()}
 
@@ -159,7 +169,8 @@ ORDER BY ra.record_id, rb.record_id, a.source_ref, a.grade
 WITH lo, hi, a.kind AS kind, collect(DISTINCT a.grade) AS grades, collect(DISTINCT a.source_ref) AS source_refs,
      collect(DISTINCT ra.record_id) + collect(DISTINCT rb.record_id) AS record_ids
 MERGE (lo)-[x:ASSOCIATE_OF {kind: kind}]->(hi)
-SET x.grades = grades, x.source_refs = source_refs, x.record_ids = record_ids, x.derived_by = $derived_by"""
+SET x.grades = grades, x.source_refs = source_refs, x.record_ids = record_ids, x.derived_by = $derived_by,
+    x.derived_load = $load_id"""
 
 _LINK_PROJECTION = """
 UNWIND $rows AS row
@@ -167,7 +178,7 @@ MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(r:PersonRecord)-[:%s]->(n:%s)
 WITH p, n, r ORDER BY r.record_id
 WITH p, n, collect(DISTINCT r.record_id) AS record_ids
 MERGE (p)-[x:%s]->(n)
-SET x.record_ids = record_ids, x.derived_by = $derived_by"""
+SET x.record_ids = record_ids, x.derived_by = $derived_by, x.derived_load = $load_id"""
 
 # person-level relationship: (record-level relationship, the node it leads to)
 LINK_TYPES = {

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from csenet.api.person_queries import profile
 from csenet.loaders.load import load_bundle
 from csenet.loaders.read import BundleError
 from csenet.resolution.deterministic import resolve_deterministic
@@ -165,3 +166,76 @@ def test_rejects_go_to_the_file_asked_for(store, backend_settings, any_bundle, t
     row = rejects[rejects["severity"] == "REJECT"].iloc[0]
     assert (row["file"], row["line"], row["value"]) == ("involvements.csv", 11, "N-9913")
     assert row["reason"] == 'record_id "N-9913" not in person_records.csv'
+
+
+class Watched:
+    """The real store, writing one row per statement and checking after each one what a
+    reader could see at that moment."""
+
+    def __init__(self, inner, linked: list[str]):
+        self.inner, self.linked, self.checks = inner, linked, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def write_batches(self, query, rows, batch_size=None, progress=None, extra=None):
+        for row in rows:
+            self.inner.write_batches(query, [row], 1, None, extra)
+            self.inner.sync()
+            self.see()
+            if progress:
+                progress(1)
+        return len(rows)
+
+    def see(self):
+        read = self.inner.read
+        self.checks += 1
+        assert read("MATCH (p:Person) WHERE NOT (p)<-[:RESOLVED_TO]-() RETURN p.person_id AS p") == []
+        assert read("MATCH (r:PersonRecord)-[x:RESOLVED_TO]->() WITH r, count(x) AS n WHERE n > 1 "
+                    "RETURN r.record_id AS r") == []
+        assert read("MATCH (r:PersonRecord) WHERE r.record_id IN $ids AND NOT (r)-[:RESOLVED_TO]->() "
+                    "RETURN r.record_id AS r", {"ids": self.linked}) == []
+        holder = read("MATCH (:PersonRecord {record_id: 'P-1'})-[:RESOLVED_TO]->(p:Person) RETURN p.person_id AS p")
+        answer = profile(lambda q, params: read(q, params), holder[0]["p"], 100)
+        shown = {r["record"]["record_id"] for r in answer["records"]}
+        assert "P-1" in shown
+        assert {"relationship": "VICTIM_IN", "id": "INC-1"} in [
+            {"relationship": i["relationship"], "id": i["incident"]["incident_id"]} for i in answer["incidents"]]
+        cited = {rid for key in ("incidents", "identifiers", "ocgs", "missing_episodes")
+                 for row in answer[key] for rid in row["record_ids"]}
+        assert cited <= shown
+
+
+@pytest.mark.parametrize("change", ["merge", "swap"])
+def test_no_reader_sees_a_partial_person_while_people_move(store, backend_settings, tiny_bundle, change):
+    """Every statement of a re-resolution leaves whole persons: none without records, no record
+    between two persons or none, and a profile read at any moment shows each of its records
+    with its incidents and cites no record it does not show."""
+    load(store, tiny_bundle, backend_settings)
+    linked = [r["r"] for r in store.read("MATCH (r:PersonRecord)-[:RESOLVED_TO]->() RETURN r.record_id AS r")]
+    before = {r["r"]: r["p"] for r in store.read(
+        "MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p) RETURN r.record_id AS r, p.person_id AS p")}
+
+    def moved(records, previous):
+        res = resolve_deterministic(records, previous)
+        ent = res.entities.copy()
+        one, two = (ent.loc[ent["record_id"] == r, "person_id"].iloc[0] for r in ("P-1", "P-3"))
+        if change == "merge":
+            ent.loc[ent["record_id"] == "P-2", ["person_id", "match_probability", "method"]] = [one, 0.97, "test"]
+        else:
+            ent.loc[ent["record_id"] == "P-1", "person_id"] = two
+            ent.loc[ent["record_id"] == "P-3", "person_id"] = one
+        res.entities = ent
+        return res
+
+    watched = Watched(store, linked)
+    load(watched, tiny_bundle, backend_settings, resolver=moved)
+    assert watched.checks > 5
+    after = {r["r"]: r["p"] for r in store.read(
+        "MATCH (r:PersonRecord)-[:RESOLVED_TO]->(p) RETURN r.record_id AS r, p.person_id AS p")}
+    assert set(after) == set(before) and after != before
+    assert store.read("MATCH (p:Person) WHERE NOT (p)<-[:RESOLVED_TO]-() RETURN count(p) AS n") == [{"n": 0}]
+    stale = store.read("MATCH (p:Person)-[x:VICTIM_IN]->(i:Incident) "
+                       "WHERE NOT (p)<-[:RESOLVED_TO]-(:PersonRecord)-[:INVOLVED_IN {role: 'VICTIM'}]->(i) "
+                       "RETURN p.person_id AS p, i.incident_id AS i")
+    assert stale == []
