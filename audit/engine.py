@@ -381,4 +381,10 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     return out
 
 
-__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "flag_list"]
+def current_version() -> str:
+    """What a pipeline audit stamps on its verdicts now (code, lexicon and exemplars):
+    a verdict stamped otherwise is re-audited."""
+    return Auditor().version
+
+
+__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "current_version", "flag_list"]

@@ -3,11 +3,18 @@
 The audit goes first so that networks are built on audited CSE involvement, not on the
 raw flag. Incidents the detected networks account for are then audited once more with
 that network context, which the verdict's reasons cite.
+
+After a delta only the incidents whose inputs may have changed are audited: those the
+load touched, those audited by another audit version (or never), and those whose network
+context changed. A verdict is a function of the incident, its people and its networks, so
+this gives the verdicts a full audit would (tests/test_incremental.py proves it).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import time
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import pandas as pd
@@ -50,17 +57,52 @@ ORDER BY network_id
 """
 
 
-def audit_inputs(store: GraphStore) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    incidents = pd.DataFrame(list(read_paged(store, INCIDENTS, "incident_id")),
+_PICK_INCIDENT = "UNWIND $ids AS id\nMATCH (i:Incident {incident_id: id})\n"
+BY_ID = {
+    INCIDENTS: _PICK_INCIDENT + INCIDENTS.split("\n", 3)[3],
+    INVOLVEMENTS: _PICK_INCIDENT + INVOLVEMENTS.split("\n", 3)[3],
+    PERSONS: "UNWIND $ids AS id\nMATCH (p:Person {person_id: id})\n" + PERSONS.split("\n", 3)[3],
+}
+"""Each whole-graph read's body after its keyset-paging head, fed a list of ids instead."""
+
+UNANALYSED_LOADS = "MATCH (l:Load) WHERE l.analysed_at IS NULL AND l.load_id <> $load_id RETURN count(l) AS n"
+ANALYSED = "MATCH (l:Load) WHERE l.analysed_at IS NULL SET l.analysed_at = $now"
+
+STALE_AUDITS = """
+MATCH (i:Incident) WHERE i.audit_version IS NULL OR i.audit_version <> $version
+RETURN i.incident_id AS incident_id
+"""
+
+
+def _chunks(ids: Collection[str], size: int = 5_000) -> Iterator[list[str]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
+
+
+def _rows(store: GraphStore, query: str, key: str, ids: Collection[str] | None) -> Iterator[dict[str, Any]]:
+    """Every row of a paged whole-graph read, or of its by-id form for just `ids`."""
+    if ids is None:
+        yield from read_paged(store, query, key)
+        return
+    for chunk in _chunks(ids):
+        yield from store.read(BY_ID[query], {"ids": chunk})
+
+
+def audit_inputs(store: GraphStore, ids: Collection[str] | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Incidents (all, or those in `ids`), their people's roles, and those people."""
+    incidents = pd.DataFrame(list(_rows(store, INCIDENTS, "incident_id", ids)),
                              columns=["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags",
                                       "district", "summary"])
     rows = []
-    for row in read_paged(store, INVOLVEMENTS, "incident_id"):
+    for row in _rows(store, INVOLVEMENTS, "incident_id", ids):
         for person_id, rel in row["people"]:
             if person_id is not None and rel:
                 rows.append((row["incident_id"], person_id, rel[:-3]))
     involvements = pd.DataFrame(rows, columns=["incident_id", "person_id", "role"])
-    persons = pd.DataFrame(list(read_paged(store, PERSONS, "person_id")),
+    people = None if ids is None else set(involvements["person_id"])
+    persons = pd.DataFrame(list(_rows(store, PERSONS, "person_id", people)),
                            columns=["person_id", "date_of_birth", "gender", "dob_candidates"])
     return incidents, involvements, persons
 
@@ -71,30 +113,43 @@ def network_context(store: GraphStore) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["incident_id", "network_id"])
 
 
-def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | None = None) -> dict[str, Any]:
+def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | None = None,
+                 touched: Collection[str] | None = None, load_id: str | None = None) -> dict[str, Any]:
+    """The flag audit and network detection; with `touched` (the incidents load `load_id`
+    touched) the audit reads and writes only the incidents whose verdict may have changed.
+    It audits everything when an earlier load was never analysed (a crash, `--no-analyse`)."""
     from csenet.audit import audit_incidents
+    from csenet.audit.engine import current_version
     from csenet.audit.graph import write_verdicts
     from csenet.networks.projection import detect_networks
 
     reporter = reporter or NullReporter()
     result: dict[str, Any] = {}
     start = time.perf_counter()
-    incidents, involvements, persons = audit_inputs(store)
-    verdicts = audit_incidents(incidents, involvements, persons)
-    write_verdicts(store, verdicts, settings.batch_size)
+    ids: set[str] | None = None
+    before: dict[str, tuple[str, ...]] = {}
+    if touched is not None and store.read(UNANALYSED_LOADS, {"load_id": load_id or ""})[0]["n"] == 0:
+        ids = set(touched) | {r["incident_id"] for r in store.read(STALE_AUDITS, {"version": current_version()})}
+        before = _contexts(network_context(store))
+    incidents, involvements, persons = audit_inputs(store, ids)
+    write_verdicts(store, audit_incidents(incidents, involvements, persons), settings.batch_size)
     store.sync()
-    result["flag audit"] = verdict_counts(verdicts) + " (%.1f s)" % (time.perf_counter() - start)
+    scope = "" if ids is None else " (%d incidents audited after this load)" % len(incidents)
+    result["flag audit"] = verdict_counts(store) + scope + " (%.1f s)" % (time.perf_counter() - start)
 
     start = time.perf_counter()
     summary = detect_networks(store, settings)
     store.sync()
     context = network_context(store)
-    if len(context):
-        in_networks = incidents[incidents["incident_id"].isin(context["incident_id"])]
-        again = audit_incidents(in_networks, involvements[involvements["incident_id"].isin(in_networks["incident_id"])],
-                                persons, context)
-        write_verdicts(store, again, settings.batch_size)
-        store.sync()
+    if ids is None:
+        again, alone = set(context["incident_id"]), set()
+    else:
+        after = _contexts(context)
+        moved = {i for i in set(before) | set(after) if before.get(i) != after.get(i)}
+        again, alone = set(after) & (ids | moved), (moved - set(after)) - ids
+        incidents, involvements, persons = audit_inputs(store, again | alone)
+    _reaudit(store, settings, (incidents, involvements, persons), context, again, alone)
+    store.write(ANALYSED, {"now": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
     store.compact()
     result["networks"] = ("%d networks (%d not on the OCG map as a group), %d perpetrators, %d facilitators, "
                           "%d children; %d association links; CSE involvement from %s (%.1f s)"
@@ -105,7 +160,35 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     return result
 
 
-def verdict_counts(verdicts: pd.DataFrame) -> str:
-    counts = verdicts["verdict"].value_counts()
+def _reaudit(store: GraphStore, settings: Settings, inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+             context: pd.DataFrame, again: set[str], alone: set[str]) -> None:
+    """Verdicts again for the incidents in networks (`again`, with their networks cited) and
+    for those a network no longer accounts for (`alone`, without)."""
+    from csenet.audit import audit_incidents
+    from csenet.audit.graph import write_verdicts
+
+    incidents, involvements, persons = inputs
+    for chosen, ctx in ((again, context), (alone, None)):
+        if chosen:
+            picked = incidents[incidents["incident_id"].isin(chosen)]
+            write_verdicts(store, audit_incidents(picked, involvements[involvements["incident_id"].isin(chosen)],
+                                                  persons, ctx), settings.batch_size)
+    store.sync()
+
+
+def _contexts(context: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """incident id -> the networks it is attributed to."""
+    out: dict[str, list[str]] = {}
+    for inc, net in zip(context["incident_id"].tolist(), context["network_id"].tolist()):
+        out.setdefault(str(inc), []).append(str(net))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+VERDICTS = "MATCH (i:Incident) WHERE i.cse_verdict IS NOT NULL RETURN i.cse_verdict AS verdict, count(i) AS n"
+
+
+def verdict_counts(store: GraphStore) -> str:
+    """The whole graph's verdicts, however few incidents this run audited."""
+    counts = {r["verdict"]: r["n"] for r in store.read(VERDICTS)}
     return ", ".join("%s %d" % (v, int(counts.get(v, 0)))
                      for v in ("CONFIRMED", "OVER_FLAGGED", "UNDER_FLAGGED", "NOT_CSE"))

@@ -26,6 +26,7 @@ def load_and_analyse(store: GraphStore, folder: Path, settings: Settings, *, rej
                           encoding=encoding)
     if analyse:
         start = time.perf_counter()
-        summary.analyses = run_analyses(store, settings, reporter)
+        summary.analyses = run_analyses(store, settings, reporter, touched=summary.touched_incidents,
+                                        load_id=summary.load_id)
         summary.timings["analyse"] = time.perf_counter() - start
     return summary

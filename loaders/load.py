@@ -48,6 +48,9 @@ class LoadSummary:
     persons_total: int = 0
     persons_changed: int = 0
     resolution_method: str = ""
+    touched_incidents: list[str] = field(default_factory=list)
+    """Incidents whose audit inputs this load may have changed: its own incidents and
+    involvements, and every incident of a person it wrote (new, re-linked or re-described)."""
     timings: dict[str, float] = field(default_factory=dict)
     analyses: dict[str, Any] = field(default_factory=dict)
 
@@ -112,7 +115,9 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         pending = pool.submit(timed_resolution)
         write_facts(store, valid, {"load_id": raw.load_id}, settings, reporter)
         resolution = pending.result()
-    changed, total = write_people(store, records, resolution, previous, valid, settings, reporter, raw.load_id)
+    changed, written, total = write_people(store, records, resolution, previous, valid, settings, reporter,
+                                           raw.load_id)
+    touched = touched_incidents(store, valid, written)
     meta = raw.meta
     store.write_batches(cy.LOAD, [{
         "load_id": raw.load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -126,13 +131,22 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     summary = LoadSummary(
         load_id=raw.load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
         issues=valid.issues, rejects_path=rejects_path, records_total=len(records), persons_total=total,
-        persons_changed=changed, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
+        persons_changed=len(changed), touched_incidents=touched, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
         timings=t,
     )
     return summary
 
 
 # -- reading what the graph already holds ------------------------------------------------
+
+def touched_incidents(store: GraphStore, valid: ValidBundle, persons: set[str]) -> list[str]:
+    f = valid.frames
+    ids = set(f["incidents"]["incident_id"]) | set(f["involvements"]["incident_id"])
+    people = sorted(persons)
+    for start in range(0, len(people), 2_000):
+        ids.update(r["incident_id"] for r in store.read(cy.INCIDENTS_OF_PERSONS, {"ids": people[start:start + 2_000]}))
+    return sorted(ids)
+
 
 def known_ids(store: GraphStore, label: str, key: str, ids: list[str]) -> set[str]:
     query = cy.KNOWN_IDS[(label, key)]
@@ -321,8 +335,10 @@ def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str]) ->
 
 
 def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
-                 valid: ValidBundle, settings: Settings, reporter: Reporter, load_id: str) -> tuple[int, int]:
-    """Persons with their records, then the person-level projections; returns (changed, total).
+                 valid: ValidBundle, settings: Settings, reporter: Reporter,
+                 load_id: str) -> tuple[set[str], set[str], int]:
+    """Persons with their records, then the person-level projections; returns
+    (persons whose records changed, persons written, persons in total).
 
     Each write leaves the graph whole for a reader: a person arrives with its records, a
     record moves in one statement, a projection is re-derived before its stale part goes.
@@ -356,7 +372,7 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
         if persons:
             store.write_batches(query, persons, bs, reporter.stage(name, len(persons)), extra={**extra, **params})
             store.write_batches(cy.STALE_PROJECTIONS[rel], persons, bs, extra={"load_id": load_id})
-    return len(changed), int(ent["person_id"].nunique())
+    return changed, set(people["person_id"]), int(ent["person_id"].nunique())
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict]:

@@ -25,7 +25,7 @@ MERGE (l:Load {load_id: row.load_id})
 ON CREATE SET l.loaded_at = row.loaded_at
 SET l.source = row.source, l.force = row.force, l.extracted_at = row.extracted_at, l.bundle = row.bundle,
     l.rows_read = row.rows_read, l.rows_loaded = row.rows_loaded, l.rows_rejected = row.rows_rejected,
-    l.rows_warned = row.rows_warned, l.issue_summary = row.issue_summary
+    l.rows_warned = row.rows_warned, l.issue_summary = row.issue_summary, l.analysed_at = null
 """
 
 LOCATIONS = """
@@ -189,6 +189,11 @@ LINK_TYPES = {
 LINK_PROJECTIONS = {rel: _LINK_PROJECTION % (fact, label, rel) for rel, (fact, label) in LINK_TYPES.items()}
 
 # -- reads --------------------------------------------------------------------------
+
+INCIDENTS_OF_PERSONS = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:%s]->(i:Incident)
+RETURN DISTINCT i.incident_id AS incident_id""" % "|".join(ROLE_TYPES.values())
 
 EXISTING_RECORDS = """
 MATCH (r:PersonRecord)
