@@ -132,14 +132,18 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
         ids = set(touched) | {r["incident_id"] for r in store.read(STALE_AUDITS, {"version": current_version()})}
         before = _contexts(network_context(store))
     incidents, involvements, persons = audit_inputs(store, ids)
+    step = reporter.stage("flag audit", len(incidents))
     write_verdicts(store, audit_incidents(incidents, involvements, persons), settings.batch_size)
     store.sync()
+    step(len(incidents))
     scope = "" if ids is None else " (%d incidents audited after this load)" % len(incidents)
     result["flag audit"] = verdict_counts(store) + scope + " (%.1f s)" % (time.perf_counter() - start)
 
     start = time.perf_counter()
+    step = reporter.stage("network detection", 1)
     summary = detect_networks(store, settings)
     store.sync()
+    step(1)
     context = network_context(store)
     if ids is None:
         again, alone = set(context["incident_id"]), set()

@@ -11,7 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
 
 from csenet import __version__
 from csenet.settings import Settings
@@ -112,8 +114,16 @@ class RichReporter:
         return lambda n: self.progress.advance(task, n)
 
 
+class RateColumn(ProgressColumn):
+    """Rows per second, so a slow stage shows itself while it runs."""
+
+    def render(self, task: Task) -> Text:
+        return Text("%8s rows/s" % ("{:,.0f}".format(task.speed) if task.speed else "-"), style="progress.data.speed")
+
+
 def progress_bars() -> Progress:
-    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                     console=err, transient=False, disable=not err.is_terminal)
 
 

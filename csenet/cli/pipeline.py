@@ -94,6 +94,9 @@ def print_load_summary(summary) -> None:
         out.print("Rejects and warnings: %s" % summary.rejects_path)
     for name, result in summary.analyses.items():
         out.print("%s: %s" % (name, result))
+    if summary.timings:
+        out.print("Where the time went: " + ", ".join("%s %.1f s" % (stage.replace("_", " "), seconds)
+                                                       for stage, seconds in summary.timings.items()))
 
 
 @app.command()
