@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
 
     # Person resolution
     match_threshold: float = Field(default=0.95, gt=0, lt=1, description="Splink match probability to link.")
+    retrain_share: float = Field(
+        default=0.05, ge=0, le=1,
+        description="A load whose new records are fewer than this share of all records scores them with the "
+                    "latest load's model instead of training a new one (a day's extract; 0 always retrains).")
     link_on_shared_phone: bool = Field(default=False, description="Treat a shared normalised phone as a strong identifier.")
     link_rules: Path | None = Field(default=None, description="Must-link / cannot-link CSV honoured by every resolution.")
 
@@ -66,8 +72,12 @@ class Settings(BaseSettings):
     export_max_nodes: int = Field(default=20_000, ge=1, description="Most nodes one subgraph export may hold.")
 
     def models_path(self) -> Path:
-        """Each load's trained resolution model, by model_version (see resolution/model_store.py)."""
-        return self.data / "models"
+        """Each load's trained resolution model, by model_version (see resolution/model_store.py),
+        one folder per graph: a delta reuses its own graph's latest model, never another's."""
+        name = self.graph_name
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", name):
+            name = "graph-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+        return self.data / "models" / name
 
     def access_log_path(self) -> Path:
         return self.access_log or self.data / "access-log.jsonl"

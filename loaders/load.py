@@ -76,9 +76,26 @@ def default_resolver(settings: Settings) -> Resolver:
     def run(records: pd.DataFrame, previous: dict[str, str] | None) -> Resolution:
         return resolve(records, previous, threshold=settings.match_threshold,
                        link_on_shared_phone=settings.link_on_shared_phone, link_rules=rules,
-                       model_dir=settings.models_path())
+                       model_dir=settings.models_path(), model=kept_model(settings, records, previous))
 
     return run
+
+
+def kept_model(settings: Settings, records: pd.DataFrame, previous: dict[str, str] | None) -> dict | None:
+    """The latest load's model when this load adds only a small share of new records.
+
+    Training (EM over the whole graph's records) is most of a delta's resolution time, and a
+    day's extract does not change what agreement on a name or a date of birth is worth.
+    """
+    from csenet.resolution import model_store
+
+    new = int((~records["record_id"].isin(list(previous or {}))).sum())
+    if not previous or new >= settings.retrain_share * len(records):
+        return None
+    kept = model_store.load(settings.models_path())
+    if kept is None or kept[1] != settings.match_threshold:
+        return None
+    return kept[0]
 
 
 def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,

@@ -164,3 +164,23 @@ def test_explain_after_a_load_uses_the_loads_model_without_retraining(store, bac
     monkeypatch.setattr(sm, "build", no_training)
     explanation = explain_records(store, backend_settings, rows[0]["id"], rows[1]["id"])
     assert explanation.model_version == version
+
+
+def test_a_small_delta_reuses_its_graphs_latest_model_and_a_large_one_retrains(records, tmp_path):
+    from csenet.loaders.load import kept_model
+    from csenet.settings import Settings
+
+    settings = Settings(data=tmp_path, graph_name="force_a")
+    stored = {"link_type": "dedupe_only", "probability_two_random_records_match": 0.001, "comparisons": [],
+              "blocking_rules_to_generate_predictions": []}
+    model_store.save(settings.models_path(), stored, settings.match_threshold)
+    ids = [str(r) for r in records["record_id"]]
+    previous = {r: "P-%s" % r for r in ids[1:]}
+    assert len(ids) >= 20
+    assert kept_model(settings, records, previous) == stored
+    assert kept_model(settings, records, {}) is None
+    assert kept_model(settings, records, dict(list(previous.items())[:len(ids) // 2])) is None
+    assert kept_model(settings.model_copy(update={"retrain_share": 0.0}), records, previous) is None
+    assert kept_model(settings.model_copy(update={"match_threshold": 0.9}), records, previous) is None
+    assert kept_model(settings.model_copy(update={"graph_name": "force_b"}), records, previous) is None
+    assert Settings(data=tmp_path, graph_name="../../x").models_path().parent == tmp_path / "models"
