@@ -89,7 +89,12 @@ def main() -> None:
         start = time.perf_counter()
         run_analyses(store, settings)
         full_s = time.perf_counter() - start
-        equal = state(store) == before
+        after = state(store)
+        verdicts_before = {r["incident_id"]: r for r in before[0]}
+        differ = [(verdicts_before.get(r["incident_id"]), r) for r in after[0] if verdicts_before.get(r["incident_id"]) != r]
+        nets_before = {r["id"]: r["incidents"] for r in before[1]}
+        nets_after = {r["id"]: r["incidents"] for r in after[1]}
+        net_differ = sorted(k for k in set(nets_before) | set(nets_after) if nets_before.get(k) != nets_after.get(k))
     finally:
         store.drop_graph()
         store.close()
@@ -101,7 +106,9 @@ def main() -> None:
             " ".join("%.1f" % x for x in os.getloadavg())),
         "incidents": incidents, "per_day": per_day, "runs": runs,
         "delta_s_max": max(deltas) if deltas else None, "full_reanalysis_s": round(full_s, 1),
-        "delta_equals_full_reanalysis": equal, "peak_rss_python_mb": round(peak_rss_mb()),
+        "delta_equals_full_reanalysis": not differ and not net_differ,
+        "differences": {"verdicts": len(differ), "networks": len(net_differ), "verdict_examples": differ[:3],
+                        "network_examples": net_differ[:5]}, "peak_rss_python_mb": round(peak_rss_mb()),
         "targets": {"delta_s_max": 60},
     }
     out = HERE / "out" / ("delta-%s-%d.json" % (args.scale, int(time.time())))

@@ -48,6 +48,7 @@ class Scale:
 
 SCALES = {
     "small": Scale("small", 1_000, 6),
+    "batch": Scale("batch", 20_000, 8),  # bench/batch_size.py: a load long enough to time, short enough to repeat
     "medium": Scale("medium", 100_000, 12),
     "large": Scale("large", 1_000_000, 24),
 }
