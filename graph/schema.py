@@ -20,12 +20,14 @@ NODE_KEYS: dict[str, str] = {
     "Load": "load_id",
 }
 
+# Only properties some query looks up by (person search: prefixes, national id, year of
+# birth; home co-residence: postcode; canned-query filters). Every index is rebuilt when the
+# embedded store loads its snapshot, so an index no query uses costs restart time for nothing
+# (docs/embedded-store.md): names and dates of birth on Person, and Identifier.kind, went.
 LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
-    "Person": ("family_name", "date_of_birth"),
-    "PersonRecord": ("family_name", "national_id", "date_of_birth", "family_prefix", "given_prefix", "postcode"),
+    "PersonRecord": ("national_id", "date_of_birth", "family_prefix", "given_prefix", "postcode"),
     "Incident": ("district", "year", "cse_verdict", "offence_code"),
     "Location": ("postcode", "kind"),
-    "Identifier": ("kind",),
 }
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

@@ -84,3 +84,19 @@ def test_read_paged_returns_every_row_once_across_pages(store):
              "ORDER BY record_id")
     got = [r["record_id"] for r in read_paged(store, query, "record_id", page=100)]
     assert got == [r["key"] for r in rows]
+
+
+def test_every_lookup_index_serves_some_query():
+    """The embedded store rebuilds every index when it loads a snapshot: one no query looks
+    up by only slows every restart."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = "\n".join(p.read_text(encoding="utf-8") for folder in ("cypher", "api", "networks", "report", "exports",
+                                                                  "audit", "csenet")
+                     for p in (root / folder).rglob("*") if p.suffix in (".cypher", ".py"))
+    for label, props in schema.LOOKUP_INDEXES.items():
+        for prop in props:
+            lookup = re.compile(r"\.%s\s*(=|IN\b|STARTS WITH)|\{%s:\s*[$a-z]" % (prop, prop))
+            assert lookup.search(text), "%s.%s is indexed but no query looks it up" % (label, prop)
