@@ -116,6 +116,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
 
     start = time.perf_counter()
     existing = existing_records(store, settings.result_limit)
+    t["read_existing_records"] = time.perf_counter() - start
     records = merge_records(existing, valid.frames.get("person_records"))
     previous = {r: p for r, p in zip(existing["record_id"], existing["person_id"]) if p}
     resolve = resolver or default_resolver(settings)
@@ -131,7 +132,9 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
         pending = pool.submit(timed_resolution)
         write_facts(store, valid, {"load_id": raw.load_id}, settings, reporter)
+        t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
+    began = time.perf_counter()
     changed, written, total = write_people(store, records, resolution, previous, valid, settings, reporter,
                                            raw.load_id)
     touched = touched_incidents(store, valid, written)
@@ -142,7 +145,10 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         "bundle": folder.name, **quality_props(valid.counts, valid.issues),
     }])
     store.sync()
+    t["write_people"] = time.perf_counter() - began
+    began = time.perf_counter()
     store.compact()
+    t["compact"] = time.perf_counter() - began
     t["resolve_and_load"] = time.perf_counter() - start
 
     summary = LoadSummary(
