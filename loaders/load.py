@@ -383,8 +383,9 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     if gone:
         store.write_batches(cy.RETIRE_PERSONS, gone, bs, reporter.stage("retired persons", len(gone)))
 
-    redo = {p for p in changed if p in set(previous.values())}
-    targets = projection_targets(valid, ent, redo)
+    # Every person whose records changed, new ids too: a person split off by re-resolution
+    # holds records whose facts came in earlier loads, not in this bundle.
+    targets = projection_targets(valid, ent, changed)
     extra = {"derived_by": DERIVED_BY, "load_id": load_id}
     steps = [("roles " + role.lower(), q, rel, targets["role:" + role], {"role": role})
              for (role, q), rel in zip(cy.ROLE_PROJECTIONS.items(), cy.ROLE_TYPES.values())]

@@ -206,7 +206,7 @@ class Watched:
         assert cited <= shown
 
 
-@pytest.mark.parametrize("change", ["merge", "swap"])
+@pytest.mark.parametrize("change", ["merge", "swap", "split"])
 def test_no_reader_sees_a_partial_person_while_people_move(store, backend_settings, tiny_bundle, change):
     """Every statement of a re-resolution leaves whole persons: none without records, no record
     between two persons or none, and a profile read at any moment shows each of its records
@@ -222,6 +222,8 @@ def test_no_reader_sees_a_partial_person_while_people_move(store, backend_settin
         one, two = (ent.loc[ent["record_id"] == r, "person_id"].iloc[0] for r in ("P-1", "P-3"))
         if change == "merge":
             ent.loc[ent["record_id"] == "P-2", ["person_id", "match_probability", "method"]] = [one, 0.97, "test"]
+        elif change == "split":
+            ent.loc[ent["record_id"] == "P-1", "person_id"] = "PER-SPLIT-1"
         else:
             ent.loc[ent["record_id"] == "P-1", "person_id"] = two
             ent.loc[ent["record_id"] == "P-3", "person_id"] = one
@@ -239,3 +241,38 @@ def test_no_reader_sees_a_partial_person_while_people_move(store, backend_settin
                        "WHERE NOT (p)<-[:RESOLVED_TO]-(:PersonRecord)-[:INVOLVED_IN {role: 'VICTIM'}]->(i) "
                        "RETURN p.person_id AS p, i.incident_id AS i")
     assert stale == []
+    pairs = "RETURN DISTINCT p.person_id AS p, i.incident_id AS i ORDER BY p, i"
+    from_records = store.read("MATCH (p:Person)<-[:RESOLVED_TO]-(:PersonRecord)-[:INVOLVED_IN]->(i:Incident) " + pairs)
+    projected = store.read("MATCH (p:Person)-[:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN]->"
+                           "(i:Incident) " + pairs)
+    assert projected == from_records
+
+
+def test_a_person_split_off_by_a_later_load_gets_the_incidents_of_its_records(store, backend_settings, tiny_bundle,
+                                                                                 tmp_path):
+    """The moved record's facts came in an earlier load, not in this bundle: they are projected
+    onto the new person all the same, and its incidents count as touched."""
+    load(store, tiny_bundle, backend_settings)
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    for name in ("incidents", "involvements"):
+        header = (tiny_bundle / (name + ".csv")).read_text(encoding="utf-8").splitlines()[0]
+        (delta / (name + ".csv")).write_text(header + "\n", encoding="utf-8")
+    records = pd.read_csv(tiny_bundle / "person_records.csv", dtype=str, keep_default_na=False)
+    extra = records.head(1).assign(record_id="P-NEW", given_names="Someone")
+    extra.to_csv(delta / "person_records.csv", index=False)  # noqa: input
+    incidents_of_p1 = {r["i"] for r in store.read(
+        "MATCH (:PersonRecord {record_id: 'P-1'})-[:INVOLVED_IN]->(i:Incident) RETURN i.incident_id AS i")}
+    assert incidents_of_p1
+
+    def split(records, previous):
+        res = resolve_deterministic(records, previous)
+        res.entities.loc[res.entities["record_id"] == "P-1", "person_id"] = "PER-SPLIT-1"
+        return res
+
+    summary = load(store, delta, backend_settings, resolver=split)
+    projected = {r["i"] for r in store.read(
+        "MATCH (:Person {person_id: 'PER-SPLIT-1'})-[:VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN]"
+        "->(i:Incident) RETURN i.incident_id AS i")}
+    assert projected == incidents_of_p1
+    assert incidents_of_p1 <= set(summary.touched_incidents)
