@@ -161,7 +161,25 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
                              summary.victims, summary.associations,
                              ", ".join(sorted(summary.cse_basis)) or "no CSE incidents",
                              time.perf_counter() - start))
+    if summary.lineage:
+        result["network ids"] = lineage_line(summary.lineage)
     return result
+
+
+def lineage_line(lineage: list[dict[str, Any]], shown: int = 8) -> str:
+    """The load report's line on network ids that changed with their membership."""
+    moved = [r for r in lineage if r["old"] and r["new"]]
+    ended = [r["old"] for r in lineage if r["old"] and not r["new"]]
+    born = [r["new"] for r in lineage if not r["old"]]
+    parts = ["%s → %s (%d of %d members kept, now %d)" % (r["old"], r["new"], r["kept"], r["old_size"], r["new_size"])
+             for r in moved[:shown]]
+    if len(moved) > shown:
+        parts.append("%d more changed" % (len(moved) - shown))
+    if ended:
+        parts.append("%d ended (%s)" % (len(ended), ", ".join(ended[:shown])))
+    if born:
+        parts.append("%d new" % len(born))
+    return "; ".join(parts)
 
 
 def _reaudit(store: GraphStore, settings: Settings, inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],

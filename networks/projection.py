@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from csenet import csvsafe
 from csenet.settings import Settings
@@ -159,6 +159,7 @@ class NetworkSummary:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)  # derived elements deleted and written
+    lineage: list[dict[str, Any]] = field(default_factory=list)  # network ids that changed: old → new
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,9 +175,11 @@ def detect_networks(store: GraphStore, settings: Settings | None = None, *, wind
         read = time.perf_counter()
         result = detect(facts, params)
         found = time.perf_counter()
-        changed = write_detection(store, result, progress)
+        lineage: list[dict[str, Any]] = []
+        changed = write_detection(store, result, progress, lineage)
         summary = summarise(result)
         summary.changed = changed
+        summary.lineage = lineage
         done = time.perf_counter()
     summary.seconds = round(done - started, 3)
     summary.timings = {"read": round(read - started, 3), "detect": round(found - read, 3),
@@ -214,7 +217,8 @@ def clear_networks(store: GraphStore) -> None:
             store.write_batches(clear, [{}], extra={"batch": CLEAR_BATCH})
 
 
-def write_detection(store: GraphStore, result: Detection, progress: Progress | None = None) -> dict[str, int]:
+def write_detection(store: GraphStore, result: Detection, progress: Progress | None = None,
+                    lineage: list[dict[str, Any]] | None = None) -> dict[str, int]:
     """Bring the derived projection to what `result` says, writing only what changed.
 
     Every element carries `digest`, a hash of its properties: an element whose key and
@@ -235,6 +239,8 @@ def write_detection(store: GraphStore, result: Detection, progress: Progress | N
 
     gone_nets = [k for k in old.networks if _stale(k, old.networks, nets)]
     kept = set(old.networks) - set(gone_nets)
+    if lineage is not None:
+        lineage += network_lineage(old.members, members)
     old_members = {k: v for k, v in old.members.items() if k[1] in kept}
     old_bridges = {k: v for k, v in old.bridges.items() if k[0] in kept and k[1] in kept}
     drops = (
@@ -262,6 +268,34 @@ def write_detection(store: GraphStore, result: Detection, progress: Progress | N
         store.write_batches(query, rows, progress=progress)
     store.sync()
     return {"deleted": sum(len(rows) for _, rows in drops), "written": sum(len(rows) for _, rows in writes)}
+
+
+def network_lineage(old_members: Iterable[tuple[str, str, str]],
+                    new_members: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """Each network id that went, with the new network that holds most of its people, or none.
+
+    Members are every person IN_NETWORK, children included. A network's id is a digest of
+    its offenders, so it changes exactly when they do;
+    an analyst who wrote NET-… into a case file needs to know where its people went.
+    New networks no earlier one fed into are listed with `old` None.
+    """
+    before: dict[str, set[str]] = {}
+    after: dict[str, set[str]] = {}
+    for people, keys in ((before, old_members), (after, new_members)):
+        for person, net, _ in keys:
+            people.setdefault(net, set()).add(person)
+    gone = sorted(set(before) - set(after))
+    born = sorted(set(after) - set(before))
+    out, fed = [], set()
+    for old in gone:
+        share = sorted((-len(before[old] & after[new]), new) for new in born)
+        kept, new = (-share[0][0], share[0][1]) if share and share[0][0] < 0 else (0, None)
+        fed.add(new)
+        out.append({"old": old, "new": new, "kept": kept, "old_size": len(before[old]),
+                    "new_size": len(after[new]) if new else 0})
+    out += [{"old": None, "new": new, "kept": 0, "old_size": 0, "new_size": len(after[new])}
+            for new in born if new not in fed]
+    return out
 
 
 def digest(props: dict[str, Any]) -> str:

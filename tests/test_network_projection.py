@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from csenet.analyse import lineage_line
 from csenet.networks.projection import clear_networks, detect_networks
 from tests.network_seed import Seed, planted
 
@@ -109,3 +110,33 @@ def test_the_projection_is_read_by_pages_when_it_outgrows_the_result_limit(store
         whole = _read_all(store, query, key)
         assert len(whole) > 4
         assert _read_all(store, query, key, page=3, limit=4) == whole
+
+
+def members_by_network(store) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for r in store.read("MATCH (p:Person)-[:IN_NETWORK]->(n:Network) RETURN n.network_id AS n, p.person_id AS p"):
+        out.setdefault(r["n"], set()).add(r["p"])
+    return out
+
+
+def test_network_ids_that_change_are_mapped_old_to_new(store):
+    """A network's id is a digest of its members: when they change, the report says where it went."""
+    planted().write(store)
+    detect_networks(store)
+    before = members_by_network(store)
+    change = Seed()
+    change.child("NEWKID")
+    change.incident("I-NEW", "2023-08-01", victims=["NEWKID"], suspects=["LONE", "A1"])
+    change.write(store)
+    summary = detect_networks(store)
+    after = members_by_network(store)
+    old = next(n for n, m in before.items() if "A1" in m)
+    new = next(n for n, m in after.items() if "A1" in m)
+    assert old != new
+    row = next(r for r in summary.lineage if r["old"] == old)
+    assert row == {"old": old, "new": new, "kept": len(before[old] & after[new]), "old_size": len(before[old]),
+                   "new_size": len(after[new])}
+    assert "%s → %s (%d of %d members kept" % (old, new, row["kept"], row["old_size"]) in lineage_line(summary.lineage)
+    unchanged = set(before) & set(after)
+    assert unchanged and not any(r["old"] in unchanged or r["new"] in unchanged for r in summary.lineage)
+    assert detect_networks(store).lineage == []
