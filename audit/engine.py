@@ -11,7 +11,7 @@ applied a flag.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -20,7 +20,8 @@ from csenet.audit.lexicon import Lexicon, default_lexicon
 from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
 from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, _sexual, _uncounted_reason, _verdict
 from csenet.audit.semantic import SemanticReader, default_semantic_reader
-from csenet.audit.text import Finding, Reader, normalise
+from csenet.audit.spelling import Speller, default_speller
+from csenet.audit.text import NEGATED, Finding, Reader, normalise
 
 AUDIT_VERSION = "audit-2"
 
@@ -73,17 +74,24 @@ class Auditor:
     """Holds the compiled lexicon, the code table and the text caches for one run."""
 
     def __init__(self, lexicon: Lexicon | None = None, codes: OffenceCodes | None = None,
-                 network_is_exchange: bool = False, semantic: SemanticReader | bool = True):
+                 network_is_exchange: bool = False, semantic: SemanticReader | bool = True,
+                 spelling: Speller | bool = True):
         self.lex = lexicon or default_lexicon()
         self.codes = codes or default_codes()
         self.reader = Reader(self.lex)
         if semantic is True:
             semantic = default_semantic_reader(self.lex)
         self.semantic: SemanticReader | None = semantic or None
+        if spelling is True:
+            spelling = default_speller(self.lex, self.semantic.raw if self.semantic is not None else None)
+        self.speller: Speller | None = spelling or None
         self.network_is_exchange = network_is_exchange
         self.version = "%s+lexicon-%s" % (AUDIT_VERSION, self.lex.version)
         if self.semantic is not None:
             self.version += "+semantic-%s" % self.semantic.version
+        if self.speller is not None:
+            self.version += "+spelling-%s" % self.speller.version
+        self._read_as: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
         self._ages: dict[str, tuple[StatedAge, ...]] = {}
         self._offences: dict[tuple[str | None, str | None], Offence | None] = {}
         self._victim_ages: dict[tuple, VictimAge] = {}
@@ -197,19 +205,32 @@ class Auditor:
 
     # -- one incident ------------------------------------------------------------------
 
+    def prepare(self, summary: object) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The summary as the readers see it (normalised, misspellings read as meant), and the corrections."""
+        t = normalise(summary)
+        if self.speller is None or not t:
+            return t, ()
+        hit = self._read_as.get(t)
+        if hit is None:
+            hit = self.speller.correct(t)
+            if len(self._read_as) < 400_000:
+                self._read_as[t] = hit
+        return hit
+
     def findings(self, summary: str, offence_text: str | None) -> list[Finding]:
         """Lexicon findings; the semantic reader's only when the lexicon found no exchange or gain."""
         found = list(self.reader.read_normalised(summary)) + [f for f in self.reader.read(offence_text)
                                                               if f.kind != "exchange"]
         if self.semantic is not None and not any(f.counted and f.kind in ("exchange", "gain") for f in found):
-            found += self.semantic.read_normalised(summary)
+            denied = [f.evidence for f in found if f.status == NEGATED and f.kind in ("exchange", "gain")]
+            found += [_denied_by_lexicon(f, summary, denied) for f in self.semantic.read_normalised(summary)]
         return found
 
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
                   summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str],
                   suspect_genders: frozenset[str] = frozenset()) -> dict:
         offence = self._offence(code, offence_text)
-        summary = normalise(summary)
+        summary, read_as = self.prepare(summary)
         age = self.age(victims, on, summary, offence, offence_text, suspect_genders)
         found = self.findings(summary, offence_text)
         counted = [f for f in found if f.counted]
@@ -236,6 +257,8 @@ class Auditor:
             reasons.append('CCE:%s("%s")' % (f.reason, _quote(f.evidence)))
         reasons += [_uncounted_reason(f) for f in found
                     if not f.counted and f.kind in ("exchange", "gain", "sexual")]
+        if read_as:
+            reasons.append("READ_AS(%s)" % ",".join("%s>%s" % pair for pair in read_as[:6]))
 
         child = age.side == "child"
         meets = child and sexual and exchange
@@ -269,6 +292,20 @@ class Auditor:
             "confidence": confidence,
             "audit_version": self.version,
         }
+
+
+def _denied_by_lexicon(f: Finding, summary: str, denied: list[str]) -> Finding:
+    """A semantic match on words the lexicon read as denied ("nothing to suggest she was given
+    money … or somewhere to stay") is denied too: the same words are not asserted and denied."""
+    if not f.counted or not denied:
+        return f
+    at = summary.find(f.evidence)
+    span = (at, at + len(f.evidence))
+    for d in denied:
+        d0 = summary.find(d)
+        if at >= 0 and d0 >= 0 and d0 < span[1] and span[0] < d0 + len(d):
+            return replace(f, status=NEGATED)
+    return f
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -348,7 +385,7 @@ def _networks(network_context: pd.DataFrame | None) -> dict[str, list[str]]:
 def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
                     network_context: pd.DataFrame | None = None, lexicon: Lexicon | None = None, *,
                     codes: OffenceCodes | None = None, network_is_exchange: bool = False,
-                    semantic: SemanticReader | bool = True) -> pd.DataFrame:
+                    semantic: SemanticReader | bool = True, spelling: Speller | bool = True) -> pd.DataFrame:
     """One row per incident: the verdict on its CSE flag under the statutory definition, and why.
 
     `persons` has one row per resolved person: person_id, date_of_birth (most precise),
@@ -357,9 +394,9 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     reported, and counts as the exchange element (the perpetrators' status within the
     group) only when `network_is_exchange` is set.
     """
-    auditor = Auditor(lexicon, codes, network_is_exchange, semantic)
+    auditor = Auditor(lexicon, codes, network_is_exchange, semantic, spelling)
     if auditor.semantic is not None:
-        auditor.semantic.prime([normalise(t) for t in _texts(incidents, "summary")])
+        auditor.semantic.prime([auditor.prepare(t)[0] for t in _texts(incidents, "summary")])
     victims = _victims(involvements, persons)
     suspects = _suspect_genders(involvements, persons)
     networks = _networks(network_context)

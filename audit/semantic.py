@@ -88,11 +88,14 @@ class SemanticReader:
         self.exemplars = [Exemplar(name, spec["kind"], str(spec.get("reason") or name), str(t).lower())
                           for name, spec in self.raw["families"].items() for t in spec["exemplars"]]
         self.none = [str(t).lower() for t in self.raw["none"]]
+        self._family_cues = {name: _alternation(spec.get("cues")) for name, spec in self.raw["families"].items()}
+        self._family_of = np.array([e.family for e in self.exemplars])
         self.encode = encoder or static_encoder()
         self._pos = self.encode([e.text for e in self.exemplars])
         self._neg = self.encode(self.none)
         cues = [str(c) for c in self.raw.get("cues") or []]
-        self._cues = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join("(?:%s)" % c for c in cues)) if cues else None
+        cues += [str(c) for spec in self.raw["families"].values() for c in spec.get("cues") or []]
+        self._cues = _alternation(cues)
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         givers = (lexicon.raw.get("attribution") or {}).get("non_perpetrator_givers") or []
@@ -136,14 +139,20 @@ class SemanticReader:
                 break
             self._vectors[clause] = vec
 
+    def eligible(self, window: str) -> np.ndarray:
+        """Which exemplars may match: a family with its own cues only where one of them is written
+        (being let stay somewhere is read only where staying is), the rest always."""
+        ok = {name for name, cue in self._family_cues.items() if cue is None or cue.search(window)}
+        return np.isin(self._family_of, sorted(ok))
+
     def score(self, clause: str) -> tuple[Exemplar, float, float]:
-        """Best family exemplar, its cosine, and the best `none` cosine."""
+        """Best eligible family exemplar, its cosine, and the best `none` cosine."""
         vec = self._vectors.get(clause)
         if vec is None:
             vec = self.encode([clause])[0]
             if len(self._vectors) < self._cache_size:
                 self._vectors[clause] = vec
-        pos, neg = self._pos @ vec, self._neg @ vec
+        pos, neg = np.where(self.eligible(clause), self._pos @ vec, -1.0), self._neg @ vec
         best = int(np.argmax(pos))
         return self.exemplars[best], float(pos[best]), float(neg.max())
 
@@ -203,6 +212,11 @@ class SemanticReader:
         if lex.benign is not None and lex.benign.search(scope):
             return BENIGN
         return COUNTED
+
+
+def _alternation(patterns) -> re.Pattern[str] | None:
+    patterns = [str(p) for p in patterns or []]
+    return re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join("(?:%s)" % p for p in patterns)) if patterns else None
 
 
 _DEFAULT: SemanticReader | None = None
