@@ -21,6 +21,10 @@ from csenet.errors import InputError
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 KINDS = ("exchange", "gain", "sexual", "cce")
+# a giver named as the one told or as a place is not the giver: "told staff that the lads
+# get her drunk", "a man who waits outside the school gates gives her vapes"
+NOT_TOLD = "".join("(?<!%s )" % w for w in ("told", "informed", "to", "outside", "at", "near", "from", "with",
+                                             "tells", "telling", "alerted", "contacted", "by"))
 
 
 class LexiconError(InputError):
@@ -34,6 +38,7 @@ class Category:
     reason: str
     items: tuple[str, ...]
     phrases: tuple[str, ...]
+    negation_inside: bool = False  # its phrases hold their own "not" ("didn't have to pay")
 
 
 def _words(patterns: list[str] | tuple[str, ...]) -> str:
@@ -112,7 +117,8 @@ class Lexicon:
                 raise LexiconError("categories.%s: a %s category has phrases only" % (name, kind))
             cats[name] = Category(name, kind, str(spec.get("reason") or name),
                                   tuple(str(p) for p in spec.get("items") or ()),
-                                  tuple(str(p) for p in spec.get("phrases") or ()))
+                                  tuple(str(p) for p in spec.get("phrases") or ()),
+                                  bool(spec.get("negation_inside")))
         self.categories = cats
         self.items, self.item_groups = _grouped([(c.name, list(c.items)) for c in cats.values()], "items")
         # one alternation per kind, so a span ("to clear a debt") can be both an exchange and CCE
@@ -131,6 +137,8 @@ class Lexicon:
         self.negation_window = int(neg.get("window", 8))
         self.negation = _compile(neg.get("cues"), "negation.cues")
         self.pseudo_negation = _compile(neg.get("pseudo"), "negation.pseudo")
+        self.raised = _compile(neg.get("raised"), "negation.raised")
+        self.refuted = _compile(neg.get("refuted"), "negation.refuted")
         breaks = [str(b) for b in raw.get("clause_breaks") or []]
         starters = [str(s) for s in raw.get("clause_starters") or []]
         _compile(breaks, "clause_breaks")
@@ -153,8 +161,13 @@ class Lexicon:
         givers = att.get("non_perpetrator_givers") or []
         _compile(givers, "attribution.non_perpetrator_givers")
         aux = r"(?: (?:had|has|have|was|were|then|also|later|subsequently|would|usually|often|regularly|once|kindly|had been|have been|has been))*"
+        # up to three words that name no other person and report nothing: "her mother
+        # recently bought", "parents very supportive and bought"; not "her mother said he bought"
+        between = (r"(?: (?!(?:he|she|they|i|we|you|him|his|her|hers|their|them|me|my|the|a|an|man|male|men|boy|"
+                   r"lad|suspect|dp|sus|poi|subj|said|says|told|thinks|believes|stated|states|disclosed|reported|"
+                   r"that|who)\b)[a-z,']+){0,3}")
         if givers:
-            self.giver_before = re.compile(r"(?<!\w)(?:%s)(?!['’]s)%s $" % (_words(givers), aux))
+            self.giver_before = re.compile(r"(?<!\w)%s(?:%s)(?!['’]s)%s%s $" % (NOT_TOLD, _words(givers), between, aux))
             self.giver_after = re.compile(r"^[^,]{0,25}?\bby (?:%s)(?!['’]s)\b" % _words(givers))
         else:
             self.giver_before = self.giver_after = None

@@ -20,7 +20,8 @@ from typing import Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-_TOKEN = re.compile(r"(?<![\w£'])[a-z]{4,}(?![\w'])")
+MIN_LETTERS = 5  # a slip in a shorter word ("fone": done? phone? fine?) is anyone's guess
+_TOKEN = re.compile(r"(?<![\w£'])[a-z]{%d,}(?![\w'])" % MIN_LETTERS)
 _LITERAL = re.compile(r"(?<!\\)[a-z]{4,}")
 _ESCAPE = re.compile(r"\\[a-zA-Z]")
 DICTIONARY = "pyspellchecker-0.9.1"
@@ -72,11 +73,11 @@ class Speller:
 
     def word(self, token: str) -> str | None:
         """The vocabulary word a non-word was meant as, or None."""
-        if token in self.known:
+        if token in self.known or len(token) < MIN_LETTERS:
             return None
         if token in self._cache:
             return self._cache[token]
-        limit = 1 if len(token) <= 6 else 2
+        limit = 1 if len(token) <= 8 else 2  # "snapchat" is two from "snapshot": brand names are short
         hits = process.extract(token, self.targets, scorer=DamerauLevenshtein.distance,
                                score_cutoff=limit, limit=8)
         best = None

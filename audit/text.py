@@ -23,11 +23,14 @@ BENIGN = "benign"
 NOT_A_GIFT = "not_a_gift"
 
 VERB_BEFORE_ITEM = 60  # characters from a transfer word to the item it governs
-VERB_AFTER_ITEM = 35   # passive: "cider was supplied", "money changed hands"
+VERB_AFTER_ITEM = 35
+OWN_AFTER_ITEM = 32    # "bought sweets with my pocket money"   # passive: "cider was supplied", "money changed hands"
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _WORDS = re.compile(r"\S+")
+_QUOTE_MARK = re.compile(r"(?<![A-Za-z])'|'(?![A-Za-z])|\"")  # a quoted 'be nice' reads as be nice; don't stays
+_OWN_AFTER = re.compile(r" own\b")
 _PASSIVE = re.compile(r"(?:was|were|been|being|is|are|get|gets|got|given)\b")
 
 
@@ -51,7 +54,25 @@ def normalise(text: object) -> str:
     """Lower-case, straight quotes, single spaces: the form lexicon patterns are written for."""
     if not isinstance(text, str) or not text:
         return ""
-    return _SPACE.sub(" ", text.translate(_QUOTES)).strip().lower()
+    return _SPACE.sub(" ", _QUOTE_MARK.sub("", text.translate(_QUOTES))).strip().lower()
+
+
+_SENTENCE_END = re.compile(r"[.;!?\n](?!\d)")
+
+
+def raised_then_refuted(text: str, evidence: str, lexicon: Lexicon) -> bool:
+    """The words were only raised (asked about, suggested, believed by another) in their
+    sentence, and the summary refutes something after them."""
+    if lexicon.raised is None or lexicon.refuted is None:
+        return False
+    at = text.find(evidence)
+    if at < 0:
+        return False
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    start = starts[-1] if starts else 0
+    if lexicon.raised.search(text, start, at + len(evidence)) is None:
+        return False
+    return any(m.start() >= at + len(evidence) or m.end() <= at for m in lexicon.refuted.finditer(text, start))
 
 
 def clauses(text: str, lexicon: Lexicon) -> list[tuple[int, int]]:
@@ -108,7 +129,13 @@ class Reader:
             for pattern, groups in lex.phrase_sets:
                 for m in pattern.finditer(seg):
                     cat = lex.categories[groups[m.lastgroup]]
-                    status = NEGATED if self._negated(seg, negs, m.start(), m.end()) else COUNTED
+                    if _OWN_AFTER.match(seg, m.end()):  # "paid her own way"
+                        status = OWN
+                    elif self._negated(seg, [c for c in negs if not cat.negation_inside or c[1] <= m.start()],
+                                       m.start(), m.end()):
+                        status = NEGATED
+                    else:
+                        status = COUNTED
                     findings.append(Finding(cat.kind, cat.name, cat.reason, m.group(0), status))
             before = len(findings)
             if lex.items is not None:
@@ -191,11 +218,14 @@ class Reader:
     def _own(self, seg: str, v0: int, v1: int, i0: int, i1: int, to_subject: bool) -> bool:
         lex = self.lex
         lo, hi = (v0, i1) if v0 < i0 else (i0, v1)
-        if lex.own is not None and lex.own.search(seg, lo, min(len(seg), hi + 20)):
+        if lex.own is not None and lex.own.search(seg, lo, min(len(seg), hi + OWN_AFTER_ITEM)):
             return True
-        if not to_subject and v0 < i0 and lex.own_subject is not None and not _PASSIVE.match(seg, v0):
+        if to_subject or lex.own_subject is None:
+            return False
+        if v0 < i0 and not _PASSIVE.match(seg, v0):
             return lex.own_subject.search(seg[:v0]) is not None
-        return False
+        # "the alcohol she had bought": the buyer named between the thing and the verb
+        return v0 >= i1 and len(seg[i1:v0].split()) <= 3 and lex.own_subject.search(seg[i1:v0]) is not None
 
     def _third_party(self, seg: str, v0: int, i1: int, to_subject: bool) -> bool:
         lex = self.lex

@@ -53,7 +53,7 @@ def test_each_family_is_recognised_on_unseen_phrasing(semantic, family, text):
 
 
 def test_an_exchange_the_lexicon_misses_meets_the_definition_and_is_quoted():
-    text = "Girl aged 14 said the older man always had weed waiting for her, then he had sex with her."
+    text = "Girl aged 14 said the older man always sorted her out whenever she came round, then he had sex with her."
     assert audit(text, semantic=False)["meets_cse_definition"] is False
     row = audit(text)
     assert row["meets_cse_definition"] is True and row["confidence"] == "medium"
@@ -62,7 +62,7 @@ def test_an_exchange_the_lexicon_misses_meets_the_definition_and_is_quoted():
     family, score, quoted = reason[len("EXCHANGE:semantic("):-1].split(",", 2)
     assert family in {"given", "promised", "in_return", "perpetrator_gain"} and 0.5 <= float(score) <= 1.0
     clause, exemplar = quoted.split("~")
-    assert "weed waiting for her" in clause
+    assert "always sorted her out" in clause
     assert exemplar.strip('"') in {e for f in load_exemplars()["families"].values() for e in f["exemplars"]}
     assert "+semantic-tokenlearn-static-model" in row["audit_version"] and row["audit_version"].startswith("audit-2")
 
@@ -97,8 +97,8 @@ def test_the_lexicon_decides_first():
 
 
 def test_semantic_reader_can_be_switched_off():
-    row = audit("Girl aged 14 said the older man always had weed waiting for her, then he had sex with her.",
-                semantic=False)
+    row = audit("Girl aged 14 said the older man always sorted her out whenever she came round, then he had sex "
+                "with her.", semantic=False)
     assert "+semantic-" not in row["audit_version"] and row["meets_cse_definition"] is False
 
 
