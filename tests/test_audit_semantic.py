@@ -47,6 +47,10 @@ def audit(summary: str, **kwargs) -> dict:
     ("promised", "He told her she would get a brand new laptop if she came round to his."),
     ("in_return", "She felt she owed him for everything and had to pay it back with sex."),
     ("perpetrator_gain", "He was making money by letting other men have sex with her."),
+    ("hosted", "When she had nowhere else to go the man let her sleep on his sofa, as long as she kept him happy."),
+    ("outings", "The older male took her out to fancy restaurants and hotels at weekends."),
+    ("plied", "The two men got the girls drunk on spirits in the flat before abusing them."),
+    ("status_protection", "She was told being with him gave her status on the estate."),
 ])
 def test_each_family_is_recognised_on_unseen_phrasing(semantic, family, text):
     assert found(semantic, text).get("semantic_" + family) == "counted", semantic.read_normalised(normalise(text))
