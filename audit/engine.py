@@ -21,7 +21,7 @@ from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_ag
 from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, _sexual, _uncounted_reason, _verdict
 from csenet.audit.semantic import SemanticReader, default_semantic_reader
 from csenet.audit.spelling import Speller, default_speller
-from csenet.audit.text import NEGATED, Finding, Reader, normalise, raised_then_refuted
+from csenet.audit.text import NEGATED, Finding, Reader, general_denials, normalise, raised_then_refuted
 
 AUDIT_VERSION = "audit-2"
 
@@ -224,8 +224,17 @@ class Auditor:
         if self.semantic is not None and not any(f.counted and f.kind in ("exchange", "gain") for f in found):
             denied = [f.evidence for f in found if f.status == NEGATED and f.kind in ("exchange", "gain")]
             found += [_denied_by_lexicon(f, summary, denied) for f in self.semantic.read_normalised(summary)]
+        denials = tuple(sorted(summary.find(f.evidence) for f in found
+                               if f.status == NEGATED and f.kind in ("exchange", "gain")))
+        waived = [(summary.find(f.evidence), summary.find(f.evidence) + len(f.evidence)) for f in found
+                  if f.counted and self.lex.categories.get(f.category) is not None
+                  and self.lex.categories[f.category].negation_inside]
+        denied_all = [d for d in general_denials(summary, found, self.lex)
+                      if not any(a <= d < b for a, b in waived)]  # "never pays for anything" is let off
+        last = denied_all[-1] if denied_all else -1
         return [replace(f, status=NEGATED) if f.counted and f.kind in ("exchange", "gain")
-                and raised_then_refuted(summary, f.evidence, self.lex) else f for f in found]
+                and (0 <= summary.find(f.evidence) < last
+                     or raised_then_refuted(summary, f.evidence, self.lex, denials)) else f for f in found]
 
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
                   summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str],

@@ -46,6 +46,10 @@ def _words(patterns: list[str] | tuple[str, ...]) -> str:
 
 
 def _compile(patterns, where: str, *, anchored: bool = True) -> re.Pattern[str] | None:
+    for p in patterns or []:
+        if isinstance(p, dict):
+            raise LexiconError("%s: %r was read by YAML as a mapping (a ': ' inside it); put the pattern in quotes"
+                               % (where, p))
     patterns = [str(p) for p in patterns or []]
     if not patterns:
         return None
@@ -139,6 +143,10 @@ class Lexicon:
         self.pseudo_negation = _compile(neg.get("pseudo"), "negation.pseudo")
         self.raised = _compile(neg.get("raised"), "negation.raised")
         self.refuted = _compile(neg.get("refuted"), "negation.refuted")
+        self.question = _compile(neg.get("question"), "negation.question")
+        self.confirmed = _compile(neg.get("confirmed"), "negation.confirmed")
+        self.answered_no = _compile(neg.get("answered_no"), "negation.answered_no")
+        self.denies_any = _compile(neg.get("denies_any"), "negation.denies_any")
         breaks = [str(b) for b in raw.get("clause_breaks") or []]
         starters = [str(s) for s in raw.get("clause_starters") or []]
         _compile(breaks, "clause_breaks")
@@ -156,7 +164,8 @@ class Lexicon:
         self.own = _compile(att.get("own"), "attribution.own")
         subj = att.get("own_subject") or []
         _compile(subj, "attribution.own_subject")
-        aux_active = r"(?: (?:had|has|then|also|later|once|went to|tried to|wanted to|to|would|often|usually))*"
+        aux_active = (r"(?: (?:had|has|then|also|later|once|went to|tried to|wanted to|to|would|often|usually|"
+                      r"was going to|is going to|going to|had gone to|just))*")
         self.own_subject = re.compile(r"(?<!\w)(?:%s)%s $" % (_words(subj), aux_active)) if subj else None
         givers = att.get("non_perpetrator_givers") or []
         _compile(givers, "attribution.non_perpetrator_givers")

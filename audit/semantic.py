@@ -99,6 +99,7 @@ class SemanticReader:
         cues = [str(c) for c in self.raw.get("cues") or []]
         cues += [str(c) for spec in self.raw["families"].values() for c in spec.get("cues") or []]
         self._cues = _alternation(cues)
+        self._threats = _alternation(self.raw.get("threats"))
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         givers = (lexicon.raw.get("attribution") or {}).get("non_perpetrator_givers") or []
@@ -180,6 +181,8 @@ class SemanticReader:
         """The clause or window that passes threshold and margin with the highest score."""
         found = None
         for w in self.windows(clause):
+            if self._threats is not None and self._threats.search(w):
+                continue
             ex, pos, neg = self.score(w)
             if pos >= self.threshold and pos - neg >= self.margin and (found is None or pos > found[2]):
                 found = (w, ex, pos)

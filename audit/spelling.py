@@ -63,6 +63,11 @@ class Speller:
         vocab = vocabulary_from(patterns, words)
         self.known = words | vocab
         self.targets = sorted(w for w in vocab if w in words)
+        self.target_set = frozenset(self.targets)
+        self._by_letter: dict[str, list[str]] = {}
+        for w in sorted(words):
+            if len(w) >= MIN_LETTERS - 1:
+                self._by_letter.setdefault(w[0], []).append(w)
         self._cache: dict[str, str | None] = {}
 
     @property
@@ -78,17 +83,18 @@ class Speller:
         if token in self._cache:
             return self._cache[token]
         limit = 1 if len(token) <= 8 else 2  # "snapchat" is two from "snapshot": brand names are short
-        hits = process.extract(token, self.targets, scorer=DamerauLevenshtein.distance,
-                               score_cutoff=limit, limit=8)
+        # among the English words nearest the slip, exactly one must be a word the readers look
+        # for: "threatning" is one from "threatening" before it is two from "treating"
+        pool = self._by_letter.get(token[0], ())
+        hits = process.extract(token, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=12)
         best = None
-        hits = [h for h in hits if h[0][0] == token[0]]  # slips rarely hit the first letter
         if hits:
             nearest = min(h[1] for h in hits)
-            tied = [h[0] for h in hits if h[1] == nearest]
-            if len(tied) > 1:
-                tied = [w for w in tied if w[-1] == token[-1]] or tied
-            if len(tied) == 1:  # two words equally near: the slip is ambiguous, leave it
-                best = tied[0]
+            meant = [h[0] for h in hits if h[1] == nearest and h[0] in self.target_set]
+            if len(meant) > 1:
+                meant = [w for w in meant if w[-1] == token[-1]]
+            if len(meant) == 1:  # two of the readers' words equally near: ambiguous, leave it
+                best = meant[0]
         if len(self._cache) < 200_000:
             self._cache[token] = best
         return best

@@ -60,19 +60,41 @@ def normalise(text: object) -> str:
 _SENTENCE_END = re.compile(r"[.;!?\n](?!\d)")
 
 
-def raised_then_refuted(text: str, evidence: str, lexicon: Lexicon) -> bool:
+def raised_then_refuted(text: str, evidence: str, lexicon: Lexicon, denials: tuple[int, ...] = ()) -> bool:
     """The words were only raised (asked about, suggested, believed by another) in their
-    sentence, and the summary refutes something after them."""
-    if lexicon.raised is None or lexicon.refuted is None:
-        return False
+    sentence, and the summary refutes something outside them: a refutation cue, or a
+    denial the readers found (`denials`: where negated exchange findings start). An
+    exchange asked about and never confirmed is only raised too."""
     at = text.find(evidence)
     if at < 0:
         return False
+    end = at + len(evidence)
     starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
     start = starts[-1] if starts else 0
-    if lexicon.raised.search(text, start, at + len(evidence)) is None:
+    if lexicon.question is not None and lexicon.question.search(text, start, end) is not None:
+        return not _answered_yes(text, end, lexicon)
+    if lexicon.raised is None or lexicon.raised.search(text, start, end) is None:
         return False
-    return any(m.start() >= at + len(evidence) or m.end() <= at for m in lexicon.refuted.finditer(text, start))
+    if any(d >= end for d in denials):
+        return True
+    return lexicon.refuted is not None and any(m.start() >= end or m.end() <= at
+                                               for m in lexicon.refuted.finditer(text, start))
+
+
+def _answered_yes(text: str, end: int, lexicon: Lexicon) -> bool:
+    """The first answer word after a question is a yes."""
+    yes = lexicon.confirmed.search(text, end) if lexicon.confirmed is not None else None
+    no = lexicon.answered_no.search(text, end) if lexicon.answered_no is not None else None
+    return yes is not None and (no is None or yes.start() < no.start())
+
+
+def general_denials(text: str, found: list[Finding], lexicon: Lexicon) -> list[int]:
+    """Where the summary denies any exchange at all: a negated transfer with no thing named
+    ("nothing was given", "never gave me nothin") or a `negation.denies_any` phrase."""
+    at = [text.find(f.evidence) for f in found if f.category == "any" and f.status == NEGATED]
+    if lexicon.denies_any is not None:
+        at += [m.start() for m in lexicon.denies_any.finditer(text)]
+    return sorted(a for a in at if a >= 0)
 
 
 def clauses(text: str, lexicon: Lexicon) -> list[tuple[int, int]]:
@@ -131,6 +153,10 @@ class Reader:
                     cat = lex.categories[groups[m.lastgroup]]
                     if _OWN_AFTER.match(seg, m.end()):  # "paid her own way"
                         status = OWN
+                    elif cat.kind == "exchange" and lex.giver_before is not None and lex.giver_before.search(seg[:m.start()]):
+                        status = THIRD_PARTY  # "the complainant's mother paid him"
+                    elif cat.reason == "money" and lex.own_subject is not None and lex.own_subject.search(seg[:m.start()]):
+                        status = OWN  # "she paid him rent from her wages"
                     elif self._negated(seg, [c for c in negs if not cat.negation_inside or c[1] <= m.start()],
                                        m.start(), m.end()):
                         status = NEGATED

@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
 # tuned on: dev (written with the reader), dev2 (the first held-out set, read after its last
 # scoring), dev3 (the first set written by a writer who never saw csenet); reported only:
 # heldout (a second independent writer, other services' voices)
-SETS = ("dev", "dev2", "dev3", "heldout")
+SETS = ("dev", "dev2", "dev3", "dev4", "heldout")
 LABELS = ("exchange", "no_exchange", "negated")
 
 

@@ -107,7 +107,7 @@ def test_sexual_activity_from_text_and_cce_from_text(reader):
 # ---- negation -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, category", [
-    ("No suggestion of payment.", "perpetrator_gain"),
+    ("No suggestion of payment for sex.", "perpetrator_gain"),
     ("She denies being given alcohol.", "alcohol"),
     ("Denies being given alcohol or drugs.", "drugs"),
     ("She denies receiving money or gifts.", "money"),
