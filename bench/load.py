@@ -63,6 +63,22 @@ def raw_ceiling(store, nodes: dict[str, int], rels: dict[str, int], batch_size: 
     return time.perf_counter() - start
 
 
+def peak_memory(data: Path) -> dict:
+    """Peak resident memory of this process and of the embedded server (VmHWM), in GB."""
+    import resource
+
+    out = {"python_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)}
+    try:
+        pid = int((data / "falkordb.pid").read_text().strip())
+        for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                out["store_gb"] = round(int(line.split()[1]) / 1e6, 2)
+    except (OSError, ValueError):
+        out["store_gb"] = None
+    out["sum_gb"] = round(out["python_gb"] + (out["store_gb"] or 0), 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="medium", choices=["small", "medium", "large"])
@@ -90,6 +106,7 @@ def main() -> None:
         analyses = run_analyses(store, settings)
         analyse_s = time.perf_counter() - start
 
+        memory = peak_memory(Path(args.data))
         raw_store = FalkorStore(store._connect, Settings(data=settings.data, graph_name="bench_raw",
                                                          memory_limit_mb=16_384))
         raw_store.drop_graph()
@@ -108,6 +125,8 @@ def main() -> None:
         "pipeline_s": round(pipeline, 1), "stages_s": {k: round(v, 1) for k, v in summary.timings.items()},
         "raw_ceiling_s": round(ceiling, 1), "ratio": round(pipeline / ceiling, 2),
         "analyses_s": round(analyse_s, 1), "analyses": analyses,
+        "peak_memory": dict(memory, rows_read=summary.rows_read,
+                            gb_per_million_rows=round(memory["sum_gb"] / (summary.rows_read / 1e6), 2)),
         "targets": {"ratio_max": 2.0, "medium_pipeline_s_max": 90},
     }
     print(json.dumps(result, indent=2))
