@@ -8,30 +8,19 @@ from __future__ import annotations
 
 import socket
 
-import pandas as pd
 import pytest
 
-from csenet.audit import audit_incidents
 from csenet.audit.engine import Auditor
 from csenet.audit.lexicon import default_lexicon
 from csenet.audit.semantic import SemanticReader, load_exemplars
 from csenet.audit.spelling import Speller, reader_patterns, vocabulary_from
 from csenet.audit.text import normalise
+from tests.test_audit_semantic import audit
 
 
 @pytest.fixture(scope="module")
 def auditor() -> Auditor:
     return Auditor()
-
-
-def audit(summary: str, **kwargs) -> dict:
-    incidents = pd.DataFrame([{"incident_id": "I-1", "reported_at": "2023-03-01", "occurred_at": "2023-03-01",
-                               "offence_code": "22B", "offence": "Sexual activity involving a child under 16",
-                               "flags": [], "summary": summary}])
-    involvements = pd.DataFrame([{"incident_id": "I-1", "person_id": "V", "role": "VICTIM"}])
-    persons = pd.DataFrame([{"person_id": "V", "date_of_birth": "2008-06-01", "gender": "F",
-                             "dob_candidates": ["2008-06-01"]}])
-    return audit_incidents(incidents, involvements, persons, **kwargs).iloc[0].to_dict()
 
 
 @pytest.mark.parametrize("written, meant", [
