@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import gc
 import time
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,9 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     raw = read_bundle(folder, encoding)
     store.ensure_schema()
     valid = validate(raw, known_in_graph=lambda label, key, ids: known_ids(store, label, key, ids))
+    load_id, meta = raw.load_id, raw.meta
+    del raw  # the source text of every file, as read: as large again as the validated frames
+    gc.collect()
     t["read_validate"] = time.perf_counter() - start
     rejects_path = Path(rejects_path) if rejects_path else folder / "rejects.csv"
     write_issues(valid.issues, rejects_path)
@@ -131,16 +135,15 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
         pending = pool.submit(timed_resolution)
-        write_facts(store, valid, {"load_id": raw.load_id}, settings, reporter)
+        write_facts(store, valid, {"load_id": load_id}, settings, reporter)
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     began = time.perf_counter()
     changed, written, total = write_people(store, records, resolution, previous, valid, settings, reporter,
-                                           raw.load_id)
+                                           load_id)
     touched = touched_incidents(store, valid, written)
-    meta = raw.meta
     store.write_batches(cy.LOAD, [{
-        "load_id": raw.load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "load_id": load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "source": meta.get("source"), "force": meta.get("force"), "extracted_at": meta.get("extracted_at"),
         "bundle": folder.name, **quality_props(valid.counts, valid.issues),
     }])
@@ -152,7 +155,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     t["resolve_and_load"] = time.perf_counter() - start
 
     summary = LoadSummary(
-        load_id=raw.load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
+        load_id=load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
         issues=valid.issues, rejects_path=rejects_path, records_total=len(records), persons_total=total,
         persons_changed=len(changed), touched_incidents=touched, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
         timings=t,
@@ -224,17 +227,33 @@ def rel_rows(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) ->
     return base
 
 
+class FrameRows(Sequence):
+    """A step's statement rows, built a batch at a time from its frame: a large bundle never
+    holds a step's millions of parameter dicts at once (write_batches slices its rows)."""
+
+    def __init__(self, frame: pd.DataFrame, build: Callable[[pd.DataFrame], list[dict]]):
+        self.frame, self.build = frame, build
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.build(self.frame.iloc[index])
+        return self.build(self.frame.iloc[index:index + 1])[0]
+
+
 def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Settings, reporter: Reporter) -> None:
     """Nodes, then the relationships between them; each step's rows are built only when it
     runs, so a large bundle never holds every step's parameters in memory at once."""
     f = valid.frames
     ident = identifier_links(valid)
-    steps: list[tuple[str, str, Callable[[], list[dict]]]] = []
+    steps: list[tuple[str, str, Callable[[], Sequence[dict]]]] = []
     if "locations" in f:
-        steps.append(("locations", cy.LOCATIONS, lambda: node_rows(f["locations"], "location_id")))
+        steps.append(("locations", cy.LOCATIONS, lambda: FrameRows(f["locations"], lambda p: node_rows(p, "location_id"))))
     if "incidents" in f:
-        steps.append(("incidents", cy.INCIDENTS, lambda: node_rows(f["incidents"], "incident_id")))
-    steps.append(("person records", cy.PERSON_RECORDS, lambda: node_rows(f["person_records"], "record_id")))
+        steps.append(("incidents", cy.INCIDENTS, lambda: FrameRows(f["incidents"], lambda p: node_rows(p, "incident_id"))))
+    steps.append(("person records", cy.PERSON_RECORDS, lambda: FrameRows(f["person_records"], lambda p: node_rows(p, "record_id"))))
     if len(ident):
         nodes = ident.drop_duplicates("identifier_key")
         steps.append(("identifiers", cy.IDENTIFIERS, lambda: frame_records(
@@ -250,9 +269,9 @@ def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Sett
 
     if "incidents" in f:
         located = f["incidents"][f["incidents"]["location_id"].notna()]
-        steps.append(("incident locations", cy.OCCURRED_AT, lambda: rel_rows(located, ["incident_id", "location_id"])))
+        steps.append(("incident locations", cy.OCCURRED_AT, lambda: FrameRows(located, lambda p: rel_rows(p, ["incident_id", "location_id"]))))
     steps.append(("involvements", cy.INVOLVED_IN,
-                  lambda: rel_rows(f["involvements"], ["incident_id", "record_id", "role"])))
+                  lambda: FrameRows(f["involvements"], lambda p: rel_rows(p, ["incident_id", "record_id", "role"]))))
     if "associations" in f:
         a = f["associations"].copy()
         a["source_ref"] = a["source_ref"].where(a["source_ref"].notna(), "")
@@ -260,7 +279,7 @@ def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Sett
                       lambda: rel_rows(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
     if len(ident):
         steps.append(("identifier links", cy.HAS_IDENTIFIER,
-                      lambda: rel_rows(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))
+                      lambda: FrameRows(ident, lambda p: rel_rows(p, ["record_id", "identifier_key"], ["recorded_at", "raw_value"]))))
     if "ocg_members" in f:
         steps.append(("OCG membership", cy.MEMBER_OF,
                       lambda: rel_rows(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
