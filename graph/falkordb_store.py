@@ -158,9 +158,9 @@ class FalkorStore:
 
     def _write_then_wait(self, query: str, params: Mapping[str, Any], n: int, applied: Future,
                          progress: Progress | None) -> int:
-        writer = self._writer()
-        text = self._text(query, params)
-        try:
+        try:  # whatever fails before the write is applied (a dead server's connect too) wakes the loader
+            writer = self._writer()
+            text = self._text(query, params)
             self._execute(writer, text)
         except BaseException as exc:
             applied.set_exception(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,3 +100,44 @@ def test_dates_travel_as_iso_text():
     assert encode_value(dt.date(2023, 3, 2)) == '"2023-03-02"'
     assert encode_value(dt.datetime(2023, 3, 2, 14, 5)) == '"2023-03-02T14:05:00"'
     assert encode_value(True) == "true" and encode_value(None) == "null"
+
+
+def _raises_within(seconds: float, call) -> BaseException | None:
+    """Run `call` in a thread; the exception it raised, failing if it is still running."""
+    box: list[BaseException | None] = [None]
+
+    def run():
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            box[0] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), "write_batches hung instead of raising"
+    return box[0]
+
+
+def test_a_batch_refused_before_it_is_written_fails_the_load_instead_of_hanging(fstore):
+    """A parameter refused while a batch is prepared on a writer thread reaches the caller."""
+    exc = _raises_within(30, lambda: fstore.write_batches("UNWIND $rows AS r RETURN r", [{"v": "a\x00b"}]))
+    assert isinstance(exc, StoreError) and "parameter refused" in str(exc)
+    with pytest.raises(StoreError, match="parameter refused"):
+        fstore.sync()  # the batch's own future holds it too, reported once
+    fstore.sync()
+
+
+def test_a_writer_that_cannot_connect_fails_the_load_instead_of_hanging(fstore, monkeypatch):
+    """A server that died between batches: the writer thread's connect fails, the load raises."""
+    from csenet.errors import StoreUnavailable
+
+    def dead(*args, **kwargs):
+        raise StoreUnavailable("embedded FalkorDB is gone")
+
+    monkeypatch.setattr(fstore, "_local", threading.local())  # every thread needs a new connection
+    monkeypatch.setattr(fstore, "_connect", dead)
+    exc = _raises_within(30, lambda: fstore.write_batches("UNWIND $rows AS r RETURN r", [{"v": 1}]))
+    assert isinstance(exc, StoreUnavailable)
+    with pytest.raises(StoreUnavailable):
+        fstore.sync()
