@@ -19,7 +19,7 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False)  # noqa: input — a generated bundle, not an analyst's export
+    frame.to_csv(path, index=False)  # input: a generated bundle, not an analyst's export
 
 
 def split_days(whole: Path, out: Path, days: int, per_day: int, new_records: int = 3,

@@ -227,7 +227,7 @@ def test_a_load_while_16_clients_read_the_api(tmp_path_factory, tiny_bundle_sour
     people = pd.read_csv(later / "person_records.csv", dtype=str, keep_default_na=False)
     extra = pd.DataFrame([{"record_id": "L-%d" % i, "source": "RMS", "family_name": "Nowell",
                            "given_names": "Tayla", "gender": "F", "postcode": "WB1 2CD"} for i in range(200)])
-    pd.concat([people, extra]).fillna("").to_csv(later / "person_records.csv", index=False)  # noqa: input
+    pd.concat([people, extra]).fillna("").to_csv(later / "person_records.csv", index=False)  # input, not an export
     headers = {"Authorization": "Bearer " + add_user(settings, "analyst-1", "analyst"), "X-Justification": "OP-T/1"}
     problems: list[str] = []
     answers = [0]

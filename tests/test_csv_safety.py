@@ -90,7 +90,7 @@ def hostile_bundle(src: Path, dest: Path) -> Path:
     extra = [{"record_id": rid, "source": "RMS", "family_name": fam, "given_names": given, "gender": "M"}
              for rid, (fam, given) in (FORMULAS | NAMES).items()]
     people = pd.concat([people, pd.DataFrame(extra)], ignore_index=True).fillna("")
-    people.to_csv(dest / "person_records.csv", index=False, encoding="utf-8")  # noqa: the input, not an export
+    people.to_csv(dest / "person_records.csv", index=False, encoding="utf-8")  # the input, not an export
     inv = pd.read_csv(dest / "involvements.csv", dtype=str)
     inv = pd.concat([inv, pd.DataFrame([{"incident_id": "INC-3", "record_id": r, "role": "SUSPECT"}
                                         for r in FORMULAS | NAMES])], ignore_index=True)

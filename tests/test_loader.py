@@ -260,7 +260,7 @@ def test_a_person_split_off_by_a_later_load_gets_the_incidents_of_its_records(st
         (delta / (name + ".csv")).write_text(header + "\n", encoding="utf-8")
     records = pd.read_csv(tiny_bundle / "person_records.csv", dtype=str, keep_default_na=False)
     extra = records.head(1).assign(record_id="P-NEW", given_names="Someone")
-    extra.to_csv(delta / "person_records.csv", index=False)  # noqa: input
+    extra.to_csv(delta / "person_records.csv", index=False)  # input, not an export
     incidents_of_p1 = {r["i"] for r in store.read(
         "MATCH (:PersonRecord {record_id: 'P-1'})-[:INVOLVED_IN]->(i:Incident) RETURN i.incident_id AS i")}
     assert incidents_of_p1
