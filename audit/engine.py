@@ -11,7 +11,7 @@ applied a flag.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_ag
 from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, _sexual, _uncounted_reason, _verdict
 from csenet.audit.semantic import SemanticReader, default_semantic_reader
 from csenet.audit.spelling import Speller, default_speller
-from csenet.audit.text import NEGATED, Finding, Reader, general_denials, normalise, raised_then_refuted
+from csenet.audit.text import Finding, Reader, normalise, settle
 
 AUDIT_VERSION = "audit-2"
 
@@ -218,23 +218,13 @@ class Auditor:
         return hit
 
     def findings(self, summary: str, offence_text: str | None) -> list[Finding]:
-        """Lexicon findings; the semantic reader's only when the lexicon found no exchange or gain."""
+        """Lexicon findings; the semantic reader's only when the lexicon found no exchange or
+        gain; then what the whole summary says of each (text.settle)."""
         found = list(self.reader.read_normalised(summary)) + [f for f in self.reader.read(offence_text)
                                                               if f.kind != "exchange"]
         if self.semantic is not None and not any(f.counted and f.kind in ("exchange", "gain") for f in found):
-            denied = [f.evidence for f in found if f.status == NEGATED and f.kind in ("exchange", "gain")]
-            found += [_denied_by_lexicon(f, summary, denied) for f in self.semantic.read_normalised(summary)]
-        denials = tuple(sorted(summary.find(f.evidence) for f in found
-                               if f.status == NEGATED and f.kind in ("exchange", "gain")))
-        waived = [(summary.find(f.evidence), summary.find(f.evidence) + len(f.evidence)) for f in found
-                  if f.counted and self.lex.categories.get(f.category) is not None
-                  and self.lex.categories[f.category].negation_inside]
-        denied_all = [d for d in general_denials(summary, found, self.lex)
-                      if not any(a <= d < b for a, b in waived)]  # "never pays for anything" is let off
-        last = denied_all[-1] if denied_all else -1
-        return [replace(f, status=NEGATED) if f.counted and f.kind in ("exchange", "gain")
-                and (0 <= summary.find(f.evidence) < last
-                     or raised_then_refuted(summary, f.evidence, self.lex, denials)) else f for f in found]
+            found += self.semantic.read_normalised(summary)
+        return settle(summary, found, self.lex)
 
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
                   summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str],
@@ -302,20 +292,6 @@ class Auditor:
             "confidence": confidence,
             "audit_version": self.version,
         }
-
-
-def _denied_by_lexicon(f: Finding, summary: str, denied: list[str]) -> Finding:
-    """A semantic match on words the lexicon read as denied ("nothing to suggest she was given
-    money … or somewhere to stay") is denied too: the same words are not asserted and denied."""
-    if not f.counted or not denied:
-        return f
-    at = summary.find(f.evidence)
-    span = (at, at + len(f.evidence))
-    for d in denied:
-        d0 = summary.find(d)
-        if at >= 0 and d0 >= 0 and d0 < span[1] and span[0] < d0 + len(d):
-            return replace(f, status=NEGATED)
-    return f
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:

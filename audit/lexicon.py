@@ -23,8 +23,13 @@ DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 KINDS = ("exchange", "gain", "sexual", "cce")
 # a giver named as the one told or as a place is not the giver: "told staff that the lads
 # get her drunk", "a man who waits outside the school gates gives her vapes"
-NOT_TOLD = "".join("(?<!%s )" % w for w in ("told", "informed", "to", "outside", "at", "near", "from", "with",
-                                             "tells", "telling", "alerted", "contacted", "by"))
+TOLD_OR_PLACE = ("told", "informed", "to", "outside", "at", "near", "from", "with", "tells", "telling", "alerted",
+                 "contacted", "by")
+
+
+def not_told(*allowed: str) -> str:
+    """Lookbehinds refusing a giver right after one of TOLD_OR_PLACE (bar `allowed`)."""
+    return "".join("(?<!%s )" % w for w in TOLD_OR_PLACE if w not in allowed)
 
 
 class LexiconError(InputError):
@@ -176,7 +181,7 @@ class Lexicon:
                    r"lad|suspect|dp|sus|poi|subj|said|says|told|thinks|believes|stated|states|disclosed|reported|"
                    r"that|who)\b)[a-z,']+){0,3}")
         if givers:
-            self.giver_before = re.compile(r"(?<!\w)%s(?:%s)(?!['’]s)%s%s $" % (NOT_TOLD, _words(givers), between, aux))
+            self.giver_before = re.compile(r"(?<!\w)%s(?:%s)(?!['’]s)%s%s $" % (not_told(), _words(givers), between, aux))
             self.giver_after = re.compile(r"^[^,]{0,25}?\bby (?:%s)(?!['’]s)\b" % _words(givers))
         else:
             self.giver_before = self.giver_after = None

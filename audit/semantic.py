@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import yaml
 
-from csenet.audit.lexicon import NOT_TOLD, Lexicon, LexiconError
+from csenet.audit.lexicon import Lexicon, LexiconError, not_told
 from csenet.audit.text import BENIGN, COUNTED, NEGATED, OWN, THIRD_PARTY, Finding, clauses
 
 DEFAULT_PATH = Path(__file__).with_name("semantic.yaml")
@@ -34,8 +34,9 @@ SUBJECT_WORDS = 4  # words before a window read for whose the thing was and who 
 _WORD = re.compile(r"[a-z£0-9']+")
 
 _PURCHASE = re.compile(r"bought|brought|buy\w*|paid|pay|pays|paying|purchas\w*")
-_BUYER = re.compile(r"(?<!\w)(?:she|i|we|(?:the )?(?:victim|girl|child|ip|yp|pupil|pt|patient))"
-                    r"(?: (?:had|has|have|then|also|just|already|always))* $")
+# the lexicon's buyers, with only the auxiliaries that keep the buyer the subject of the
+# purchase (no "to": "she had to pay it back" is a debt, not her own purchase)
+_BUYER_AUX = r"(?: (?:had|has|have|then|also|just|already|always))* $"
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -100,11 +101,14 @@ class SemanticReader:
         cues += [str(c) for spec in self.raw["families"].values() for c in spec.get("cues") or []]
         self._cues = _alternation(cues)
         self._threats = _alternation(self.raw.get("threats"))
+        buyers = (lexicon.raw.get("attribution") or {}).get("own_subject") or []
+        self._buyer = (re.compile(r"(?<!\w)(?:%s)%s" % ("|".join("(?:%s)" % b for b in buyers), _BUYER_AUX))
+                       if buyers else None)
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         givers = (lexicon.raw.get("attribution") or {}).get("non_perpetrator_givers") or []
         alternatives = "|".join("(?:%s)" % g for g in givers)
-        self._givers = re.compile(r"(?<!\w)%s(?:%s)(?!['’]s)\b" % (NOT_TOLD.replace('(?<!by )', ''), alternatives)) if givers else None
+        self._givers = re.compile(r"(?<!\w)%s(?:%s)(?!['’]s)\b" % (not_told("by"), alternatives)) if givers else None
 
     @property
     def version(self) -> str:
@@ -208,7 +212,8 @@ class SemanticReader:
                     continue
                 if len(clause[m.end():anchor].split()) <= lex.negation_window:
                     return NEGATED
-        if cue is not None and _PURCHASE.fullmatch(cue.group(0)) and _BUYER.search(clause[:anchor]):
+        if (cue is not None and self._buyer is not None and _PURCHASE.fullmatch(cue.group(0))
+                and self._buyer.search(clause[:anchor])):
             return OWN  # "she had bought vodka", "i paid n got out": the child paying her own way
         before = clause[:at].split()[-SUBJECT_WORDS:]
         after = clause[at + len(text):].split()[:SUBJECT_WORDS]

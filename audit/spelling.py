@@ -34,10 +34,10 @@ def _dictionary() -> frozenset[str]:
     return frozenset(SpellChecker(distance=1).word_frequency.dictionary)
 
 
-def vocabulary_from(patterns: Iterable[str], words: frozenset[str]) -> set[str]:
+def vocabulary_from(patterns: Iterable[str], words: Iterable[str]) -> set[str]:
     """Dictionary words the readers' patterns are written with: each literal run of four or
     more letters, and the dictionary words it is the stem of ("suppl" → supply, supplied …)."""
-    ordered = sorted(words)
+    ordered = words if isinstance(words, list) else sorted(words)
     out: set[str] = set()
     for p in patterns:
         source = _ESCAPE.sub(" ", str(p).lower())
@@ -59,13 +59,13 @@ class Speller:
 
     def __init__(self, patterns: Iterable[str], words: frozenset[str] | None = None):
         words = _dictionary() if words is None else words
-        self.words = words
-        vocab = vocabulary_from(patterns, words)
+        ordered = sorted(words)
+        vocab = vocabulary_from(patterns, ordered)
         self.known = words | vocab
         self.targets = sorted(w for w in vocab if w in words)
         self.target_set = frozenset(self.targets)
         self._by_letter: dict[str, list[str]] = {}
-        for w in sorted(words):
+        for w in ordered:
             if len(w) >= MIN_LETTERS - 1:
                 self._by_letter.setdefault(w[0], []).append(w)
         self._cache: dict[str, str | None] = {}
@@ -123,7 +123,6 @@ def reader_patterns(lexicon_raw: dict, semantic_raw: dict | None) -> list[str]:
     out += [str(p) for p in lexicon_raw.get("transfer") or []]
     out += [str(p) for p in lexicon_raw.get("transfer_to_subject") or []]
     out += [str(p) for p in (lexicon_raw.get("negation") or {}).get("cues") or []]
-    out += [str(p) for p in lexicon_raw.get("read_as_vocabulary") or []]
     if semantic_raw:
         out += [str(c) for c in semantic_raw.get("cues") or []]
         for spec in (semantic_raw.get("families") or {}).values():

@@ -11,7 +11,7 @@ be checked against the record by a person.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from csenet.audit.lexicon import Lexicon
 
@@ -23,8 +23,8 @@ BENIGN = "benign"
 NOT_A_GIFT = "not_a_gift"
 
 VERB_BEFORE_ITEM = 60  # characters from a transfer word to the item it governs
-VERB_AFTER_ITEM = 35
-OWN_AFTER_ITEM = 32    # "bought sweets with my pocket money"   # passive: "cider was supplied", "money changed hands"
+VERB_AFTER_ITEM = 35   # passive: "cider was supplied", "money changed hands"
+OWN_AFTER_ITEM = 32    # "bought sweets with my pocket money"
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
@@ -95,6 +95,32 @@ def general_denials(text: str, found: list[Finding], lexicon: Lexicon) -> list[i
     if lexicon.denies_any is not None:
         at += [m.start() for m in lexicon.denies_any.finditer(text)]
     return sorted(a for a in at if a >= 0)
+
+
+def settle(text: str, found: list[Finding], lexicon: Lexicon) -> list[Finding]:
+    """What the summary as a whole says of each counted exchange or gain: denied when a denial
+    of any exchange comes after it, when it was only raised and then refuted, or (a semantic
+    match) when its words are ones the lexicon read as denied ("nothing to suggest she was
+    given money … or somewhere to stay"). A let-off written with its own "not" ("never pays
+    for anything") is not a denial."""
+    spans = [(a, a + len(f.evidence)) if (a := text.find(f.evidence)) >= 0 else None for f in found]
+    exchange = [f.kind in ("exchange", "gain") for f in found]
+    denied = [(f, sp) for f, sp, ex in zip(found, spans, exchange) if ex and sp and f.status == NEGATED]
+    lexicon_denied = [sp for f, sp in denied if f.reader == "lexicon"]
+    starts = tuple(sorted(sp[0] for _, sp in denied))
+    waived = [sp for f, sp in zip(found, spans) if sp and f.counted and lexicon.categories.get(f.category)
+              and lexicon.categories[f.category].negation_inside]
+    general = [d for d in general_denials(text, found, lexicon) if not any(a <= d < b for a, b in waived)]
+    last = general[-1] if general else -1
+    out = []
+    for f, sp, ex in zip(found, spans, exchange):
+        if f.counted and ex and sp and (
+                sp[0] < last
+                or (f.reader == "semantic" and any(a < sp[1] and sp[0] < b for a, b in lexicon_denied))
+                or raised_then_refuted(text, f.evidence, lexicon, starts)):
+            f = replace(f, status=NEGATED)
+        out.append(f)
+    return out
 
 
 def clauses(text: str, lexicon: Lexicon) -> list[tuple[int, int]]:
