@@ -9,8 +9,8 @@ cut short (a crash, a kill) is finished by loading the same bundle again.
 from __future__ import annotations
 
 import datetime as _dt
-import logging
 import gc
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
@@ -238,58 +238,63 @@ class FrameRows(Sequence):
         return len(self.frame)
 
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self.build(self.frame.iloc[index])
-        return self.build(self.frame.iloc[index:index + 1])[0]
+        part = self.frame.iloc[index if isinstance(index, slice) else slice(index, index + 1)]
+        rows = self.build(part)
+        return rows if isinstance(index, slice) else rows[0]
+
+
+def _nodes(frame: pd.DataFrame, key: str) -> FrameRows:
+    return FrameRows(frame, lambda part: node_rows(part, key))
+
+
+def _rels(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) -> FrameRows:
+    return FrameRows(frame, lambda part: rel_rows(part, keys, props))
 
 
 def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Settings, reporter: Reporter) -> None:
-    """Nodes, then the relationships between them; each step's rows are built only when it
-    runs, so a large bundle never holds every step's parameters in memory at once."""
+    """Nodes, then the relationships between them; each step's rows are built a batch at a
+    time (FrameRows), so a large bundle never holds a step's parameters in memory at once."""
     f = valid.frames
     ident = identifier_links(valid)
-    steps: list[tuple[str, str, Callable[[], Sequence[dict]]]] = []
+    steps: list[tuple[str, str, FrameRows]] = []
     if "locations" in f:
-        steps.append(("locations", cy.LOCATIONS, lambda: FrameRows(f["locations"], lambda p: node_rows(p, "location_id"))))
+        steps.append(("locations", cy.LOCATIONS, _nodes(f["locations"], "location_id")))
     if "incidents" in f:
-        steps.append(("incidents", cy.INCIDENTS, lambda: FrameRows(f["incidents"], lambda p: node_rows(p, "incident_id"))))
-    steps.append(("person records", cy.PERSON_RECORDS, lambda: FrameRows(f["person_records"], lambda p: node_rows(p, "record_id"))))
+        steps.append(("incidents", cy.INCIDENTS, _nodes(f["incidents"], "incident_id")))
+    steps.append(("person records", cy.PERSON_RECORDS, _nodes(f["person_records"], "record_id")))
     if len(ident):
-        nodes = ident.drop_duplicates("identifier_key")
-        steps.append(("identifiers", cy.IDENTIFIERS, lambda: frame_records(
-            nodes[["identifier_key", "kind", "value"]].rename(columns={"identifier_key": "key"}))))
+        nodes = ident.drop_duplicates("identifier_key")[["identifier_key", "kind", "value"]]
+        steps.append(("identifiers", cy.IDENTIFIERS,
+                      FrameRows(nodes.rename(columns={"identifier_key": "key"}), frame_records)))
     if "ocg_members" in f:
         ocgs = f["ocg_members"].drop_duplicates("ocg_id", keep="last").rename(
             columns={"ocg_name": "name"})[["ocg_id", "name", "primary_crime", "source", "source_row", "_line"]]
-        steps.append(("OCGs", cy.OCGS, lambda: node_rows(ocgs, "ocg_id")))
+        steps.append(("OCGs", cy.OCGS, _nodes(ocgs, "ocg_id")))
     if "missing_episodes" in f:
         episodes = f["missing_episodes"][["episode_id", "started_at", "ended_at", "ended_at_raw", "source",
                                           "source_row", "_line"]]
-        steps.append(("missing episodes", cy.MISSING_EPISODES, lambda: node_rows(episodes, "episode_id")))
+        steps.append(("missing episodes", cy.MISSING_EPISODES, _nodes(episodes, "episode_id")))
 
     if "incidents" in f:
         located = f["incidents"][f["incidents"]["location_id"].notna()]
-        steps.append(("incident locations", cy.OCCURRED_AT, lambda: FrameRows(located, lambda p: rel_rows(p, ["incident_id", "location_id"]))))
-    steps.append(("involvements", cy.INVOLVED_IN,
-                  lambda: FrameRows(f["involvements"], lambda p: rel_rows(p, ["incident_id", "record_id", "role"]))))
+        steps.append(("incident locations", cy.OCCURRED_AT, _rels(located, ["incident_id", "location_id"])))
+    steps.append(("involvements", cy.INVOLVED_IN, _rels(f["involvements"], ["incident_id", "record_id", "role"])))
     if "associations" in f:
         a = f["associations"].copy()
         a["source_ref"] = a["source_ref"].where(a["source_ref"].notna(), "")
         steps.append(("associations", cy.RECORDED_ASSOCIATION,
-                      lambda: rel_rows(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
+                      _rels(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
     if len(ident):
         steps.append(("identifier links", cy.HAS_IDENTIFIER,
-                      lambda: FrameRows(ident, lambda p: rel_rows(p, ["record_id", "identifier_key"], ["recorded_at", "raw_value"]))))
+                      _rels(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))
     if "ocg_members" in f:
-        steps.append(("OCG membership", cy.MEMBER_OF,
-                      lambda: rel_rows(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
+        steps.append(("OCG membership", cy.MEMBER_OF, _rels(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
     if "missing_episodes" in f:
         m = f["missing_episodes"]
         found = m[m["found_location_id"].notna()].rename(columns={"found_location_id": "location_id"})
-        steps.append(("missing reports", cy.REPORTED_MISSING, lambda: rel_rows(m, ["record_id", "episode_id"])))
-        steps.append(("found locations", cy.FOUND_AT, lambda: rel_rows(found, ["episode_id", "location_id"])))
-    for name, query, build in steps:
-        rows = build()
+        steps.append(("missing reports", cy.REPORTED_MISSING, _rels(m, ["record_id", "episode_id"])))
+        steps.append(("found locations", cy.FOUND_AT, _rels(found, ["episode_id", "location_id"])))
+    for name, query, rows in steps:
         store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
 
 

@@ -272,29 +272,32 @@ def write_detection(store: GraphStore, result: Detection, progress: Progress | N
 
 def network_lineage(old_members: Iterable[tuple[str, str, str]],
                     new_members: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
-    """Each network id that went, with the new network that holds most of its people, or none.
+    """Each network id that went, with the new network holding most of its people (or None),
+    and each new network no old one fed into (`old` None).
 
-    Members are every person IN_NETWORK, children included. A network's id is a digest of
-    its offenders, so it changes exactly when they do;
-    an analyst who wrote NET-… into a case file needs to know where its people went.
-    New networks no earlier one fed into are listed with `old` None.
+    A network's id is a digest of its offenders, so it changes exactly when they do; an
+    analyst who wrote NET-… into a case file needs to know where its people went. Members
+    are every person IN_NETWORK, children included.
     """
     before: dict[str, set[str]] = {}
     after: dict[str, set[str]] = {}
     for people, keys in ((before, old_members), (after, new_members)):
         for person, net, _ in keys:
             people.setdefault(net, set()).add(person)
-    gone = sorted(set(before) - set(after))
-    born = sorted(set(after) - set(before))
+    born = set(after) - set(before)
+    now_in: dict[str, set[str]] = {}
+    for net in born:
+        for person in after[net]:
+            now_in.setdefault(person, set()).add(net)
     out, fed = [], set()
-    for old in gone:
-        share = sorted((-len(before[old] & after[new]), new) for new in born)
-        kept, new = (-share[0][0], share[0][1]) if share and share[0][0] < 0 else (0, None)
+    for old in sorted(set(before) - set(after)):
+        shared = Counter(net for person in before[old] for net in now_in.get(person, ()))
+        new = min(shared, key=lambda net: (-shared[net], net)) if shared else None
         fed.add(new)
-        out.append({"old": old, "new": new, "kept": kept, "old_size": len(before[old]),
+        out.append({"old": old, "new": new, "kept": shared[new] if new else 0, "old_size": len(before[old]),
                     "new_size": len(after[new]) if new else 0})
-    out += [{"old": None, "new": new, "kept": 0, "old_size": 0, "new_size": len(after[new])}
-            for new in born if new not in fed]
+    out += [{"old": None, "new": net, "kept": 0, "old_size": 0, "new_size": len(after[net])}
+            for net in sorted(born - fed)]
     return out
 
 
