@@ -18,8 +18,8 @@ from csenet.audit import audit_incidents
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
 # tuned on: dev (written with the reader), dev2 (the first held-out set, read after its last
-# scoring), dev3 (the first set written by a writer who never saw csenet); reported only:
-# heldout (a second independent writer, other services' voices)
+# scoring), dev3 and dev4 (independent writers 1 and 2, each scored once before being read);
+# reported only: heldout (independent writer 3; docs/flag-audit.md, Evaluation protocol)
 SETS = ("dev", "dev2", "dev3", "dev4", "heldout")
 LABELS = ("exchange", "no_exchange", "negated")
 
