@@ -19,8 +19,9 @@ from csenet.audit import audit_incidents
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
 # tuned on: dev (written with the reader), dev2 (the first held-out set, read after its last
 # scoring), dev3 and dev4 (independent writers 1 and 2, each scored once before being read);
+# dev5 and dev6 (independent writers 4 and 5): scored once untouched, not yet tuned on;
 # reported only: heldout (independent writer 3; docs/flag-audit.md, Evaluation protocol)
-SETS = ("dev", "dev2", "dev3", "dev4", "heldout")
+SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout")
 LABELS = ("exchange", "no_exchange", "negated")
 
 

@@ -71,13 +71,20 @@ class Settings(BaseSettings):
     api_page_size_max: int = Field(default=500, ge=1, le=10_000, description="Most rows one API page may hold.")
     export_max_nodes: int = Field(default=20_000, ge=1, description="Most nodes one subgraph export may hold.")
 
-    def models_path(self) -> Path:
-        """Each load's trained resolution model, by model_version (see resolution/model_store.py),
-        one folder per graph: a delta reuses its own graph's latest model, never another's."""
+    def _per_graph(self, kind: str) -> Path:
         name = self.graph_name
         if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", name):
             name = "graph-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
-        return self.data / "models" / name
+        return self.data / kind / name
+
+    def models_path(self) -> Path:
+        """Each load's trained resolution model, by model_version (see resolution/model_store.py),
+        one folder per graph: a delta reuses its own graph's latest model, never another's."""
+        return self._per_graph("models")
+
+    def records_path(self) -> Path:
+        """The graph's person records as the resolver compares them (loaders/record_cache.py)."""
+        return self._per_graph("records")
 
     def access_log_path(self) -> Path:
         return self.access_log or self.data / "access-log.jsonl"

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from csenet.settings import Settings
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
 from csenet.loaders.progress import NullReporter, Reporter
 from csenet.loaders.quality import quality_props
+from csenet.loaders.record_cache import RecordCache, graph_state, rules_digest
 from csenet.loaders.read import read_bundle
 from csenet.loaders.validate import ISSUE_COLUMNS, FileCount, ValidBundle, validate
 from csenet.resolution.types import Resolution
@@ -53,6 +55,9 @@ class LoadSummary:
     """Incidents whose audit inputs this load may have changed: its own incidents and
     involvements, and every incident of a person it wrote (new, re-linked or re-described)."""
     timings: dict[str, float] = field(default_factory=dict)
+    resolved_records: int = 0
+    """Records this load resolved: all of them, or a delta's neighbourhood (`incremental`)."""
+    incremental: bool = False
     analyses: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -99,6 +104,103 @@ def kept_model(settings: Settings, records: pd.DataFrame, previous: dict[str, st
     return kept[0]
 
 
+@dataclass
+class Delta:
+    """A day's neighbourhood (resolution/incremental.py): the cached records to resolve again
+    with the bundle's, and what scores them as among all records."""
+
+    existing: pd.DataFrame
+    model: dict
+    term_frequencies: dict[str, pd.DataFrame]
+
+
+def cache_settings(settings: Settings, resolver: Resolver | None) -> dict[str, Any]:
+    """What the cached person ids depend on besides the graph: a change means a full resolution."""
+    return {"format": 1, "threshold": settings.match_threshold, "link_on_shared_phone": settings.link_on_shared_phone,
+            "link_rules": rules_digest(settings.link_rules),
+            "resolver": "splink" if resolver is None else getattr(resolver, "__qualname__", repr(resolver))}
+
+
+def comparison_rows(records: pd.DataFrame, person_of: pd.Series | None = None) -> "pa.Table":
+    """normalise.prepare's columns keyed by record id (and person id, when known)."""
+    from csenet.resolution.normalise import prepare
+
+    table = prepare(records).drop_columns(["unique_id"])
+    table = table.append_column("record_id", pa.array(records["record_id"].astype(str).tolist(), type=pa.string()))
+    if person_of is not None:
+        table = table.append_column("person_id", pa.array(person_of.tolist(), type=pa.string()))
+    return table
+
+
+def neighbourhood_of(store: GraphStore, cache: RecordCache, incoming: pd.DataFrame | None,
+                     settings: Settings, resolver: Resolver | None) -> Delta | None:
+    """The day's neighbourhood when the cache matches the graph and the records may be
+    resolved by neighbourhood: by a resolver with `neighbourhood_rules`, or by Splink with
+    the latest model (new records under `retrain_share` of all). Else None: resolve everything."""
+    import duckdb
+
+    from csenet.resolution import incremental, model_store
+    from csenet.resolution.link_rules import read_link_rules
+    from csenet.resolution.splink_resolver import RIVAL_FLOOR
+
+    rules = getattr(resolver, "neighbourhood_rules", None)
+    if (resolver is not None and not rules) or not cache.matches(graph_state(store), cache_settings(settings, resolver)):
+        return None
+    incoming = incoming if incoming is not None else pd.DataFrame(columns=RECORD_FIELDS)
+    con = duckdb.connect()
+    try:
+        known = cache.relation(con)
+        if rules:
+            seeds = comparison_rows(incoming.reindex(columns=RECORD_FIELDS))
+            return Delta(cache.read(con, incremental.linked_neighbourhood(con, known, seeds, rules)), {}, {})
+        kept = model_store.load(settings.models_path())
+        if kept is None or kept[1] != settings.match_threshold:
+            return None
+        model = kept[0]
+        ids = incoming["record_id"].astype(str).tolist()
+        present = con.execute(f"SELECT count(*) FROM {known} WHERE record_id IN (SELECT unnest(?::VARCHAR[]))",
+                              [ids]).fetchall()[0][0]
+        new = len(ids) - present
+        if new >= settings.retrain_share * (cache.count(con) + new):
+            return None
+        seeds = comparison_rows(incoming.reindex(columns=RECORD_FIELDS))
+        pinned: list[str] = []
+        if settings.link_rules:
+            named = read_link_rules(settings.link_rules)
+            pinned = named["record_id_a"].astype(str).tolist() + named["record_id_b"].astype(str).tolist()
+        tf = incremental.term_frequencies(con, known, seeds, model)
+        picked = incremental.neighbourhood(con, known, seeds, model, threshold=settings.match_threshold,
+                                           floor=RIVAL_FLOOR, term_frequencies=tf, pinned=pinned,
+                                           link_on_shared_phone=settings.link_on_shared_phone)
+        return Delta(cache.read(con, picked), model, tf)
+    finally:
+        con.close()
+
+
+def delta_resolver(settings: Settings, delta: Delta) -> Resolver:
+    from csenet.resolution.link_rules import read_link_rules
+    from csenet.resolution.splink_resolver import resolve
+
+    rules = read_link_rules(settings.link_rules) if settings.link_rules else None
+
+    def run(records: pd.DataFrame, previous: dict[str, str] | None) -> Resolution:
+        return resolve(records, previous, threshold=settings.match_threshold,
+                       link_on_shared_phone=settings.link_on_shared_phone, link_rules=rules,
+                       model_dir=settings.models_path(), model=delta.model,
+                       term_frequencies=delta.term_frequencies)
+
+    return run
+
+
+def keep_records(cache: RecordCache, records: pd.DataFrame, entities: pd.DataFrame, state: dict[str, Any],
+                 settings: Settings, delta: Delta | None, resolver: Resolver | None) -> None:
+    """Leave the resolved records beside the graph for the next load's neighbourhood."""
+    person_of = records["record_id"].map(dict(zip(entities["record_id"], entities["person_id"])))
+    rows = records[RECORD_FIELDS].assign(person_id=person_of.where(person_of.notna(), None))
+    cache.write(rows, comparison_rows(records, rows["person_id"]), state, cache_settings(settings, resolver),
+                keep_from=None if delta is None else cache, replaced=set(records["record_id"]))
+
+
 def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
                 reporter: Reporter | None = None, encoding: str | None = None) -> LoadSummary:
@@ -119,11 +221,19 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     write_issues(valid.issues, rejects_path)
 
     start = time.perf_counter()
-    existing = existing_records(store, settings.result_limit)
+    cache = RecordCache(settings.records_path())
+    incoming = valid.frames.get("person_records")
+    delta = neighbourhood_of(store, cache, incoming, settings, resolver)
+    if delta is None:
+        existing = existing_records(store, settings.result_limit)
+        resolve = resolver or default_resolver(settings)
+    else:
+        existing = delta.existing
+        resolve = resolver or delta_resolver(settings, delta)
     t["read_existing_records"] = time.perf_counter() - start
-    records = merge_records(existing, valid.frames.get("person_records"))
-    previous = {r: p for r, p in zip(existing["record_id"], existing["person_id"]) if p}
-    resolve = resolver or default_resolver(settings)
+    records = merge_records(existing, incoming)
+    previous = {r: p for r, p in zip(existing["record_id"], existing["person_id"]) if isinstance(p, str) and p}
+    del existing
 
     def timed_resolution() -> Resolution:
         began = time.perf_counter()
@@ -139,8 +249,8 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     began = time.perf_counter()
-    changed, written, total = write_people(store, records, resolution, previous, valid, settings, reporter,
-                                           load_id)
+    cache.invalidate()
+    changed, written, _ = write_people(store, records, resolution, previous, valid, settings, reporter, load_id)
     touched = touched_incidents(store, valid, written)
     store.write_batches(cy.LOAD, [{
         "load_id": load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -150,15 +260,20 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     store.sync()
     t["write_people"] = time.perf_counter() - began
     began = time.perf_counter()
+    state = graph_state(store)
+    if resolver is None or getattr(resolver, "neighbourhood_rules", None):
+        keep_records(cache, records, resolution.entities, state, settings, delta, resolver)
+    t["keep_records"] = time.perf_counter() - began
+    began = time.perf_counter()
     store.compact()
     t["compact"] = time.perf_counter() - began
     t["resolve_and_load"] = time.perf_counter() - start
 
     summary = LoadSummary(
         load_id=load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
-        issues=valid.issues, rejects_path=rejects_path, records_total=len(records), persons_total=total,
+        issues=valid.issues, rejects_path=rejects_path, records_total=state["records"], persons_total=state["persons"],
         persons_changed=len(changed), touched_incidents=touched, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
-        timings=t,
+        timings=t, resolved_records=len(records), incremental=delta is not None,
     )
     return summary
 
@@ -203,14 +318,22 @@ def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.D
 
 # -- writing source facts ----------------------------------------------------------------
 
-def node_rows(frame: pd.DataFrame, key: str, skip: Iterable[str] = ()) -> list[dict]:
-    """`{key, source, source_row, props}` per row; unknown values left out of props."""
+def node_rows(frame: pd.DataFrame, key: str, skip: Iterable[str] = (), clear: Iterable[str] = ()) -> list[dict]:
+    """`{key, source, source_row, props}` per row; unknown values left out of props, except
+    in `clear`, where they are null, so a re-sent row removes what it no longer says."""
     skip = {key, "_line", "source_row", "source", *skip}
+    clear = set(clear)
     props_cols = [c for c in frame.columns if c not in skip]
     keys, sources, rows_ = frame[key].tolist(), frame["source"].tolist(), frame["source_row"].tolist()
     out = []
     for k, src, sr, rec in zip(keys, sources, rows_, frame_records(frame[props_cols])):
-        props = {c: v for c, v in rec.items() if v is not None and not (isinstance(v, list) and not v and c != "flags")}
+        props = {}
+        for c, v in rec.items():
+            empty = v is None or (isinstance(v, list) and not v and c != "flags")
+            if not empty:
+                props[c] = v
+            elif c in clear:
+                props[c] = None
         out.append({"key": k, "source": src, "source_row": sr, "props": props})
     return out
 
@@ -261,7 +384,9 @@ def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Sett
         steps.append(("locations", cy.LOCATIONS, _nodes(f["locations"], "location_id")))
     if "incidents" in f:
         steps.append(("incidents", cy.INCIDENTS, _nodes(f["incidents"], "incident_id")))
-    steps.append(("person records", cy.PERSON_RECORDS, _nodes(f["person_records"], "record_id")))
+    # a record's fields are what its latest extract says: a field sent blank is cleared
+    steps.append(("person records", cy.PERSON_RECORDS,
+                  FrameRows(f["person_records"], lambda part: node_rows(part, "record_id", clear=RECORD_FIELDS))))
     if len(ident):
         nodes = ident.drop_duplicates("identifier_key")[["identifier_key", "kind", "value"]]
         steps.append(("identifiers", cy.IDENTIFIERS,

@@ -38,3 +38,11 @@ def resolve_deterministic(records: pd.DataFrame, previous: dict[str, str] | None
     ent = entities(records["record_id"].reset_index(drop=True), labels, np.ones(n),
                    np.full(n, "deterministic", dtype=object), MODEL_VERSION, previous)
     return Resolution(entities=ent)
+
+
+# Pairs on normalise.prepare's columns that include every pair this resolver links (its
+# own keys normalise the same way), so a day re-resolves only the people they reach.
+resolve_deterministic.neighbourhood_rules = [  # type: ignore[attr-defined]
+    ("l.nid = r.nid", []),
+    ("l.fam = r.fam AND l.given_all = r.given_all AND l.dob = r.dob AND length(l.dob) = 10", []),
+]

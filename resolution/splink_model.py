@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink import comparison_level_library as cll
@@ -276,8 +277,12 @@ def _memory_limit_mb() -> int:
 
 
 def build(prepared: pa.Table, *, progress: Callable[[str], None], train: bool | None = None,
-          settings_dict: dict | None = None, choose_blocking: bool = True) -> TrainedModel:
-    """A linker for `prepared`: trained unsupervised, or from shipped / given parameters."""
+          settings_dict: dict | None = None, choose_blocking: bool = True,
+          term_frequencies: dict[str, pd.DataFrame] | None = None) -> TrainedModel:
+    """A linker for `prepared`: trained unsupervised, or from shipped / given parameters.
+
+    `term_frequencies` (column -> value, tf_<column>) replace the frequencies Splink would
+    count in `prepared`: a neighbourhood of records is then scored as among all of them."""
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
     con.execute("SET enable_progress_bar = false")
@@ -290,6 +295,8 @@ def build(prepared: pa.Table, *, progress: Callable[[str], None], train: bool | 
     n = prepared.num_rows
     if settings_dict is not None:
         linker = Linker(sdf, settings_dict, log_level=logging.WARNING)
+        for col, table in (term_frequencies or {}).items():
+            linker.table_management.register_term_frequency_lookup(db.register(table, table_name="tf_lookup_" + col), col)
         return TrainedModel(linker, db, linker.misc.save_model_to_json(), trained=False)
     rules, report = choose_blocking_rules(sdf, n, progress) if choose_blocking else ([], [])
     train = n >= MIN_RECORDS_TO_TRAIN if train is None else train

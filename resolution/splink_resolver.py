@@ -139,13 +139,16 @@ def _review(n: int, edges: Edges, kept: np.ndarray, labels: np.ndarray, review: 
 def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, threshold: float = 0.95,
             link_on_shared_phone: bool = False, link_rules: pd.DataFrame | None = None,
             progress: Callable[[str], None] | None = None, review_floor: float = REVIEW_FLOOR,
-            split_weak_bridges: bool = False, model: dict | None = None, model_dir: Path | None = None) -> Resolution:
+            split_weak_bridges: bool = False, model: dict | None = None, model_dir: Path | None = None,
+            term_frequencies: dict[str, pd.DataFrame] | None = None) -> Resolution:
     """Resolve person records into people.
 
     `model` is a Splink settings dict (e.g. from a previous run) to score with instead
     of training; by default parameters are learned from `records` without labels
     (shipped defaults for inputs too small to learn from). With `model_dir` the model
     is kept there under its model_version, for `csenet explain` to reuse exactly.
+    `term_frequencies` (with `model`) score `records` as a neighbourhood of a larger set
+    (resolution/incremental.py).
     """
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
@@ -166,7 +169,7 @@ def resolve(records: pd.DataFrame, previous: dict[str, str] | None = None, *, th
     if link_on_shared_phone:
         parts.append(_phone_edges(prepared))
 
-    tm = sm.build(prepared, progress=say, settings_dict=model)
+    tm = sm.build(prepared, progress=say, settings_dict=model, term_frequencies=term_frequencies if model else None)
     version = sm.model_version(tm.settings, threshold)
     _MODELS[_fingerprint(records)] = tm.settings
     if model_dir is not None:

@@ -12,7 +12,7 @@ import pytest
 from csenet.audit.semantic import load_exemplars
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_eval"
-SETS = ("dev", "dev2", "dev3", "dev4", "heldout")
+SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout")
 
 
 def sentences(texts) -> set[str]:
