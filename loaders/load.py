@@ -201,6 +201,22 @@ def keep_records(cache: RecordCache, records: pd.DataFrame, entities: pd.DataFra
                 keep_from=None if delta is None else cache, replaced=set(records["record_id"]))
 
 
+def records_to_resolve(store: GraphStore, cache: RecordCache, valid: ValidBundle, settings: Settings,
+                       resolver: Resolver | None) -> tuple[pd.DataFrame, dict[str, str], Resolver, Delta | None]:
+    """(records, their person ids before this load, the resolver, the day's neighbourhood):
+    every record of the graph, or only a day's neighbourhood when it can be trusted."""
+    incoming = valid.frames.get("person_records")
+    delta = neighbourhood_of(store, cache, incoming, settings, resolver)
+    if delta is None:
+        existing = existing_records(store, settings.result_limit)
+        resolve = resolver or default_resolver(settings)
+    else:
+        existing = delta.existing
+        resolve = resolver or delta_resolver(settings, delta)
+    previous = {r: p for r, p in zip(existing["record_id"], existing["person_id"]) if isinstance(p, str) and p}
+    return merge_records(existing, incoming), previous, resolve, delta
+
+
 def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
                 reporter: Reporter | None = None, encoding: str | None = None) -> LoadSummary:
@@ -222,18 +238,8 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
 
     start = time.perf_counter()
     cache = RecordCache(settings.records_path())
-    incoming = valid.frames.get("person_records")
-    delta = neighbourhood_of(store, cache, incoming, settings, resolver)
-    if delta is None:
-        existing = existing_records(store, settings.result_limit)
-        resolve = resolver or default_resolver(settings)
-    else:
-        existing = delta.existing
-        resolve = resolver or delta_resolver(settings, delta)
+    records, previous, resolve, delta = records_to_resolve(store, cache, valid, settings, resolver)
     t["read_existing_records"] = time.perf_counter() - start
-    records = merge_records(existing, incoming)
-    previous = {r: p for r, p in zip(existing["record_id"], existing["person_id"]) if isinstance(p, str) and p}
-    del existing
 
     def timed_resolution() -> Resolution:
         began = time.perf_counter()
