@@ -103,8 +103,8 @@ class RecordCache:
         new_records = _arrow(records)
         con = duckdb.connect()
         try:
-            for name, table, old in (("records", new_records, keep_from and keep_from.records),
-                                     ("compared", compared, keep_from and keep_from.compared)):
+            for name, table, old in (("records", new_records, keep_from.records if keep_from else None),
+                                     ("compared", compared, keep_from.compared if keep_from else None)):
                 target = tmp / (name + ".parquet")
                 if old is None:
                     pq.write_table(table, target)
