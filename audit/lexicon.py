@@ -148,6 +148,7 @@ class Lexicon:
         self.pseudo_negation = _compile(neg.get("pseudo"), "negation.pseudo")
         self.raised = _compile(neg.get("raised"), "negation.raised")
         self.refuted = _compile(neg.get("refuted"), "negation.refuted")
+        self.corrected = _compile(neg.get("corrected"), "negation.corrected")
         self.question = _compile(neg.get("question"), "negation.question")
         self.confirmed = _compile(neg.get("confirmed"), "negation.confirmed")
         self.answered_no = _compile(neg.get("answered_no"), "negation.answered_no")

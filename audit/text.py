@@ -62,8 +62,9 @@ _SENTENCE_END = re.compile(r"[.;!?\n](?!\d)")
 
 def raised_then_refuted(text: str, evidence: str, lexicon: Lexicon, denials: tuple[int, ...] = ()) -> bool:
     """The words were only raised (asked about, suggested, believed by another) in their
-    sentence, and the summary refutes something outside them: a refutation cue, or a
-    denial the readers found (`denials`: where negated exchange findings start). An
+    sentence, and the summary refutes something outside them: a refutation cue, a later
+    correction (`negation.corrected`), or a denial the readers found (`denials`: where
+    negated exchange findings start). An
     exchange asked about and never confirmed is only raised too."""
     at = text.find(evidence)
     if at < 0:
@@ -76,6 +77,8 @@ def raised_then_refuted(text: str, evidence: str, lexicon: Lexicon, denials: tup
     if lexicon.raised is None or lexicon.raised.search(text, start, end) is None:
         return False
     if any(d >= end for d in denials):
+        return True
+    if lexicon.corrected is not None and lexicon.corrected.search(text, end) is not None:
         return True
     return lexicon.refuted is not None and any(m.start() >= end or m.end() <= at
                                                for m in lexicon.refuted.finditer(text, start))

@@ -151,3 +151,26 @@ def test_a_negation_after_the_transaction_does_not_undo_it(semantic):
 def test_a_giver_named_after_the_thing_is_read(semantic):
     statuses = found(semantic, "she always had a lift waiting for her by her foster carer after school")
     assert "counted" not in statuses.values()
+
+
+@pytest.mark.parametrize("summary", [
+    # an earlier account corrected by a later finding
+    "A neighbour reported that the man was handing the girl (14) cash. Checks showed he was giving her back "
+    "a purse she had left on the bus. She has since disclosed that he touched her sexually.",
+    # an innocent source found for the thing
+    "The original referral described the boy (13) as getting trainers off the suspect for sex; the trainers "
+    "were bought by his older brother. The boy was sexually assaulted by the suspect.",
+    # a retraction
+    "Initially the girl, 15, was recorded as being given vodka in exchange for sex. This was recorded in error "
+    "and has been amended; she was raped by an adult at a party.",
+])
+def test_an_exchange_raised_then_corrected_does_not_count(summary):
+    out = audit(summary)
+    assert not out["meets_cse_definition"], out["reasons"]
+
+
+def test_a_correction_before_the_raised_words_corrects_nothing():
+    """Corrections count only after what they correct: "info from her sister" is a source."""
+    out = audit("Information from her sister is that the girl (15) is thought to be getting money from older "
+                "men for sex; the girl confirms it.")
+    assert out["meets_cse_definition"], out["reasons"]
