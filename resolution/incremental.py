@@ -11,7 +11,7 @@ that model gives (tests/test_incremental_resolution.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import duckdb
 import pandas as pd
@@ -46,6 +46,40 @@ LINKED = ("SELECT b AS record_id FROM pairs WHERE a IN (SELECT record_id FROM pi
           "AND a NOT IN (SELECT record_id FROM picked) AND ({keep})")
 
 
+def _closure(con: duckdb.DuckDBPyConnection, known: str, seeds: pa.Table, pinned: Iterable[str],
+             reach: Callable[[], str], rounds: int) -> set[str]:
+    """Record ids in `known` of the people holding the seeds or `pinned`, and of everyone
+    `reach` (SQL of record ids linked to the `frontier` records) finds from them, round by
+    round until nobody new is reached. Each round's frontier is the people it added."""
+    columns = ", ".join(seeds.schema.names)
+    con.register("seed_rows", seeds)
+    con.execute("CREATE OR REPLACE TEMP TABLE seed_table AS SELECT * FROM seed_rows")
+    con.unregister("seed_rows")
+    con.execute("CREATE OR REPLACE TEMP TABLE pinned AS SELECT unnest(?::VARCHAR[]) AS record_id",
+                [sorted(set(pinned))])
+    con.execute("CREATE OR REPLACE TEMP TABLE picked AS " + _people_of(
+        known, "SELECT record_id FROM seed_table UNION SELECT record_id FROM pinned"))
+    con.execute("CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM picked")
+    for _ in range(rounds):
+        # the seeds as the bundle sends them, everyone else as the graph holds them
+        con.execute(f"CREATE OR REPLACE TEMP TABLE frontier AS SELECT {columns} FROM seed_table "
+                    "WHERE record_id IN (SELECT record_id FROM fresh) UNION ALL BY NAME "
+                    f"SELECT {columns} FROM {known} WHERE record_id IN (SELECT record_id FROM fresh) "
+                    "AND record_id NOT IN (SELECT record_id FROM seed_table)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM ({reach()}) "
+                    "EXCEPT SELECT record_id FROM picked")
+        if con.execute("SELECT count(*) FROM fresh").fetchall()[0][0] == 0:
+            break
+        con.execute("INSERT INTO picked SELECT record_id FROM fresh")
+    else:
+        raise RuntimeError("the neighbourhood did not close in %d rounds" % rounds)
+    out = {r for (r,) in con.execute(f"SELECT record_id FROM {known} WHERE record_id IN "
+                                     "(SELECT record_id FROM picked)").fetchall()}
+    for table in ("frontier", "fresh", "picked", "pinned", "near", "seed_table"):
+        con.execute("DROP TABLE IF EXISTS " + table)
+    return out
+
+
 def neighbourhood(con: duckdb.DuckDBPyConnection, known: str, seeds: pa.Table, model: dict, *, threshold: float,
                   floor: float, term_frequencies: dict[str, pd.DataFrame], link_on_shared_phone: bool = False,
                   pinned: Iterable[str] = (), rounds: int = 50) -> set[str]:
@@ -69,41 +103,20 @@ def neighbourhood(con: duckdb.DuckDBPyConnection, known: str, seeds: pa.Table, m
     strong = [("l.nid = r.nid", [])] + ([("l.phones = r.phones", ["phones"])] if link_on_shared_phone else [])
     keep = f"(p >= {float(threshold)!r} AND NOT dob_conflict) OR undated"
     columns = ", ".join(seeds.schema.names)
-    con.register("seed_rows", seeds)
-    con.execute("CREATE OR REPLACE TEMP TABLE seed_table AS SELECT * FROM seed_rows")
-    con.unregister("seed_rows")
-    con.execute("CREATE OR REPLACE TEMP TABLE pinned AS SELECT unnest(?::VARCHAR[]) AS record_id", [sorted(set(pinned))])
-    con.execute("CREATE OR REPLACE TEMP TABLE picked AS " + _people_of(
-        known, "SELECT record_id FROM seed_table UNION SELECT record_id FROM pinned"))
-    con.execute("CREATE OR REPLACE TEMP TABLE near AS SELECT record_id FROM picked")
-    fresh = "picked"
-    for _ in range(rounds):
-        # the candidates of the newest people, so every pair of a picked record is scored
-        con.execute(f"CREATE OR REPLACE TEMP TABLE frontier AS SELECT {columns} FROM seed_table "
-                    f"WHERE record_id IN (SELECT record_id FROM {fresh}) UNION ALL BY NAME "
-                    f"SELECT {columns} FROM {known} WHERE record_id IN (SELECT record_id FROM {fresh}) "
-                    "AND record_id NOT IN (SELECT record_id FROM seed_table)")
-        con.execute(f"INSERT INTO near SELECT * FROM ({_joined(known, blocking)}) EXCEPT SELECT record_id FROM near")
+    con.execute("CREATE OR REPLACE TEMP TABLE near (record_id VARCHAR)")
+
+    def reach() -> str:
+        # every candidate of the newest people joins `near`, so each pair of a picked record is scored
+        con.execute("INSERT INTO near SELECT record_id FROM frontier UNION "
+                    f"SELECT * FROM ({_joined(known, blocking)}) EXCEPT SELECT record_id FROM near")
         con.register("pairs", _scored(con, known, columns, model, term_frequencies, floor))
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE ring AS
-            SELECT * FROM ({_people_of(known, _joined(known, strong))}
-                           UNION {_people_of(known, LINKED.format(keep=keep))})
-            EXCEPT SELECT record_id FROM picked""")
+        return (f"{_people_of(known, _joined(known, strong))} "
+                f"UNION {_people_of(known, LINKED.format(keep=keep))}")
+
+    try:
+        return _closure(con, known, seeds, pinned, reach, rounds)
+    finally:
         con.unregister("pairs")
-        if con.execute("SELECT count(*) FROM ring").fetchall()[0][0] == 0:
-            break
-        con.execute("INSERT INTO picked SELECT record_id FROM ring")
-        con.execute("INSERT INTO near SELECT record_id FROM ring EXCEPT SELECT record_id FROM near")
-        fresh = "ring_done"
-        con.execute("CREATE OR REPLACE TEMP TABLE ring_done AS SELECT * FROM ring")
-    else:
-        raise RuntimeError("the neighbourhood did not close in %d rounds" % rounds)
-    out = {r for (r,) in con.execute(f"SELECT record_id FROM {known} WHERE record_id IN "
-                                     "(SELECT record_id FROM picked)").fetchall()}
-    for table in ("frontier", "ring", "ring_done", "picked", "pinned", "near", "seed_table"):
-        con.execute("DROP TABLE IF EXISTS " + table)
-    return out
 
 
 def linked_neighbourhood(con: duckdb.DuckDBPyConnection, known: str, seeds: pa.Table,
@@ -111,31 +124,7 @@ def linked_neighbourhood(con: duckdb.DuckDBPyConnection, known: str, seeds: pa.T
     """Record ids in `known` whose people must be resolved again with `seeds` by a resolver
     that links records only when a rule holds (resolution/deterministic.py): the people
     reached from the seeds through `rules`, until no one new is reached."""
-    columns = ", ".join(seeds.schema.names)
-    con.register("seed_rows", seeds)
-    con.execute("CREATE OR REPLACE TEMP TABLE seed_table AS SELECT * FROM seed_rows")
-    con.unregister("seed_rows")
-    con.execute("CREATE OR REPLACE TEMP TABLE picked AS " + _people_of(known, "SELECT record_id FROM seed_table"))
-    fresh = "picked"
-    for _ in range(rounds):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE frontier AS SELECT {columns} FROM seed_table "
-                    f"WHERE record_id IN (SELECT record_id FROM {fresh}) UNION ALL BY NAME "
-                    f"SELECT {columns} FROM {known} WHERE record_id IN (SELECT record_id FROM {fresh}) "
-                    "AND record_id NOT IN (SELECT record_id FROM seed_table)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE ring AS SELECT * FROM ({_people_of(known, _joined(known, rules))}) "
-                    "EXCEPT SELECT record_id FROM picked")
-        if con.execute("SELECT count(*) FROM ring").fetchall()[0][0] == 0:
-            break
-        con.execute("INSERT INTO picked SELECT record_id FROM ring")
-        con.execute("CREATE OR REPLACE TEMP TABLE ring_done AS SELECT * FROM ring")
-        fresh = "ring_done"
-    else:
-        raise RuntimeError("the neighbourhood did not close in %d rounds" % rounds)
-    out = {r for (r,) in con.execute(f"SELECT record_id FROM {known} WHERE record_id IN "
-                                     "(SELECT record_id FROM picked)").fetchall()}
-    for table in ("frontier", "ring", "ring_done", "picked", "seed_table"):
-        con.execute("DROP TABLE IF EXISTS " + table)
-    return out
+    return _closure(con, known, seeds, (), lambda: _people_of(known, _joined(known, rules)), rounds)
 
 
 def _scored(con: duckdb.DuckDBPyConnection, known: str, columns: str, model: dict,
