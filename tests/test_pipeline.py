@@ -97,6 +97,10 @@ def test_cli_generate_load_query_export(tmp_path):
     loaded = csenet("load", str(tmp_path / "b"), env=env)
     assert loaded.returncode == 0, loaded.stderr
     assert "person_records" in loaded.stdout and "flag audit" in loaded.stdout
+    assert "Resolution: this load resolved" not in loaded.stdout  # the first load resolves everything
+    again = csenet("load", str(tmp_path / "b"), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "Resolution: this load resolved" in again.stdout  # by neighbourhood, from the kept records
     listed = csenet("query", "--list", env=env)
     assert listed.returncode == 0 and "networks" in listed.stdout
     out = csenet("query", "networks", "--format", "csv", "--justification", "OP-TEST/1", env=env)

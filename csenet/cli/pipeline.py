@@ -40,14 +40,13 @@ def generate(
     out.print(table)
 
 
-def _resolver(choice: Resolver, settings: Settings):
+def _resolver(choice: Resolver):
+    """None for Splink: the loader's own, which resolves a day by its neighbourhood."""
     if choice is Resolver.deterministic:
         from csenet.resolution.deterministic import resolve_deterministic
 
-        return lambda records, previous: resolve_deterministic(records, previous)
-    from csenet.loaders.load import default_resolver
-
-    return default_resolver(settings)
+        return resolve_deterministic
+    return None
 
 
 @app.command()
@@ -72,7 +71,7 @@ def load(
     settings = settings_for(graph, data)
     with errors(), load_lock(settings.data, wait, err.print), opened(settings) as store, progress_bars() as bars:
         summary = load_and_analyse(store, bundle, settings, rejects_path=rejects,
-                                   resolver=_resolver(resolver, settings), reporter=RichReporter(bars),
+                                   resolver=_resolver(resolver), reporter=RichReporter(bars),
                                    analyse=analyse, encoding=encoding)
     print_load_summary(summary)
 
@@ -88,6 +87,9 @@ def print_load_summary(summary) -> None:
     out.print(table)
     out.print("People: %d person records resolved into %d people (%d new or changed; %s)."
               % (summary.records_total, summary.persons_total, summary.persons_changed, summary.resolution_method))
+    if summary.incremental:
+        out.print("Resolution: this load resolved the %d records its own could join, not all %d "
+                  "(docs/resolution.md, a day's neighbourhood)." % (summary.resolved_records, summary.records_total))
     for name, cols in summary.extra_columns.items():
         out.print("Extra columns kept on %s as properties: %s" % (name, ", ".join(cols)))
     if summary.rows_rejected or len(summary.issues):
