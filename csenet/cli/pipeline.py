@@ -11,7 +11,6 @@ from rich.table import Table
 
 from csenet.cli.common import (DataOpt, GraphOpt, Resolver, RichReporter, Scale, app,
                                err, errors, fail, opened, out, progress_bars, settings_for)
-from csenet.settings import Settings
 
 
 @app.command()
