@@ -69,9 +69,12 @@ UNANALYSED_LOADS = "MATCH (l:Load) WHERE l.analysed_at IS NULL AND l.load_id <> 
 ANALYSED = "MATCH (l:Load) WHERE l.analysed_at IS NULL SET l.analysed_at = $now"
 
 STALE_AUDITS = """
-MATCH (i:Incident) WHERE i.audit_version IS NULL OR i.audit_version <> $version
+MATCH (i:Incident) WHERE i.incident_id > $after AND (i.audit_version IS NULL OR i.audit_version <> $version)
+WITH i ORDER BY i.incident_id LIMIT $page
 RETURN i.incident_id AS incident_id
+ORDER BY incident_id
 """
+INCIDENT_COUNT = "MATCH (i:Incident) RETURN count(i) AS n"
 
 
 def _chunks(ids: Collection[str], size: int = 5_000) -> Iterator[list[str]]:
@@ -129,8 +132,11 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     ids: set[str] | None = None
     before: dict[str, tuple[str, ...]] = {}
     if touched is not None and store.read(UNANALYSED_LOADS, {"load_id": load_id or ""})[0]["n"] == 0:
-        ids = set(touched) | {r["incident_id"] for r in store.read(STALE_AUDITS, {"version": current_version()})}
-        before = _contexts(network_context(store))
+        ids = set(touched) | stale_incidents(store, current_version())
+        if len(ids) * 2 > store.read(INCIDENT_COUNT)[0]["n"]:
+            ids = None  # most of the graph: its paged whole reads are quicker than lookups by id
+        else:
+            before = _contexts(network_context(store))
     incidents, involvements, persons = audit_inputs(store, ids)
     step = reporter.stage("flag audit", len(incidents))
     write_verdicts(store, audit_incidents(incidents, involvements, persons), settings.batch_size)
@@ -164,6 +170,11 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     if summary.lineage:
         result["network ids"] = lineage_line(summary.lineage)
     return result
+
+
+def stale_incidents(store: GraphStore, version: str) -> set[str]:
+    """Incidents audited by another audit version, or never: after an upgrade, all of them."""
+    return {r["incident_id"] for r in read_paged(store, STALE_AUDITS, "incident_id", params={"version": version})}
 
 
 def lineage_line(lineage: list[dict[str, Any]], shown: int = 8) -> str:

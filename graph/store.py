@@ -53,14 +53,16 @@ class GraphStore(Protocol):
     def close(self) -> None: ...
 
 
-def read_paged(store: GraphStore, query: str, key: str, page: int = 20_000) -> Iterator[Record]:
-    """Every row of a query that takes `$after`/`$page` and returns rows ascending by `key`.
+def read_paged(store: GraphStore, query: str, key: str, page: int = 20_000,
+               params: Mapping[str, Any] | None = None) -> Iterator[Record]:
+    """Every row of a query that takes `$after`/`$page` (and `params`) and returns rows
+    ascending by `key`.
 
     Keyset paging keeps each read under the store's result limit, however large the graph.
     """
     after = ""
     while True:
-        rows = store.read(query, {"after": after, "page": page}, limit=page + 1)
+        rows = store.read(query, {**(params or {}), "after": after, "page": page}, limit=page + 1)
         yield from rows
         if len(rows) < page:
             return

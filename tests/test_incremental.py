@@ -86,3 +86,16 @@ def test_an_earlier_load_never_analysed_makes_the_next_audit_whole(store, backen
     assert "audited after this load" not in summary.analyses["flag audit"]
     assert store.read("MATCH (i:Incident) WHERE i.cse_verdict IS NULL RETURN count(i) AS n") == [{"n": 0}]
     assert store.read("MATCH (l:Load) WHERE l.analysed_at IS NULL RETURN count(l) AS n") == [{"n": 0}]
+
+
+def test_stale_audits_are_read_by_pages_however_many(store, backend_settings, extracts, monkeypatch):
+    """After an audit upgrade every incident is stale: more than one read may return."""
+    from csenet.analyse import stale_incidents
+
+    _load(store, extracts["base"], backend_settings)
+    store.write("MATCH (i:Incident) WITH i ORDER BY i.incident_id LIMIT 120 SET i.audit_version = 'audit-0'")
+    monkeypatch.setattr(store.settings, "result_limit", 40)
+    stale = stale_incidents(store, "audit-current")
+    assert len(stale) == store.read("MATCH (i:Incident) RETURN count(i) AS n", limit=10)[0]["n"] > 40
+    assert len(stale_incidents(store, store.read(
+        "MATCH (i:Incident) WHERE i.audit_version <> 'audit-0' RETURN i.audit_version AS v LIMIT 1")[0]["v"])) == 120
