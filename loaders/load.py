@@ -112,6 +112,8 @@ class Delta:
     existing: pd.DataFrame
     model: dict
     term_frequencies: dict[str, pd.DataFrame]
+    fact_people: dict[str, str] = field(default_factory=dict)
+    """The persons of known records the bundle's facts name, as the cache holds them."""
 
 
 def cache_settings(settings: Settings, resolver: Resolver | None) -> dict[str, Any]:
@@ -132,49 +134,63 @@ def comparison_rows(records: pd.DataFrame, person_of: pd.Series | None = None) -
     return table
 
 
-def neighbourhood_of(store: GraphStore, cache: RecordCache, incoming: pd.DataFrame | None,
+def neighbourhood_of(store: GraphStore, cache: RecordCache, valid: ValidBundle,
                      settings: Settings, resolver: Resolver | None) -> Delta | None:
     """The day's neighbourhood when the cache matches the graph and the records may be
     resolved by neighbourhood: by a resolver with `neighbourhood_rules`, or by Splink with
     the latest model (new records under `retrain_share` of all). Else None: resolve everything."""
     import duckdb
 
+    rules = getattr(resolver, "neighbourhood_rules", None)
+    if (resolver is not None and not rules) or not cache.matches(graph_state(store), cache_settings(settings, resolver)):
+        return None
+    incoming = valid.frames.get("person_records")
+    incoming = (incoming if incoming is not None else pd.DataFrame(columns=RECORD_FIELDS)).reindex(columns=RECORD_FIELDS)
+    con = duckdb.connect()
+    try:
+        known = cache.relation(con)
+        delta = _by_rules(con, known, cache, incoming, rules) if rules else _by_model(con, known, cache, incoming,
+                                                                                     settings)
+        if delta is not None:
+            named = cache.read(con, fact_records(valid))
+            delta.fact_people = {r: p for r, p in zip(named["record_id"], named["person_id"]) if isinstance(p, str)}
+        return delta
+    finally:
+        con.close()
+
+
+def _by_rules(con, known: str, cache: RecordCache, incoming: pd.DataFrame, rules: list) -> Delta:
+    from csenet.resolution import incremental
+
+    picked = incremental.linked_neighbourhood(con, known, comparison_rows(incoming), rules)
+    return Delta(cache.read(con, picked), {}, {})
+
+
+def _by_model(con, known: str, cache: RecordCache, incoming: pd.DataFrame, settings: Settings) -> Delta | None:
     from csenet.resolution import incremental, model_store
     from csenet.resolution.link_rules import read_link_rules
     from csenet.resolution.splink_resolver import RIVAL_FLOOR
 
-    rules = getattr(resolver, "neighbourhood_rules", None)
-    if (resolver is not None and not rules) or not cache.matches(graph_state(store), cache_settings(settings, resolver)):
+    kept = model_store.load(settings.models_path())
+    if kept is None or kept[1] != settings.match_threshold:
         return None
-    incoming = incoming if incoming is not None else pd.DataFrame(columns=RECORD_FIELDS)
-    con = duckdb.connect()
-    try:
-        known = cache.relation(con)
-        if rules:
-            seeds = comparison_rows(incoming.reindex(columns=RECORD_FIELDS))
-            return Delta(cache.read(con, incremental.linked_neighbourhood(con, known, seeds, rules)), {}, {})
-        kept = model_store.load(settings.models_path())
-        if kept is None or kept[1] != settings.match_threshold:
-            return None
-        model = kept[0]
-        ids = incoming["record_id"].astype(str).tolist()
-        present = con.execute(f"SELECT count(*) FROM {known} WHERE record_id IN (SELECT unnest(?::VARCHAR[]))",
-                              [ids]).fetchall()[0][0]
-        new = len(ids) - present
-        if new >= settings.retrain_share * (cache.count(con) + new):
-            return None
-        seeds = comparison_rows(incoming.reindex(columns=RECORD_FIELDS))
-        pinned: list[str] = []
-        if settings.link_rules:
-            named = read_link_rules(settings.link_rules)
-            pinned = named["record_id_a"].astype(str).tolist() + named["record_id_b"].astype(str).tolist()
-        tf = incremental.term_frequencies(con, known, seeds, model)
-        picked = incremental.neighbourhood(con, known, seeds, model, threshold=settings.match_threshold,
-                                           floor=RIVAL_FLOOR, term_frequencies=tf, pinned=pinned,
-                                           link_on_shared_phone=settings.link_on_shared_phone)
-        return Delta(cache.read(con, picked), model, tf)
-    finally:
-        con.close()
+    model = kept[0]
+    ids = incoming["record_id"].astype(str).tolist()
+    present = con.execute(f"SELECT count(*) FROM {known} WHERE record_id IN (SELECT unnest(?::VARCHAR[]))",
+                          [ids]).fetchall()[0][0]
+    new = len(ids) - present
+    if new >= settings.retrain_share * (cache.count(con) + new):
+        return None
+    seeds = comparison_rows(incoming)
+    pinned: list[str] = []
+    if settings.link_rules:
+        named = read_link_rules(settings.link_rules)
+        pinned = named["record_id_a"].astype(str).tolist() + named["record_id_b"].astype(str).tolist()
+    tf = incremental.term_frequencies(con, known, seeds, model)
+    picked = incremental.neighbourhood(con, known, seeds, model, threshold=settings.match_threshold,
+                                       floor=RIVAL_FLOOR, term_frequencies=tf, pinned=pinned,
+                                       link_on_shared_phone=settings.link_on_shared_phone)
+    return Delta(cache.read(con, picked), model, tf)
 
 
 def delta_resolver(settings: Settings, delta: Delta) -> Resolver:
@@ -206,7 +222,7 @@ def records_to_resolve(store: GraphStore, cache: RecordCache, valid: ValidBundle
     """(records, their person ids before this load, the resolver, the day's neighbourhood):
     every record of the graph, or only a day's neighbourhood when it can be trusted."""
     incoming = valid.frames.get("person_records")
-    delta = neighbourhood_of(store, cache, incoming, settings, resolver)
+    delta = neighbourhood_of(store, cache, valid, settings, resolver)
     if delta is None:
         existing = existing_records(store, settings.result_limit)
         resolve = resolver or default_resolver(settings)
@@ -256,7 +272,8 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         resolution = pending.result()
     began = time.perf_counter()
     cache.invalidate()
-    changed, written, _ = write_people(store, records, resolution, previous, valid, settings, reporter, load_id)
+    changed, written, _ = write_people(store, records, resolution, previous, valid, settings, reporter, load_id,
+                                       None if delta is None else delta.fact_people)
     touched = touched_incidents(store, valid, written)
     store.write_batches(cy.LOAD, [{
         "load_id": load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -492,10 +509,26 @@ def membership_changes(ent: pd.DataFrame, previous: dict[str, str]) -> tuple[set
     return changed, gone, moved
 
 
-def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str]) -> dict[str, list[str]]:
+def fact_records(valid: ValidBundle) -> set[str]:
+    """Every record a fact of this bundle names (involvements, associations, identifiers,
+    OCG membership, missing episodes): known records among them may lie outside a day's
+    neighbourhood, and their persons' projections still gain the fact."""
+    f = valid.frames
+    ids = set(f["involvements"]["record_id"]) | set(identifier_links(valid)["record_id"])
+    if "associations" in f:
+        ids |= set(f["associations"]["record_id_a"]) | set(f["associations"]["record_id_b"])
+    for name in ("ocg_members", "missing_episodes"):
+        if name in f:
+            ids |= set(f[name]["record_id"])
+    return {str(r) for r in ids if isinstance(r, str)}
+
+
+def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str],
+                       known: dict[str, str] | None = None) -> dict[str, list[str]]:
     """For each projection, the persons it must (re)build: those with a fact of that kind in
-    this bundle, plus every person whose records changed (their older facts are in the graph)."""
-    person_of = dict(zip(ent["record_id"], ent["person_id"]))
+    this bundle, plus every person whose records changed (their older facts are in the graph).
+    `known` gives the persons of records this load did not resolve again (a day's load)."""
+    person_of = {**(known or {}), **dict(zip(ent["record_id"], ent["person_id"]))}
     f = valid.frames
 
     def people(record_ids: Iterable[str]) -> list[str]:
@@ -514,7 +547,7 @@ def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str]) ->
 
 def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
                  valid: ValidBundle, settings: Settings, reporter: Reporter,
-                 load_id: str) -> tuple[set[str], set[str], int]:
+                 load_id: str, known: dict[str, str] | None = None) -> tuple[set[str], set[str], int]:
     """Persons with their records, then the person-level projections; returns
     (persons whose records changed, persons written, persons in total).
 
@@ -540,7 +573,7 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
 
     # Every person whose records changed, new ids too: a person split off by re-resolution
     # holds records whose facts came in earlier loads, not in this bundle.
-    targets = projection_targets(valid, ent, changed)
+    targets = projection_targets(valid, ent, changed, known)
     extra = {"derived_by": DERIVED_BY, "load_id": load_id}
     steps = [("roles " + role.lower(), q, rel, targets["role:" + role], {"role": role})
              for (role, q), rel in zip(cy.ROLE_PROJECTIONS.items(), cy.ROLE_TYPES.values())]
