@@ -29,7 +29,7 @@ def force(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("force")
     generate(root / "whole", scale="small", seed=5)
     base, days = split_days(root / "whole", root / "cut", days=3, per_day=40)
-    return {"whole": root / "whole", "base": base, "days": days, "root": root}
+    return {"whole": root / "whole", "base": base, "days": days}
 
 
 def _load(store, folder: Path, settings):
@@ -178,7 +178,7 @@ def _projections(store) -> set[tuple]:
     return out
 
 
-def test_days_project_what_one_load_of_the_union_projects(store, backend_settings, force):
+def test_days_project_what_one_load_of_the_union_projects(store, backend_settings, force, tmp_path):
     from csenet.resolution.deterministic import resolve_deterministic
     from csenet.synth.extracts import union_of
 
@@ -190,5 +190,5 @@ def test_days_project_what_one_load_of_the_union_projects(store, backend_setting
         load(folder)
     stepwise = _projections(store)
     store.drop_graph()
-    load(union_of(force["whole"], force["days"], force["root"] / "union"))
+    load(union_of(force["whole"], force["days"], tmp_path / "union"))
     assert stepwise == _projections(store)
