@@ -138,7 +138,8 @@ def neighbourhood_of(store: GraphStore, cache: RecordCache, valid: ValidBundle,
                      settings: Settings, resolver: Resolver | None) -> Delta | None:
     """The day's neighbourhood when the cache matches the graph and the records may be
     resolved by neighbourhood: by a resolver with `neighbourhood_rules`, or by Splink with
-    the latest model (new records under `retrain_share` of all). Else None: resolve everything."""
+    the latest model (the bundle's records under `retrain_share` of all). Else None:
+    resolve everything (with the latest model when the new records are few: `kept_model`)."""
     import duckdb
 
     rules = getattr(resolver, "neighbourhood_rules", None)
@@ -178,9 +179,9 @@ def _by_model(con, known: str, cache: RecordCache, incoming: pd.DataFrame, setti
     ids = incoming["record_id"].astype(str).tolist()
     present = con.execute(f"SELECT count(*) FROM {known} WHERE record_id IN (SELECT unnest(?::VARCHAR[]))",
                           [ids]).fetchall()[0][0]
-    new = len(ids) - present
-    if new >= settings.retrain_share * (cache.count(con) + new):
-        return None
+    total = cache.count(con) + len(ids) - present
+    if len(ids) >= settings.retrain_share * total:
+        return None  # a large bundle: scoring its neighbourhood would cost more than scoring everything once
     seeds = comparison_rows(incoming)
     pinned: list[str] = []
     if settings.link_rules:
