@@ -7,6 +7,10 @@ model's own blocking rules and scores; `term_frequencies` gives the name frequen
 of every record, so the neighbourhood is scored exactly as among all records.
 Resolving the neighbourhood then gives the people that resolving every record with
 that model gives (tests/test_incremental_resolution.py).
+
+The statements are DuckDB SQL assembled from csenet's own table and column names and the
+kept model's own blocking rules (the SQL Splink runs from the same file); no record value
+is ever spliced in: record ids travel as parameters or as registered Arrow tables.
 """
 
 from __future__ import annotations
