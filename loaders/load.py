@@ -265,6 +265,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         finally:
             t["resolve"] = time.perf_counter() - began
 
+    cache.invalidate()  # from the first write on, until the records are kept again below
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
         pending = pool.submit(timed_resolution)
@@ -272,7 +273,6 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     began = time.perf_counter()
-    cache.invalidate()
     changed, written, _ = write_people(store, records, resolution, previous, valid, settings, reporter, load_id,
                                        None if delta is None else delta.fact_people)
     touched = touched_incidents(store, valid, written)

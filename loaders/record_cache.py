@@ -8,7 +8,7 @@ files: `records.parquet` (the fields the resolver reads) and `compared.parquet`
 (normalise.prepare's columns). The graph stays the truth:
 - the cache is used only when it matches the graph's loads and its counts of records
   and persons;
-- it is deleted before a load writes any person, and written again after the load.
+- its manifest is deleted before a load writes anything, and written again after the load.
 A load cut short, or a load from another machine, therefore leaves no cache that
 disagrees with the graph; the next load reads the graph instead and writes a new cache.
 The files hold person data: the folder is private to the user (0700, files 0600).
