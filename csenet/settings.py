@@ -33,6 +33,10 @@ class Settings(BaseSettings):
 
     # Limits applied at every start of the embedded server and on every read.
     memory_limit_mb: int = Field(default=4096, ge=64, description="Embedded server maxmemory (MB).")
+    store_omp_threads: int = Field(
+        default=1, ge=0, le=64,
+        description="OpenMP threads of the embedded server's matrix kernels (OMP_THREAD_COUNT; 0: FalkorDB's "
+                    "default, one per core). 1 because a parallel kernel crashed the server at large scale.")
     query_timeout_ms: int = Field(default=30_000, ge=100, description="Timeout of one read query.")
     write_timeout_ms: int = Field(default=600_000, ge=1000, description="Timeout of one write batch.")
     result_limit: int = Field(default=100_000, ge=1, description="Most rows one query may return.")

@@ -276,6 +276,7 @@ class EmbeddedServer:
             "TIMEOUT_DEFAULT", str(s.query_timeout_ms),
             "TIMEOUT_MAX", str(max(s.write_timeout_ms, s.query_timeout_ms)),
             "RESULTSET_SIZE", str(s.result_limit + 1),
+            *(("OMP_THREAD_COUNT", str(s.store_omp_threads)) if s.store_omp_threads else ()),
         ]
 
     def _wait_ready(self, proc: subprocess.Popen | None) -> None:

@@ -126,10 +126,12 @@ class RecordCache:
 
 
 def _arrow(records: pd.DataFrame) -> pa.Table:
-    """Every field a string (None where unknown), phones a list of strings."""
-    schema = pa.schema([(c, pa.list_(pa.string()) if c == "phones" else pa.string()) for c in records.columns])
-    frame = records.assign(phones=[list(v) if isinstance(v, (list, tuple)) else [] for v in records["phones"]])
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    """Every field a string (None where unknown), phones a list of strings; typed so even
+    when a day brings no records."""
+    return pa.table({
+        c: pa.array([list(v) if isinstance(v, (list, tuple)) else [] for v in records[c]], type=pa.list_(pa.string()))
+        if c == "phones" else pa.array(records[c].astype(object), type=pa.string(), from_pandas=True)
+        for c in records.columns})
 
 
 def _quoted(path: Path) -> str:

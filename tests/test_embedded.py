@@ -58,6 +58,7 @@ def test_start_is_private_and_limited(tmp_path):
         assert conn.config_get("port")["port"] == "0"
         assert conn.execute_command("GRAPH.CONFIG", "GET", "TIMEOUT_DEFAULT") == ["TIMEOUT_DEFAULT", 1234]
         assert conn.execute_command("GRAPH.CONFIG", "GET", "RESULTSET_SIZE") == ["RESULTSET_SIZE", 778]
+        assert conn.execute_command("GRAPH.CONFIG", "GET", "OMP_THREAD_COUNT") == ["OMP_THREAD_COUNT", 1]
     finally:
         store.close()
     assert not (data / "falkordb.sock").exists()

@@ -68,18 +68,6 @@ def test_a_delta_audits_only_what_it_touched_and_equals_a_full_audit(store, back
     assert store.read(NETWORKS) == networks
 
 
-def test_the_same_verdicts_as_one_load_of_the_union(store, backend_settings, extracts, tmp_path):
-    from csenet.synth.extracts import union_of
-
-    for folder in [extracts["base"], *extracts["days"]]:
-        _load(store, folder, backend_settings)
-    stepwise = {r["id"]: (r["verdict"], r["meets"], r["suggested"]) for r in store.read(AUDIT)}
-    store.drop_graph()
-    _load(store, union_of(extracts["whole"], extracts["days"], tmp_path / "union"), backend_settings)
-    at_once = {r["id"]: (r["verdict"], r["meets"], r["suggested"]) for r in store.read(AUDIT)}
-    assert stepwise == at_once
-
-
 def test_an_earlier_load_never_analysed_makes_the_next_audit_whole(store, backend_settings, extracts):
     _load(store, extracts["base"], backend_settings, analyse=False)
     summary = _load(store, extracts["days"][0], backend_settings)

@@ -157,38 +157,3 @@ def test_the_deterministic_resolver_resolves_a_day_by_its_own_keys(store, backen
     at_once = resolve_deterministic(merge_records(existing, None),
                                     {r: p for r, p in zip(existing["record_id"], existing["person_id"])}).entities
     assert _people(store) == dict(zip(at_once["record_id"], at_once["person_id"]))
-
-
-def _projections(store) -> set[tuple]:
-    """Every person-level relationship, each person named by its record ids (ids differ
-    between a load of the union and days that kept earlier ids)."""
-    from csenet.loaders.statements import DERIVED_TYPES
-
-    records: dict[str, list[str]] = {}
-    for r in store.read(PEOPLE):
-        records.setdefault(r["person"], []).append(r["record"])
-    named = {p: tuple(sorted(rs)) for p, rs in records.items()}
-    rows = store.read("MATCH (p:Person)-[x]->(n) WHERE type(x) IN $types RETURN p.person_id AS p, type(x) AS t, "
-                      "coalesce(n.incident_id, n.identifier_key, n.ocg_id, n.episode_id, n.person_id) AS n",
-                      {"types": list(DERIVED_TYPES)})
-    out = set()
-    for r in rows:
-        a, b = named[r["p"]], named.get(r["n"], r["n"])
-        out.add((*sorted([a, b]), r["t"]) if r["t"] == "ASSOCIATE_OF" else (a, r["t"], b))  # lo/hi: by id
-    return out
-
-
-def test_days_project_what_one_load_of_the_union_projects(store, backend_settings, force, tmp_path):
-    from csenet.resolution.deterministic import resolve_deterministic
-    from csenet.synth.extracts import union_of
-
-    def load(folder):
-        return load_and_analyse(store, folder, backend_settings, analyse=False, resolver=resolve_deterministic,
-                                rejects_path=folder.parent / (folder.name + "-rejects.csv"))
-
-    for folder in [force["base"], *force["days"]]:
-        load(folder)
-    stepwise = _projections(store)
-    store.drop_graph()
-    load(union_of(force["whole"], force["days"], tmp_path / "union"))
-    assert stepwise == _projections(store)
