@@ -160,7 +160,7 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
         incidents, involvements, persons = audit_inputs(store, again | alone)
     _reaudit(store, settings, (incidents, involvements, persons), context, again, alone)
     store.write(ANALYSED, {"now": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
-    store.compact()
+    store.compact(past_limit=True)
     result["networks"] = ("%d networks (%d not on the OCG map as a group), %d perpetrators, %d facilitators, "
                           "%d children; %d association links; CSE involvement from %s (%.1f s)"
                           % (summary.networks, summary.not_ocg_mapped, summary.perpetrators, summary.facilitators,

@@ -178,7 +178,7 @@ class Neo4jStore:
     def sync(self) -> None:
         """Nothing to wait for: each Neo4j commit is durable when it returns."""
 
-    def compact(self) -> None:
+    def compact(self, *, past_limit: bool = False) -> None:
         """Neo4j checkpoints its own transaction log: nothing to do."""
 
     def ensure_schema(self) -> None:

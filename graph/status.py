@@ -80,7 +80,7 @@ def _live(server: EmbeddedServer, graph_name: str) -> dict[str, Any]:
 
 
 def _recorded(path: Path, graph_name: str) -> dict[str, Any]:
-    """Sizes written at the last compaction: what there is to say when no server runs."""
+    """Sizes written after the last load or compaction: what there is to say when no server runs."""
     try:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -89,7 +89,8 @@ def _recorded(path: Path, graph_name: str) -> dict[str, Any]:
         return {}
     return {"nodes": record.get("nodes"), "relationships": record.get("relationships"),
             "last_load_id": record.get("last_load_id"), "last_load_at": record.get("last_load_at"),
-            "counts_as_of": "last compaction (%s)" % _iso(record.get("compacted_at"))}
+            "counts_as_of": "%s (after the last load or compaction)"
+                            % _iso(record.get("recorded_at", record.get("compacted_at")))}
 
 
 def _module_version(ver: Any) -> str:

@@ -47,8 +47,10 @@ class GraphStore(Protocol):
     def ensure_schema(self) -> None:
         """Create every constraint and index of graph/schema.py that is missing."""
 
-    def compact(self) -> None:
-        """Make what is written so far quick to reopen (the embedded store snapshots its log); may be a no-op."""
+    def compact(self, *, past_limit: bool = False) -> None:
+        """Make what is written so far quick to reopen (the embedded store snapshots its log); may be a no-op.
+
+        With `past_limit`, only when reopening would otherwise replay more than `aof_tail_mb`."""
 
     def close(self) -> None: ...
 

@@ -289,7 +289,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         keep_records(cache, records, resolution.entities, state, settings, delta, resolver)
     t["keep_records"] = time.perf_counter() - began
     began = time.perf_counter()
-    store.compact()
+    store.compact(past_limit=True)
     t["compact"] = time.perf_counter() - began
     t["resolve_and_load"] = time.perf_counter() - start
 

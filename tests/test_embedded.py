@@ -193,3 +193,29 @@ def test_socket_path_too_long_is_a_clear_error(tmp_path):
     deep = tmp_path / ("x" * 120)
     with pytest.raises(StoreError, match="shorter path"):
         EmbeddedServer(settings_for(deep)).acquire()
+
+
+def test_a_short_tail_is_left_to_replay_and_a_long_one_compacted(tmp_path):
+    """After a day's load the tail is short: rewriting the whole graph for it costs more
+    than a restart replaying it (graph/falkordb_store.py `compact`)."""
+    from csenet.graph.aof import aof_files
+
+    data = tmp_path / "d"
+    store = FalkorStore.embedded(settings_for(data, aof_tail_mb=1.0))  # no rewrite in the background here
+    try:
+        store.write("UNWIND range(1, 50) AS i MERGE (:PersonRecord {record_id: 'r' + toString(i)})")
+        store.compact()
+        base = aof_files(data)["base_bytes"]
+        store.write("MERGE (:PersonRecord {record_id: 'one more'})")
+        store.compact(past_limit=True)
+        files = aof_files(data)
+        assert files["base_bytes"] == base and 0 < files["incr_bytes"] <= 1e6
+        store.write_batches("UNWIND $rows AS row MERGE (:PersonRecord {record_id: row.id})",
+                            [{"id": "x%d-%s" % (i, "y" * 200)} for i in range(2_000)])
+        store.sync()
+        assert 0.05e6 < aof_files(data)["incr_bytes"] < 1e6
+        store.settings.aof_tail_mb = 0.05
+        store.compact(past_limit=True)
+        assert aof_files(data)["incr_bytes"] < 0.05e6 and aof_files(data)["base_bytes"] > base
+    finally:
+        store.close()
