@@ -162,11 +162,12 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     store.write(ANALYSED, {"now": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
     store.compact(past_limit=True)
     result["networks"] = ("%d networks (%d not on the OCG map as a group), %d perpetrators, %d facilitators, "
-                          "%d children; %d association links; CSE involvement from %s (%.1f s)"
+                          "%d children; %d association links; CSE involvement from %s (%.1f s: %s)"
                           % (summary.networks, summary.not_ocg_mapped, summary.perpetrators, summary.facilitators,
                              summary.victims, summary.associations,
                              ", ".join(sorted(summary.cse_basis)) or "no CSE incidents",
-                             time.perf_counter() - start))
+                             time.perf_counter() - start,
+                             ", ".join("%s %.1f s" % kv for kv in summary.timings.items())))
     if summary.lineage:
         result["network ids"] = lineage_line(summary.lineage)
     return result

@@ -6,7 +6,9 @@ removed, a date of birth corrected, a national id shared or cleared, a late susp
 recorded association). Each sequence is loaded day by day with its analyses, then its
 union from scratch, and the two graphs must hold the same people, the same person-level
 relationships, the same verdicts and the same networks. People are named by their
-records: a person's id may differ between the two, by design (ids are kept across days).
+records: a person's id may differ between the two, by design (ids are kept across days):
+from one day to the next, a person with the same records and a network with the same
+members keep their ids.
 The deterministic resolver makes the union a fair referee; resolving a day with a kept
 Splink model is checked against resolving everything with it in
 tests/test_incremental_resolution.py.
@@ -73,6 +75,8 @@ def graph_state(store) -> dict[str, object]:
     networks = {(frozenset(members.get(r["net"], ())), tuple(r["incidents"] or ()), r["ocg_mapped"])
                 for r in store.read(NETWORKS)}
     return {
+        "person_ids": {rs: p for p, rs in named.items()},
+        "network_ids": {frozenset((m[0], m[1]) for m in ms): net for net, ms in members.items()},
         "people": sorted(named.values()),
         "links": links,
         "verdicts": {r["id"]: (r["verdict"], r["meets"], tuple(r["suggested"] or ())) for r in store.read(VERDICTS)},
@@ -100,17 +104,24 @@ def test_days_end_where_one_load_of_their_union_does(store, backend_settings, wh
 
     store.drop_graph()
     store.ensure_schema()
+    before = None
     for folder in [base, *folders]:
         summary = _load(store, folder, backend_settings)
         assert summary.rows_loaded > 0
-    stepwise = graph_state(store)
+        after = graph_state(store)
+        if before is not None:  # ids stay put while what they name does
+            for kind in ("person_ids", "network_ids"):
+                kept = set(before[kind]) & set(after[kind])
+                assert {k: before[kind][k] for k in kept} == {k: after[kind][k] for k in kept}, (kind, plan)
+        before = after
+    stepwise = after
 
     store.drop_graph()
     store.ensure_schema()
     _load(store, union_of(whole, folders, root / "union"), backend_settings)
     at_once = graph_state(store)
 
-    for part in stepwise:
+    for part in ("people", "links", "verdicts", "networks", "scores"):
         assert stepwise[part] == at_once[part], "%s differ after %r" % (part, plan)
 
 
