@@ -13,6 +13,7 @@ this gives the verdicts a full audit would (tests/test_incremental.py proves it)
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import time
 from collections.abc import Collection, Iterator
 from typing import Any
@@ -121,7 +122,6 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     """The flag audit and network detection; with `touched` (the incidents load `load_id`
     touched) the audit reads and writes only the incidents whose verdict may have changed.
     It audits everything when an earlier load was never analysed (a crash, `--no-analyse`)."""
-    from csenet.audit import audit_incidents
     from csenet.audit.engine import current_version
     from csenet.audit.graph import write_verdicts
     from csenet.networks.projection import detect_networks
@@ -139,7 +139,7 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
             before = _contexts(network_context(store))
     incidents, involvements, persons = audit_inputs(store, ids)
     step = reporter.stage("flag audit", len(incidents))
-    write_verdicts(store, audit_incidents(incidents, involvements, persons), settings.batch_size)
+    write_verdicts(store, _audit(settings, incidents, involvements, persons), settings.batch_size)
     store.sync()
     step(len(incidents))
     scope = "" if ids is None else " (%d incidents audited after this load)" % len(incidents)
@@ -198,16 +198,23 @@ def _reaudit(store: GraphStore, settings: Settings, inputs: tuple[pd.DataFrame, 
              context: pd.DataFrame, again: set[str], alone: set[str]) -> None:
     """Verdicts again for the incidents in networks (`again`, with their networks cited) and
     for those a network no longer accounts for (`alone`, without)."""
-    from csenet.audit import audit_incidents
     from csenet.audit.graph import write_verdicts
 
     incidents, involvements, persons = inputs
     for chosen, ctx in ((again, context), (alone, None)):
         if chosen:
             picked = incidents[incidents["incident_id"].isin(chosen)]
-            write_verdicts(store, audit_incidents(picked, involvements[involvements["incident_id"].isin(chosen)],
-                                                  persons, ctx), settings.batch_size)
+            write_verdicts(store, _audit(settings, picked, involvements[involvements["incident_id"].isin(chosen)],
+                                         persons, ctx), settings.batch_size)
     store.sync()
+
+
+def _audit(settings: Settings, incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
+           context: pd.DataFrame | None = None) -> pd.DataFrame:
+    from csenet.audit.parallel import audit_in_parallel
+
+    return audit_in_parallel(incidents, involvements, persons, context,
+                             workers=settings.audit_workers or os.cpu_count() or 1)
 
 
 def _contexts(context: pd.DataFrame) -> dict[str, tuple[str, ...]]:

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         description="MB of statements the embedded store's AOF may hold beyond its snapshot: a load compacts "
         "once it has written this much and half the snapshot's size; the last process out compacts a longer tail.")
 
+    audit_workers: int = Field(
+        default=0, ge=0, le=64,
+        description="Processes the flag audit of many incidents runs in (0: one per core; 1: this one only).")
+
     # Person resolution
     match_threshold: float = Field(default=0.95, gt=0, lt=1, description="Splink match probability to link.")
     retrain_share: float = Field(

@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The flag audit of many incidents on every core.
+
+A verdict depends only on its own incident, that incident's people and its networks, so
+incidents audited in separate chunks get the verdicts one audit of them all would give
+(tests/test_audit_parallel.py). The store is idle while the audit computes, so on the
+large force (a million incidents, about 250 s of computing on one core) a second process
+is nearly free time. Chunks run in spawned processes: a fork would copy the store's
+connection and writer threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csenet.audit.engine import audit_incidents
+
+MIN_CHUNK = 20_000
+"""Incidents below which a process costs more to start (about 3 s: imports, model, lexicon) than it saves."""
+
+Chunk = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, "pd.DataFrame | None"]
+
+
+def chunks(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
+           network_context: pd.DataFrame | None, parts: int) -> list[Chunk]:
+    """`parts` runs of consecutive incidents, each with only its own people and networks."""
+    out = []
+    for idx in np.array_split(np.arange(len(incidents)), parts):
+        chunk = incidents.iloc[idx]
+        ids = set(chunk["incident_id"].astype(str))
+        inv = involvements[involvements["incident_id"].astype(str).isin(ids)]
+        people = persons[persons["person_id"].isin(set(inv["person_id"]))]
+        ctx = None if network_context is None else \
+            network_context[network_context["incident_id"].astype(str).isin(ids)]
+        out.append((chunk, inv, people, ctx))
+    return out
+
+
+def _audit(chunk: Chunk, options: dict[str, Any]) -> pd.DataFrame:
+    return audit_incidents(*chunk, **options)
+
+
+def audit_in_parallel(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
+                      network_context: pd.DataFrame | None = None, *, workers: int,
+                      min_chunk: int = MIN_CHUNK, **options: Any) -> pd.DataFrame:
+    """`audit_incidents` in up to `workers` processes (this one among them), each given at
+    least `min_chunk` incidents; `options` are audit_incidents' keywords (picklable)."""
+    parts = max(1, min(workers, len(incidents) // max(1, min_chunk)))
+    if parts < 2:
+        return audit_incidents(incidents, involvements, persons, network_context, **options)
+    mine, *theirs = chunks(incidents, involvements, persons, network_context, parts)
+    with ProcessPoolExecutor(max_workers=len(theirs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = [pool.submit(_audit, chunk, options) for chunk in theirs]
+        results = [_audit(mine, options)] + [p.result() for p in pending]
+    return pd.concat(results, ignore_index=True)
