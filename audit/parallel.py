@@ -11,14 +11,18 @@ connection and writer threads.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from csenet.audit.engine import audit_incidents
+
+log = logging.getLogger(__name__)
 
 MIN_CHUNK = 20_000
 """Incidents below which a process costs more to start (about 3 s: imports, model, lexicon) than it saves."""
@@ -54,7 +58,13 @@ def audit_in_parallel(incidents: pd.DataFrame, involvements: pd.DataFrame, perso
     if parts < 2:
         return audit_incidents(incidents, involvements, persons, network_context, **options)
     mine, *theirs = chunks(incidents, involvements, persons, network_context, parts)
-    with ProcessPoolExecutor(max_workers=len(theirs), mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = [pool.submit(_audit, chunk, options) for chunk in theirs]
-        results = [_audit(mine, options)] + [p.result() for p in pending]
+    try:
+        with ProcessPoolExecutor(max_workers=len(theirs), mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = [pool.submit(_audit, chunk, options) for chunk in theirs]
+            results = [_audit(mine, options)] + [p.result() for p in pending]
+    except BrokenProcessPool:
+        # A worker died: out of memory, or a calling script that runs itself again when
+        # imported (no `if __name__ == "__main__":`). The verdicts are the same in one process.
+        log.warning("the audit's worker processes failed; auditing %d incidents in this process", len(incidents))
+        return audit_incidents(incidents, involvements, persons, network_context, **options)
     return pd.concat(results, ignore_index=True)

@@ -16,6 +16,7 @@ import datetime as _dt
 import os
 import time
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -95,19 +96,26 @@ def _rows(store: GraphStore, query: str, key: str, ids: Collection[str] | None) 
 
 def audit_inputs(store: GraphStore, ids: Collection[str] | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Incidents (all, or those in `ids`), their people's roles, and those people."""
-    incidents = pd.DataFrame(list(_rows(store, INCIDENTS, "incident_id", ids)),
-                             columns=["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags",
-                                      "district", "summary"])
-    rows = []
-    for row in _rows(store, INVOLVEMENTS, "incident_id", ids):
-        for person_id, rel in row["people"]:
-            if person_id is not None and rel:
-                rows.append((row["incident_id"], person_id, rel[:-3]))
-    involvements = pd.DataFrame(rows, columns=["incident_id", "person_id", "role"])
-    people = None if ids is None else set(involvements["person_id"])
-    persons = pd.DataFrame(list(_rows(store, PERSONS, "person_id", people)),
-                           columns=["person_id", "date_of_birth", "gender", "dob_candidates"])
+    """Incidents (all, or those in `ids`), their people's roles, and those people.
+
+    The whole graph's three listings are read at once, each by its own pages: the store
+    pages one while csenet decodes another."""
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="csenet-audit-read") as pool:
+        incidents = pool.submit(lambda: list(_rows(store, INCIDENTS, "incident_id", ids)))
+        involved = pool.submit(lambda: list(_rows(store, INVOLVEMENTS, "incident_id", ids)))
+        everyone = pool.submit(lambda: list(_rows(store, PERSONS, "person_id", None))) if ids is None else None
+        rows = []
+        for row in involved.result():
+            for person_id, rel in row["people"]:
+                if person_id is not None and rel:
+                    rows.append((row["incident_id"], person_id, rel[:-3]))
+        involvements = pd.DataFrame(rows, columns=["incident_id", "person_id", "role"])
+        people = everyone.result() if everyone is not None else \
+            list(_rows(store, PERSONS, "person_id", set(involvements["person_id"])))
+        incidents = pd.DataFrame(incidents.result(), columns=["incident_id", "reported_at", "occurred_at",
+                                                              "offence_code", "offence", "flags", "district",
+                                                              "summary"])
+    persons = pd.DataFrame(people, columns=["person_id", "date_of_birth", "gender", "dob_candidates"])
     return incidents, involvements, persons
 
 

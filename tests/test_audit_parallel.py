@@ -49,3 +49,27 @@ def test_three_processes_give_the_verdicts_of_one(force, with_context):
     together = audit_incidents(*args)
     assert len(together) == len(force["incidents"]) and together["verdict"].nunique() >= 3
     pd.testing.assert_frame_equal(apart, together)
+
+
+def test_a_script_that_runs_itself_again_on_import_still_gets_its_verdicts(tmp_path):
+    """Spawned workers import the calling script again; one without a main guard breaks
+    them, and the audit then runs in the calling process instead of failing."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent("""
+        import pandas as pd
+        from csenet.audit.parallel import audit_in_parallel
+        incidents = pd.DataFrame({"incident_id": ["I%d" % i for i in range(40)], "reported_at": "2023-03-01",
+                                  "summary": "Girl aged 14 was given cider by two men who then had sex with her."})
+        none = pd.DataFrame(columns=["incident_id", "person_id", "role"])
+        people = pd.DataFrame(columns=["person_id", "date_of_birth", "gender"])
+        out = audit_in_parallel(incidents, none, people, workers=2, min_chunk=10)
+        print("VERDICTS", len(out), out["meets_cse_definition"].sum())
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "VERDICTS 40 40" in proc.stdout
+    assert "auditing 40 incidents in this process" in proc.stderr
