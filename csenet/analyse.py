@@ -68,7 +68,11 @@ BY_ID = {
 """Each whole-graph read's body after its keyset-paging head, fed a list of ids instead."""
 
 UNANALYSED_LOADS = "MATCH (l:Load) WHERE l.analysed_at IS NULL AND l.load_id <> $load_id RETURN count(l) AS n"
-ANALYSED = "MATCH (l:Load) WHERE l.analysed_at IS NULL SET l.analysed_at = $now"
+ANALYSED = "MATCH (l:Load) WHERE l.analysed_at IS NULL SET l.analysed_at = $now, l.detection = $detection"
+LAST_DETECTION = """
+MATCH (l:Load) WHERE l.analysed_at IS NOT NULL
+RETURN l.detection AS detection ORDER BY l.analysed_at DESC, l.load_id DESC LIMIT 1
+"""
 
 STALE_AUDITS = """
 MATCH (i:Incident) WHERE i.incident_id > $after AND (i.audit_version IS NULL OR i.audit_version <> $version)
@@ -77,6 +81,7 @@ RETURN i.incident_id AS incident_id
 ORDER BY incident_id
 """
 INCIDENT_COUNT = "MATCH (i:Incident) RETURN count(i) AS n"
+PERSON_COUNT = "MATCH (p:Person) RETURN count(p) AS n"
 
 
 def _chunks(ids: Collection[str], size: int = 5_000) -> Iterator[list[str]]:
@@ -126,12 +131,17 @@ def network_context(store: GraphStore) -> pd.DataFrame:
 
 
 def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | None = None,
-                 touched: Collection[str] | None = None, load_id: str | None = None) -> dict[str, Any]:
+                 touched: Collection[str] | None = None, load_id: str | None = None,
+                 people: Collection[str] = ()) -> dict[str, Any]:
     """The flag audit and network detection; with `touched` (the incidents load `load_id`
-    touched) the audit reads and writes only the incidents whose verdict may have changed.
-    It audits everything when an earlier load was never analysed (a crash, `--no-analyse`)."""
+    touched) the audit reads and writes only the incidents whose verdict may have changed,
+    and networks are detected again around their people and `people` (those whose other
+    evidence the load changed). Both cover everything when an earlier load was never
+    analysed (a crash, `--no-analyse`)."""
     from csenet.audit.engine import current_version
     from csenet.audit.graph import write_verdicts
+    from csenet.networks.detection import DetectionParams
+    from csenet.networks.partial import params_digest, short_networks
     from csenet.networks.projection import detect_networks
 
     reporter = reporter or NullReporter()
@@ -155,7 +165,15 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
 
     start = time.perf_counter()
     step = reporter.stage("network detection", 1)
-    summary = detect_networks(store, settings)
+    detection = params_digest(DetectionParams.from_settings(settings))
+    around, most = None, 0
+    if ids is not None and settings.network_part_max_share > 0:
+        last = store.read(LAST_DETECTION)
+        if last and last[0]["detection"] == detection:
+            around = set(involvements["person_id"]) | set(people)
+            most = int(settings.network_part_max_share * store.read(PERSON_COUNT)[0]["n"])
+    summary = detect_networks(store, settings, around=around, max_people=most,
+                              components=short_networks(store) if around is not None else ())
     store.sync()
     step(1)
     context = network_context(store)
@@ -167,15 +185,19 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
         again, alone = set(after) & (ids | moved), (moved - set(after)) - ids
         incidents, involvements, persons = audit_inputs(store, again | alone)
     _reaudit(store, settings, (incidents, involvements, persons), context, again, alone)
-    store.write(ANALYSED, {"now": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+    store.write(ANALYSED, {"now": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                           "detection": detection})
     store.compact(past_limit=True)
     result["networks"] = ("%d networks (%d not on the OCG map as a group), %d perpetrators, %d facilitators, "
-                          "%d children; %d association links; CSE involvement from %s (%.1f s: %s)"
+                          "%d children; %d association links; CSE involvement from %s; detected in %s "
+                          "(%.1f s: %s)"
                           % (summary.networks, summary.not_ocg_mapped, summary.perpetrators, summary.facilitators,
                              summary.victims, summary.associations,
-                             ", ".join(sorted(summary.cse_basis)) or "no CSE incidents",
+                             ", ".join(sorted(summary.cse_basis)) or "no CSE incidents", summary.scope,
                              time.perf_counter() - start,
                              ", ".join("%s %.1f s" % kv for kv in summary.timings.items())))
+    result["network changes"] = "%d elements deleted, %d written" % (summary.changed.get("deleted", 0),
+                                                                       summary.changed.get("written", 0))
     if summary.lineage:
         result["network ids"] = lineage_line(summary.lineage)
     return result

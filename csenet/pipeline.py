@@ -27,6 +27,6 @@ def load_and_analyse(store: GraphStore, folder: Path, settings: Settings, *, rej
     if analyse:
         start = time.perf_counter()
         summary.analyses = run_analyses(store, settings, reporter, touched=summary.touched_incidents,
-                                        load_id=summary.load_id)
+                                        load_id=summary.load_id, people=summary.touched_persons)
         summary.timings["analyse"] = time.perf_counter() - start
     return summary

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         description="MB of statements the embedded store's AOF may hold beyond its snapshot: a load compacts "
         "once it has written this much and half the snapshot's size; the last process out compacts a longer tail.")
 
+    network_part_max_share: float = Field(
+        default=0.03, ge=0, le=1,
+        description="After a delta, networks are detected again only around what it touched, unless that means "
+                    "reading more than this share of all persons: read by id, a person costs about 25 times "
+                    "what the whole detection spends on one (docs/networks.md); 0: always the whole graph.")
+
     audit_workers: int = Field(
         default=0, ge=0, le=64,
         description="Processes the flag audit of many incidents runs in (0: one per core; 1: this one only).")

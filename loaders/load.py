@@ -52,6 +52,7 @@ class LoadSummary:
     persons_changed: int = 0
     resolution_method: str = ""
     touched_incidents: list[str] = field(default_factory=list)
+    touched_persons: list[str] = field(default_factory=list)  # whose evidence this load may have changed
     """Incidents whose audit inputs this load may have changed: its own incidents and
     involvements, and every incident of a person it wrote (new, re-linked or re-described)."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -273,9 +274,10 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     began = time.perf_counter()
-    changed, written, _ = write_people(store, records, resolution, previous, valid, settings, reporter, load_id,
-                                       None if delta is None else delta.fact_people)
+    changed, written, _, projected = write_people(store, records, resolution, previous, valid, settings, reporter,
+                                                  load_id, None if delta is None else delta.fact_people)
     touched = touched_incidents(store, valid, written)
+    people = touched_people(store, valid, written | projected)
     store.write_batches(cy.LOAD, [{
         "load_id": load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "source": meta.get("source"), "force": meta.get("force"), "extracted_at": meta.get("extracted_at"),
@@ -296,7 +298,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     summary = LoadSummary(
         load_id=load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
         issues=valid.issues, rejects_path=rejects_path, records_total=state["records"], persons_total=state["persons"],
-        persons_changed=len(changed), touched_incidents=touched, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
+        persons_changed=len(changed), touched_incidents=touched, touched_persons=people, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
         timings=t, resolved_records=len(records), incremental=delta is not None,
     )
     return summary
@@ -311,6 +313,21 @@ def touched_incidents(store: GraphStore, valid: ValidBundle, persons: set[str]) 
     for start in range(0, len(people), 2_000):
         ids.update(r["incident_id"] for r in store.read(cy.INCIDENTS_OF_PERSONS, {"ids": people[start:start + 2_000]}))
     return sorted(ids)
+
+
+def touched_people(store: GraphStore, valid: ValidBundle, persons: set[str]) -> list[str]:
+    """Whose association evidence this load may have changed, besides the people of the
+    incidents it touched: the persons it wrote or re-projected, everyone mapped to an OCG
+    it re-sent (the OCG's crime is the members' CSE involvement), and everyone in an
+    incident at a location it re-sent (premises and homes are read through locations)."""
+    f = valid.frames
+    people = set(persons)
+    for frame, column, query in (("ocg_members", "ocg_id", cy.PEOPLE_OF_OCGS),
+                                 ("locations", "location_id", cy.PEOPLE_AT_LOCATIONS)):
+        ids = sorted(set(f[frame][column])) if frame in f else []
+        for start in range(0, len(ids), 2_000):
+            people.update(r["person_id"] for r in store.read(query, {"ids": ids[start:start + 2_000]}))
+    return sorted(people)
 
 
 def known_ids(store: GraphStore, label: str, key: str, ids: list[str]) -> set[str]:
@@ -548,9 +565,9 @@ def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str],
 
 def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
                  valid: ValidBundle, settings: Settings, reporter: Reporter,
-                 load_id: str, known: dict[str, str] | None = None) -> tuple[set[str], set[str], int]:
+                 load_id: str, known: dict[str, str] | None = None) -> tuple[set[str], set[str], int, set[str]]:
     """Persons with their records, then the person-level projections; returns
-    (persons whose records changed, persons written, persons in total).
+    (persons whose records changed, persons written, persons in total, persons re-projected).
 
     Each write leaves the graph whole for a reader: a person arrives with its records, a
     record moves in one statement, a projection is re-derived before its stale part goes.
@@ -585,7 +602,8 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
         if persons:
             store.write_batches(query, persons, bs, reporter.stage(name, len(persons)), extra={**extra, **params})
             store.write_batches(cy.STALE_PROJECTIONS[rel], persons, bs, extra={"load_id": load_id})
-    return changed, set(people["person_id"]), int(ent["person_id"].nunique())
+    projected = {p for persons in targets.values() for p in persons}
+    return changed, set(people["person_id"]), int(ent["person_id"].nunique()), projected
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict]:

@@ -195,6 +195,15 @@ UNWIND $ids AS pid
 MATCH (:Person {person_id: pid})-[:%s]->(i:Incident)
 RETURN DISTINCT i.incident_id AS incident_id""" % "|".join(ROLE_TYPES.values())
 
+PEOPLE_OF_OCGS = """
+UNWIND $ids AS oid
+MATCH (:OCG {ocg_id: oid})<-[:MAPPED_TO]-(p:Person)
+RETURN DISTINCT p.person_id AS person_id"""
+PEOPLE_AT_LOCATIONS = """
+UNWIND $ids AS lid
+MATCH (:Location {location_id: lid})<-[:OCCURRED_AT]-(:Incident)<-[:%s]-(p:Person)
+RETURN DISTINCT p.person_id AS person_id""" % "|".join(ROLE_TYPES.values())
+
 EXISTING_RECORDS = """
 MATCH (r:PersonRecord)
 WHERE r.record_id > $after

@@ -10,6 +10,7 @@ import igraph as ig
 
 from csenet.networks.grouping import mapping_ocgs
 from csenet.networks.model import CSE_CRIME, DETECTION_VERSION, FACILITATOR, PERPETRATOR, DetectionParams, Network
+from csenet.networks.splitting import subgraph
 
 
 def describe(net: Network, ties: list, perp_incidents, found, incident_suspects, incident_victims,
@@ -93,7 +94,7 @@ def bridging_scores(g: ig.Graph, people: list[str], bridge_nets: dict[str, set[s
         if len(comp) < 3:
             continue
         comp = sorted(comp)
-        sub = g.induced_subgraph(comp)
+        sub = subgraph(g, comp)
         lengths = [1.0 / w for w in sub.es["weight"]]
         bc = sub.betweenness(directed=False, weights=lengths)
         norm = (len(comp) - 1) * (len(comp) - 2) / 2

@@ -56,6 +56,7 @@ class Detection:
     bridges: list[dict[str, Any]]
     scores: list[dict[str, Any]]
     split_components: int
+    components: dict[str, str] = field(default_factory=dict)  # every tie-graph vertex -> its component's id
 
 
 @dataclass
@@ -142,14 +143,17 @@ def _join_associates(ties: _Ties, groups: list[list[int]], joined: dict[str, int
     return set(new)
 
 
-def _networks(ties: _Ties, groups: list[list[int]], perpetrators: set[str]) -> tuple[list[Network], dict]:
-    """One Network per group, with its connected component; and each vertex's networks."""
+def _networks(ties: _Ties, groups: list[list[int]], perpetrators: set[str],
+              components: dict[str, str]) -> tuple[list[Network], dict]:
+    """One Network per group, with its connected component; and each vertex's networks.
+    `components` gets every vertex's component id."""
     people = ties.people
     component = {}
     for comp in ties.graph.connected_components():
         cid = digest_id("CMP-", [people[v] for v in comp])
         for v in comp:
             component[v] = (cid, len(comp))
+            components[people[v]] = cid
     networks: list[Network] = []
     group_of: dict[int, list[int]] = defaultdict(list)
     for grp in groups:
@@ -238,7 +242,8 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
     offended = inv.against & {ties.people[v] for grp in groups for v in grp}
     perpetrators = inv.perpetrators | associated | offended
 
-    networks, group_of = _networks(ties, groups, perpetrators)
+    components: dict[str, str] = {}
+    networks, group_of = _networks(ties, groups, perpetrators, components)
     internal, cross, shared = _ties_by_network(ties, networks, group_of)
     inc = facts.incidents.set_index("incident_id")
     date, district, basis = inc["date"].to_dict(), inc["district"].to_dict(), inc["basis"].to_dict()
@@ -251,4 +256,4 @@ def detect(facts: Facts, params: DetectionParams) -> Detection:
                  date, district, basis, ocg_of, params)
     bridges, bridge_nets = _bridges(ties.people, networks, group_of, cross, shared)
     scores = bridging_scores(ties.graph, ties.people, bridge_nets)
-    return Detection(facts, links, found, networks, bridges, scores, split_count)
+    return Detection(facts, links, found, networks, bridges, scores, split_count, components)

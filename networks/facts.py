@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from csenet.graph.store import GraphStore, read_paged
-from csenet.networks.facts_queries import (Q_CSE_INCIDENTS, Q_INCIDENTS_BY_ID, Q_ROLES, Q_PERSON_INCIDENTS,
+from csenet.networks.facts_queries import (Q_CSE_INCIDENTS, Q_CSE_INCIDENTS_AT, Q_CSE_INCIDENTS_OF, Q_INCIDENTS_BY_ID, Q_ROLES, Q_PERSON_INCIDENTS,
                                            Q_OTHER_ROLES, Q_PERSONS, Q_RECORDS, _COMPACT_CHARS, Q_RECORDS_AT,
                                            Q_ALL_HOMES, Q_LOCATIONS_AT, Q_LOCATIONS, Q_RECORDED_OUT, Q_RECORDED_IN,
                                            Q_USES, Q_IDENTIFIER_USERS, Q_OCG, Q_MISSING)
@@ -145,7 +145,8 @@ def _role_row(r: dict[str, Any]) -> dict[str, Any]:
             "record_ids": sorted(r.get("record_ids") or [])}
 
 
-def load_facts(store: GraphStore, chunk: int = CHUNK, readers: int = READERS) -> Facts:
+def load_facts(store: GraphStore, chunk: int = CHUNK, readers: int = READERS,
+               around: tuple[Collection[str], Collection[str]] | None = None) -> Facts:
     """The neighbourhood of CSE, not the whole graph.
 
     It starts from the incidents that are CSE-relevant or flagged CSE, and the people
@@ -159,10 +160,15 @@ def load_facts(store: GraphStore, chunk: int = CHUNK, readers: int = READERS) ->
     Reads that do not depend on each other are started together on `readers` threads,
     so the store answers one while this process parses another; rows are taken in the
     order they were asked for, so the facts are the same as read one by one.
+
+    `around` = (people, core): only the CSE incidents those people have a role in (and
+    the CSE incidents at their premises); the incidents of `core` (the people of the whole
+    read's core among them) and everyone's other evidence. networks/partial.py chooses
+    the people so that the evidence of every tie it keeps is all there.
     """
     with gc_paused(), ThreadPoolExecutor(max_workers=max(readers, 1), thread_name_prefix="csenet-read") as pool:
         try:
-            return _load_facts(_Reader(store, pool, chunk))
+            return _load_facts(_Reader(store, pool, chunk), around)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -188,13 +194,20 @@ def _rows(futures: list[Future]) -> Iterator[dict[str, Any]]:
         yield from future.result()
 
 
-def _load_facts(rd: _Reader) -> Facts:
+def _load_facts(rd: _Reader, around: tuple[Collection[str], Collection[str]] | None = None) -> Facts:
     store = rd.store
     seen_inc: dict[str, dict[str, Any]] = {}
     roles: dict[tuple[str, str, str], dict[str, Any]] = {}
     ocg_pages = rd.paged(Q_OCG, "ocg_id")
-    for row in read_paged(store, Q_CSE_INCIDENTS, "incident_id"):
-        seen_inc[row["incident_id"]] = _incident_row(row)
+    if around is None:
+        for row in read_paged(store, Q_CSE_INCIDENTS, "incident_id"):
+            seen_inc[row["incident_id"]] = _incident_row(row)
+    else:
+        for row in _rows(rd.start(Q_CSE_INCIDENTS_OF, sorted(around[0]))):
+            seen_inc[row["incident_id"]] = _incident_row(row)
+        premises = sorted({r["location_id"] for r in seen_inc.values() if r["location_id"]})
+        for row in _rows(rd.start(Q_CSE_INCIDENTS_AT, premises)):
+            seen_inc.setdefault(row["incident_id"], _incident_row(row))
     for r in _rows(rd.start(Q_ROLES, sorted(seen_inc))):
         role = _role_row(r)
         roles[(role["person_id"], role["incident_id"], role["role"])] = role
@@ -205,15 +218,25 @@ def _load_facts(rd: _Reader) -> Facts:
     ocg = _frame(ocg_rows, ["person_id", "ocg_id", "primary_crime"])
     ocg = ocg.drop_duplicates().sort_values(["person_id", "ocg_id"]).reset_index(drop=True)
 
-    core = {r["person_id"] for r in roles.values()}
-    core |= {r["person_id"] for r in ocg_rows if str(r.get("primary_crime") or "").upper() == "CSE"}
-    core_ids = sorted(core)
+    if around is None:
+        core = {r["person_id"] for r in roles.values()}
+        core |= {r["person_id"] for r in ocg_rows if str(r.get("primary_crime") or "").upper() == "CSE"}
+        reach = core
+    else:
+        # The children of the CSE incidents read are in the whole read's core: a person's
+        # introductions to them are read from their side.
+        children = {r["person_id"] for r in roles.values() if r["role"] == "VICTIM"}
+        core = set(around[1]) | children
+        reach = set(around[0]) | core
+    # The core's incidents; and, of everyone reached (the core, unless `around` says
+    # more), what else ties people: intelligence, identifiers, homes, missing episodes.
+    core_ids, reach_ids = sorted(core), sorted(reach)
     person_incidents = rd.start(Q_PERSON_INCIDENTS, core_ids)
-    recorded_reads = [rd.start(Q_RECORDED_OUT, core_ids), rd.start(Q_RECORDED_IN, core_ids)]
-    uses = rd.start(Q_USES, core_ids)
-    missing_reads = rd.start(Q_MISSING, core_ids)
-    record_reads = rd.start(Q_RECORDS, core_ids)
-    core_persons = rd.start(Q_PERSONS, core_ids)
+    recorded_reads = [rd.start(Q_RECORDED_OUT, reach_ids), rd.start(Q_RECORDED_IN, reach_ids)]
+    uses = rd.start(Q_USES, reach_ids)
+    missing_reads = rd.start(Q_MISSING, reach_ids)
+    record_reads = rd.start(Q_RECORDS, reach_ids)
+    core_persons = rd.start(Q_PERSONS, reach_ids)
 
     # The core's other incidents, and everyone in them.
     more = sorted({r["incident_id"] for r in _rows(person_incidents)} - set(seen_inc))
@@ -240,9 +263,9 @@ def _load_facts(rd: _Reader) -> Facts:
 
     rec_rows = {r["record_id"]: r for r in _rows(record_reads) if r.get("postcode") and r.get("address")}
     _read_homes(rd, rec_rows, loc_rows)
-    people = core | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
+    people = reach | {r["person_id"] for r in roles.values()} | {r["b"] for r in recorded} \
         | {r["a"] for r in recorded} | {r["person_id"] for r in ident} | {r["person_id"] for r in rec_rows.values()}
-    persons = _frame(sorted([*_rows(core_persons), *_rows(rd.start(Q_PERSONS, sorted(people - core)))],
+    persons = _frame(sorted([*_rows(core_persons), *_rows(rd.start(Q_PERSONS, sorted(people - reach)))],
                             key=lambda r: r["person_id"]), ["person_id", "date_of_birth"])
     return _facts(seen_inc, roles, persons, rec_rows, loc_rows, recorded, ident, ocg, missing, core)
 

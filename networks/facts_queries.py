@@ -22,6 +22,79 @@ RETURN i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at
 ORDER BY incident_id
 """
 
+# Detection around some people (networks/partial.py): the CSE incidents they have any role
+# in, and the CSE incidents at those incidents' premises (same-premises evidence). The
+# WITH before each filter on incidents keeps FalkorDB starting from the ids: without it,
+# it plans a scan of every incident for each id.
+_ANY_ROLE = "VICTIM_IN|SUSPECT_IN|OFFENDER_IN|WITNESS_IN|REPORTER_IN|OTHER_IN"
+_CSE_WHERE = "i.meets_cse_definition = true OR i.flagged_cse = true OR 'CSE' IN coalesce(i.flags, [])"
+_INCIDENT_COLUMNS = """i.incident_id AS incident_id, i.occurred_at AS occurred_at, i.reported_at AS reported_at,
+       i.district AS district, i.flagged_cse AS flagged_cse, i.flags AS flags,
+       i.meets_cse_definition AS meets_cse_definition, i.offence_code AS offence_code,
+       l.location_id AS location_id"""
+Q_CSE_INCIDENTS_OF = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:%s]->(i:Incident)
+WITH DISTINCT i
+WHERE %s
+OPTIONAL MATCH (i)-[:OCCURRED_AT]->(l:Location)
+RETURN %s
+""" % (_ANY_ROLE, _CSE_WHERE, _INCIDENT_COLUMNS)
+Q_CSE_INCIDENTS_AT = """
+UNWIND $ids AS lid
+MATCH (l:Location {location_id: lid}) WHERE coalesce(toUpper(l.kind), '') <> 'ONLINE'
+MATCH (l)<-[:OCCURRED_AT]-(i:Incident)
+WITH l, i
+WHERE %s
+RETURN %s
+""" % (_CSE_WHERE, _INCIDENT_COLUMNS)
+# Who of the given people is in the core of a whole detection: a role in a CSE incident.
+Q_CSE_PEOPLE = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:%s]->(i:Incident)
+WITH pid, i
+WHERE %s
+RETURN DISTINCT pid AS person_id
+""" % (_ANY_ROLE, _CSE_WHERE)
+# Who shares an incident with the given people (any role), and who the last detection tied to them.
+Q_INCIDENT_SHARERS = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:%s]->(:Incident)<-[:%s]-(q:Person)
+RETURN DISTINCT q.person_id AS person_id
+""" % (_ANY_ROLE, _ANY_ROLE)
+# The children of the incidents the given people are suspects or offenders in: whether
+# those people offended against a child exploited in a CSE incident is read from them.
+Q_THEIR_VICTIMS = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:SUSPECT_IN|OFFENDER_IN]->(:Incident)<-[:VICTIM_IN]-(v:Person)
+RETURN DISTINCT v.person_id AS person_id
+"""
+Q_LINKED = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:ASSOCIATED_WITH]-(q:Person)
+RETURN DISTINCT q.person_id AS person_id
+"""
+# The last detection's components that hold any of the given people, and everyone in them
+# (the children of its networks are not in its tie graph).
+Q_COMPONENTS_OF = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[m:IN_NETWORK]->(n:Network) WHERE m.role <> 'VICTIM'
+RETURN DISTINCT n.component_id AS component_id
+"""
+Q_COMPONENT_PEOPLE = """
+MATCH (n:Network) WHERE n.component_id IN $ids
+MATCH (p:Person)-[m:IN_NETWORK]->(n) WHERE m.role <> 'VICTIM'
+RETURN DISTINCT p.person_id AS person_id
+"""
+# Networks that lost a member the last detection gave them (a person merged away).
+Q_SHORT_NETWORKS = """
+MATCH (n:Network)
+OPTIONAL MATCH (p:Person)-[:IN_NETWORK]->(n)
+WITH n, count(DISTINCT p) AS held
+WHERE held < n.size + n.victim_count
+RETURN n.component_id AS component_id
+"""
+
 Q_INCIDENTS_BY_ID = """
 UNWIND $ids AS iid
 MATCH (i:Incident {incident_id: iid})

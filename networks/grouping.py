@@ -10,7 +10,7 @@ import igraph as ig
 from csenet.networks import associations
 from csenet.networks.facts import Facts
 from csenet.networks.model import DetectionParams
-from csenet.networks.splitting import split_component
+from csenet.networks.splitting import split_component, subgraph
 
 
 def mapping_ocgs(member_ocgs) -> list[str]:
@@ -32,10 +32,10 @@ def apart_from_the_ocg(core: ig.Graph, part: list[int], ocgs_of: dict[int, set[s
     mapped = mapping_ocgs(ocgs_of.get(v, ()) for v in part)
     if not mapped or len(part) < 4:
         return None
-    sub = core.induced_subgraph(part)
+    sub = subgraph(core, part)
     for c in sorted(sub.articulation_points()):
         rest = [v for v in range(len(part)) if v != c]
-        comps = [[rest[x] for x in comp] for comp in sub.induced_subgraph(rest).connected_components()]
+        comps = [[rest[x] for x in comp] for comp in subgraph(sub, rest).connected_components()]
         for o in mapped:
             holding = [comp for comp in comps if any(o in ocgs_of.get(part[v], ()) for v in comp)]
             if len(holding) != 1:
@@ -104,7 +104,7 @@ def group(g: ig.Graph, evidence: list, params: DetectionParams, knows,
             if len(comp) < 2:
                 continue
             comp = sorted(comp)
-            parts = [[comp[v] for v in grp] for grp in split_component(rest.induced_subgraph(comp), params)]
+            parts = [[comp[v] for v in grp] for grp in split_component(subgraph(rest, comp), params)]
             split_count += len(parts) > 1
             groups.extend(parts)
     return sorted((sorted(grp) for grp in groups if len(grp) >= 2), key=lambda grp: grp[0]), split_count
@@ -113,7 +113,7 @@ def group(g: ig.Graph, evidence: list, params: DetectionParams, knows,
 def _core_parts(core: ig.Graph, comp: list[int], params: DetectionParams,
                 ocgs_of: dict[int, set[str]]) -> list[list[int]]:
     """One core component's parts: split where unworkable, then apart from a mapped OCG."""
-    pending = [[comp[v] for v in grp] for grp in split_component(core.induced_subgraph(comp), params)]
+    pending = [[comp[v] for v in grp] for grp in split_component(subgraph(core, comp), params)]
     parts: list[list[int]] = []
     while pending:
         grp = pending.pop()

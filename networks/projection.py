@@ -16,11 +16,12 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from csenet import csvsafe
 from csenet.settings import Settings
 from csenet.networks.facts import gc_paused, load_facts, read_chunked
+from csenet.networks.partial import detect_part
 from csenet.networks.detection import (DETECTION_VERSION, FACILITATOR, PERPETRATOR, ROLE_ORDER, VICTIM, Detection,
                                      DetectionParams, detect)
 from csenet.graph.store import GraphStore, Progress, ResultTooLarge, read_paged
@@ -121,6 +122,34 @@ UNWIND $rows AS row
 MATCH (p:Person {person_id: row.person_id})
 SET p.bridging_score = row.score, p.bridges_network_ids = row.nets
 """
+# The same, for the networks and links of some people only (a part: networks/partial.py).
+Q_OLD_LINKS_OUT = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[r:ASSOCIATED_WITH]->(y:Person)
+RETURN pid AS a, y.person_id AS b, r.digest AS d
+"""
+Q_OLD_LINKS_IN = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})<-[r:ASSOCIATED_WITH]-(x:Person)
+RETURN x.person_id AS a, pid AS b, r.digest AS d
+"""
+Q_NETWORKS_OF = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[m:IN_NETWORK]->(n:Network) WHERE m.role <> 'VICTIM'
+RETURN DISTINCT n.network_id AS network_id
+"""
+Q_OLD_NETWORKS_BY_ID = """
+UNWIND $ids AS nid
+MATCH (n:Network {network_id: nid})
+RETURN n.network_id AS network_id, n.digest AS digest,
+       [(p:Person)-[m:IN_NETWORK]->(n) | [p.person_id, m.role, m.digest]] AS members,
+       [(n)-[x:BRIDGES_TO]->(o:Network) | [o.network_id, x.digest]] AS bridges
+"""
+Q_OLD_SCORES_OF = """
+UNWIND $ids AS pid
+MATCH (p:Person {person_id: pid}) WHERE p.bridging_score IS NOT NULL OR p.bridges_network_ids IS NOT NULL
+RETURN pid AS person_id, p.bridging_score AS score, p.bridges_network_ids AS nets
+"""
 Q_EXPORT_MEMBERS = """
 MATCH (n:Network) WHERE n.network_id > $after
 WITH n ORDER BY n.network_id LIMIT $page
@@ -160,30 +189,49 @@ class NetworkSummary:
     timings: dict[str, float] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)  # derived elements deleted and written
     lineage: list[dict[str, Any]] = field(default_factory=list)  # network ids that changed: old → new
+    scope: str = "the whole graph"  # or the part around a load that was detected again
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def detect_networks(store: GraphStore, settings: Settings | None = None, *, window_days: int = 90,
-                    progress: Progress | None = None, params: DetectionParams | None = None) -> NetworkSummary:
-    """Find networks in the graph and replace the previous ones; `progress` gets rows written."""
+                    progress: Progress | None = None, params: DetectionParams | None = None,
+                    around: Collection[str] | None = None, components: Collection[str] = (),
+                    max_people: int = 0) -> NetworkSummary:
+    """Find networks in the graph and replace the previous ones; `progress` gets rows written.
+
+    With `around` (people a load touched) only the part of the graph they are in is
+    detected again (networks/partial.py), unless that part would read more than
+    `max_people` people; `components` adds the people of those previous components."""
     started = time.perf_counter()
     params = params or DetectionParams.from_settings(settings, window_days=window_days)
+    timings: dict[str, float] = {}
     with gc_paused():
-        facts = load_facts(store)
-        read = time.perf_counter()
-        result = detect(facts, params)
+        found_part = None if around is None else detect_part(store, around, params, max_people=max_people,
+                                                             components=components)
+        if around is not None:
+            timings["part"] = time.perf_counter() - started
+        if found_part is None:
+            began = time.perf_counter()
+            facts = load_facts(store)
+            timings["read"] = time.perf_counter() - began
+            result, part = detect(facts, params), None
+            timings["detect"] = time.perf_counter() - began - timings["read"]
+        else:
+            result, part = found_part
         found = time.perf_counter()
         lineage: list[dict[str, Any]] = []
-        changed = write_detection(store, result, progress, lineage)
-        summary = summarise(result)
+        changed = write_detection(store, result, progress, lineage, None if part is None else part.people)
+        summary = summarise(result) if part is None else graph_summary(store, result)
+        summary.scope = "the whole graph" if part is None else (
+            "%d people around the load (%d read, %d rounds)" % (len(part.people), len(part.read), part.rounds))
         summary.changed = changed
         summary.lineage = lineage
         done = time.perf_counter()
     summary.seconds = round(done - started, 3)
-    summary.timings = {"read": round(read - started, 3), "detect": round(found - read, 3),
-                       "write": round(done - found, 3)}
+    summary.timings = {k: round(v, 3) for k, v in timings.items()}
+    summary.timings["write"] = round(done - found, 3)
     return summary
 
 
@@ -206,6 +254,37 @@ def summarise(result: Detection) -> NetworkSummary:
     )
 
 
+Q_SUMMARY_NETWORKS = """
+MATCH (n:Network)
+RETURN count(n) AS networks, sum(CASE WHEN n.ocg_mapped THEN 0 ELSE 1 END) AS not_ocg_mapped,
+       sum(CASE WHEN n.ocg_mapped_as_cse THEN 0 ELSE 1 END) AS not_mapped_as_cse, max(n.size) AS largest
+"""
+Q_SUMMARY_MEMBERS = "MATCH (p:Person)-[m:IN_NETWORK]->(:Network) RETURN m.role AS role, count(DISTINCT p) AS n"
+Q_SUMMARY_BRIDGES = "MATCH (:Network)-[b:BRIDGES_TO]->(:Network) RETURN count(b) AS n"
+Q_SUMMARY_CSE = """
+MATCH (i:Incident)
+WHERE i.meets_cse_definition = true
+   OR (i.meets_cse_definition IS NULL
+       AND (i.flagged_cse = true OR (i.flagged_cse IS NULL AND 'CSE' IN coalesce(i.flags, []))))
+RETURN CASE WHEN i.meets_cse_definition IS NULL THEN 'recorded_flag' ELSE 'audit' END AS basis, count(i) AS n
+"""
+
+
+def graph_summary(store: GraphStore, part: Detection) -> NetworkSummary:
+    """The summary of the whole graph after a part of it was detected again: counted in the
+    graph, as the part's own result covers only the part (its split count excepted)."""
+    nets = store.read(Q_SUMMARY_NETWORKS)[0]
+    roles = {r["role"]: r["n"] for r in store.read(Q_SUMMARY_MEMBERS)}
+    basis = {r["basis"]: r["n"] for r in store.read(Q_SUMMARY_CSE)}
+    return NetworkSummary(
+        associations=store.read(Q_COUNT_ASSOCIATIONS)[0]["n"], networks=nets["networks"],
+        perpetrators=roles.get(PERPETRATOR, 0), facilitators=roles.get(FACILITATOR, 0), victims=roles.get(VICTIM, 0),
+        not_ocg_mapped=nets["not_ocg_mapped"] or 0, not_mapped_as_cse=nets["not_mapped_as_cse"] or 0,
+        split_components=part.split_components, bridges=store.read(Q_SUMMARY_BRIDGES)[0]["n"],
+        largest=nets["largest"] or 0, cse_incidents=sum(basis.values()), cse_basis=dict(sorted(basis.items())),
+    )
+
+
 def clear_networks(store: GraphStore) -> None:
     """Remove the derived projection: associations, networks, bridges and bridging scores.
 
@@ -218,7 +297,7 @@ def clear_networks(store: GraphStore) -> None:
 
 
 def write_detection(store: GraphStore, result: Detection, progress: Progress | None = None,
-                    lineage: list[dict[str, Any]] | None = None) -> dict[str, int]:
+                    lineage: list[dict[str, Any]] | None = None, part: set[str] | None = None) -> dict[str, int]:
     """Bring the derived projection to what `result` says, writing only what changed.
 
     Every element carries `digest`, a hash of its properties: an element whose key and
@@ -226,16 +305,24 @@ def write_detection(store: GraphStore, result: Detection, progress: Progress | N
     changed one is written whole (SET =, so nothing of the previous run survives). The
     graph ends as a clear and full rewrite would leave it; an unchanged graph costs one
     read of the keys and no write.
+
+    With `part` (networks/partial.py), `result` is a detection around those people: only
+    their links, their networks (with those networks' members and bridges) and their
+    scores are brought up to date, and the rest of the graph is left alone.
     """
-    links = {(r.pop("a"), r.pop("b")): r for r in result.links.rows()}
-    nets = {n.network_id: dict(n.props, network_id=n.network_id) for n in result.networks}
+    networks = result.networks if part is None else [n for n in result.networks if part.intersection(n.members)]
+    chosen = {n.network_id for n in networks}
+    links = {(r.pop("a"), r.pop("b")): r for r in result.links.rows()
+             if part is None or r["a"] in part or r["b"] in part}
+    nets = {n.network_id: dict(n.props, network_id=n.network_id) for n in networks}
     members = {(r["person_id"], r["network_id"], r["role"]): dict(r["props"], role=r["role"])
-               for r in member_rows(result)}
-    bridges = {(b["a"], b["b"]): {k: v for k, v in b.items() if k not in ("a", "b")} for b in result.bridges}
-    scores = {r["person_id"]: (r["score"], r["nets"]) for r in result.scores}
+               for r in member_rows(result, networks)}
+    bridges = {(b["a"], b["b"]): {k: v for k, v in b.items() if k not in ("a", "b")} for b in result.bridges
+               if b["a"] in chosen or b["b"] in chosen}
+    scores = {r["person_id"]: (r["score"], r["nets"]) for r in result.scores if part is None or r["person_id"] in part}
     for props in (*links.values(), *nets.values(), *members.values(), *bridges.values()):
         props[DIGEST] = digest(props)
-    old = read_projection(store)
+    old = read_projection(store, part)
 
     gone_nets = [k for k in old.networks if _stale(k, old.networks, nets)]
     kept = set(old.networks) - set(gone_nets)
@@ -318,7 +405,11 @@ class Projection:
     scores: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
-def read_projection(store: GraphStore) -> Projection:
+def read_projection(store: GraphStore, part: set[str] | None = None) -> Projection:
+    """What the previous detection wrote: all of it, or what `part`'s people own (their
+    links, the networks they are members of but not as a child, their scores)."""
+    if part is not None:
+        return _read_part(store, part)
     old = Projection()
     for row in _read_all(store, Q_OLD_ASSOCIATIONS, "a"):
         for b, d in row["links"]:
@@ -330,6 +421,26 @@ def read_projection(store: GraphStore) -> Projection:
         for b, d in row["bridges"]:
             old.bridges.setdefault((row["network_id"], b), []).append(d)
     for row in _read_all(store, Q_OLD_SCORES, "person_id"):
+        old.scores[row["person_id"]] = (row["score"], row["nets"])
+    return old
+
+
+def _read_part(store: GraphStore, part: set[str]) -> Projection:
+    old = Projection()
+    people = sorted(part)
+    for row in read_chunked(store, Q_OLD_LINKS_OUT, people):
+        old.links.setdefault((row["a"], row["b"]), []).append(row["d"])
+    for row in read_chunked(store, Q_OLD_LINKS_IN, people):
+        if row["a"] not in part:  # else it came back from its other end already
+            old.links.setdefault((row["a"], row["b"]), []).append(row["d"])
+    ids = sorted({r["network_id"] for r in read_chunked(store, Q_NETWORKS_OF, people)})
+    for row in read_chunked(store, Q_OLD_NETWORKS_BY_ID, ids):
+        old.networks.setdefault(row["network_id"], []).append(row["digest"])
+        for p, role, d in row["members"]:
+            old.members.setdefault((p, row["network_id"], role), []).append(d)
+        for b, d in row["bridges"]:
+            old.bridges.setdefault((row["network_id"], b), []).append(d)
+    for row in read_chunked(store, Q_OLD_SCORES_OF, people):
         old.scores[row["person_id"]] = (row["score"], row["nets"])
     return old
 
@@ -356,10 +467,10 @@ def _changed(key: Any, props: dict[str, Any], old: dict[Any, list]) -> bool:
     return old.get(key) != [props[DIGEST]]
 
 
-def member_rows(result: Detection) -> list[dict[str, Any]]:
+def member_rows(result: Detection, networks: list | None = None) -> list[dict[str, Any]]:
     reasons = result.facilitation.reasons
     rows = []
-    for n in result.networks:
+    for n in result.networks if networks is None else networks:
         for p in n.members:
             props = {"incident_ids": n.member_incidents.get(p, []), "involvement": n.involvement.get(p, []),
                      "derived_by": DETECTION_VERSION}

@@ -17,6 +17,16 @@ import leidenalg
 from csenet.networks.model import DetectionParams
 
 
+def subgraph(g: ig.Graph, vertices: list[int]) -> ig.Graph:
+    """The subgraph on `vertices`, its edges in an order set by those vertices alone.
+
+    igraph's default picks its method by the share of the graph kept, and the two methods
+    order edges differently; Leiden's seeded result depends on that order, so a component
+    would split one way inside the whole graph and another inside a part of it
+    (networks/partial.py)."""
+    return g.induced_subgraph(vertices, implementation="create_from_scratch")
+
+
 def _leiden(g: ig.Graph, params: DetectionParams) -> list[int]:
     part = leidenalg.find_partition(g, leidenalg.RBConfigurationVertexPartition, weights="weight",
                                     resolution_parameter=params.resolution, seed=params.seed, n_iterations=-1)
@@ -87,12 +97,12 @@ def split_component(g: ig.Graph, params: DetectionParams) -> list[list[int]]:
         out: list[Any] = []
         for grp in groups:
             if len(grp) > params.max_network_size:
-                sub = g.induced_subgraph(grp)
+                sub = subgraph(g, grp)
                 out.extend([grp[v] for v in part] for part in split_component(sub, params))
             else:
                 out.append(grp)
         return sorted(out, key=lambda p: p[0])
-    knit = all(len(grp) >= params.min_part_size and _knit(g.induced_subgraph(grp), params) for grp in groups)
+    knit = all(len(grp) >= params.min_part_size and _knit(subgraph(g, grp), params) for grp in groups)
     if knit and g.modularity(membership, weights="weight") >= params.min_split_modularity:
         return groups
     return whole

@@ -37,6 +37,8 @@ MEMBERS = ("MATCH (p:Person)-[m:IN_NETWORK]->(n:Network) RETURN n.network_id AS 
 NETWORKS = "MATCH (n:Network) RETURN n.network_id AS net, n.incident_ids AS incidents, n.ocg_mapped AS ocg_mapped"
 SCORES = ("MATCH (p:Person) WHERE p.bridging_score IS NOT NULL RETURN p.person_id AS person, "
           "p.bridging_score AS score")
+ASSOCIATIONS = ("MATCH (a:Person)-[x:ASSOCIATED_WITH]->(b:Person) RETURN a.person_id AS a, b.person_id AS b, "
+                "x.weight AS weight, x.kinds AS kinds, x.incident_ids AS incidents")
 EXAMPLES = int(os.environ.get("CSENET_PROPERTY_EXAMPLES", "2"))
 ALL_CHANGES = [Change(n % 3, kind, n) for n, kind in enumerate(sorted(CHANGES))]
 
@@ -53,6 +55,8 @@ def whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _load(store, folder: Path, settings):
+    # Networks around every day's touches, however big a share of this small force they read.
+    settings = settings.model_copy(update={"network_part_max_share": 1.0})
     return load_and_analyse(store, folder, settings, resolver=resolve_deterministic,
                             rejects_path=folder.parent / (folder.name + "-rejects.csv"))
 
@@ -74,6 +78,8 @@ def graph_state(store) -> dict[str, object]:
         members.setdefault(r["net"], set()).add((named[r["person"]], r["role"], tuple(r["incidents"] or ())))
     networks = {(frozenset(members.get(r["net"], ())), tuple(r["incidents"] or ()), r["ocg_mapped"])
                 for r in store.read(NETWORKS)}
+    associations = {(*sorted([named[r["a"]], named[r["b"]]]), r["weight"], tuple(r["kinds"]), tuple(r["incidents"]))
+                    for r in store.read(ASSOCIATIONS)}
     return {
         "person_ids": {rs: p for p, rs in named.items()},
         "network_ids": {frozenset((m[0], m[1]) for m in ms): net for net, ms in members.items()},
@@ -82,6 +88,7 @@ def graph_state(store) -> dict[str, object]:
         "verdicts": {r["id"]: (r["verdict"], r["meets"], tuple(r["suggested"] or ())) for r in store.read(VERDICTS)},
         "networks": networks,
         "scores": {named[r["person"]]: r["score"] for r in store.read(SCORES)},
+        "associations": associations,
     }
 
 
@@ -108,6 +115,8 @@ def test_days_end_where_one_load_of_their_union_does(store, backend_settings, wh
     for folder in [base, *folders]:
         summary = _load(store, folder, backend_settings)
         assert summary.rows_loaded > 0
+        if folder is not base:  # the days' networks are detected around what each touched
+            assert "around the load" in summary.analyses["networks"], summary.analyses["networks"]
         after = graph_state(store)
         if before is not None:  # ids stay put while what they name does
             for kind in ("person_ids", "network_ids"):
@@ -121,7 +130,7 @@ def test_days_end_where_one_load_of_their_union_does(store, backend_settings, wh
     _load(store, union_of(whole, folders, root / "union"), backend_settings)
     at_once = graph_state(store)
 
-    for part in ("people", "links", "verdicts", "networks", "scores"):
+    for part in ("people", "links", "verdicts", "networks", "scores", "associations"):
         assert stepwise[part] == at_once[part], "%s differ after %r" % (part, plan)
 
 
