@@ -75,14 +75,15 @@ class Evidence:
 class Links:
     """Evidence per unordered person pair."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: frozenset | None = None) -> None:
         self.pairs: dict[tuple[str, str], Evidence] = {}
+        self.keep = keep  # when set, only pairs with an end in it are kept
 
     def add(self, a: str, b: str, kind: str, item: object, *, incidents: Iterable[str] = (),
             records: Iterable[str] = (), intel: Iterable[tuple[str, str]] = (), identifiers: Iterable[str] = (),
             locations: Iterable[str] = (), victims: Iterable[str] = (), ocgs: Iterable[str] = (),
             recorded_kind: str | None = None) -> None:
-        if not a or not b or a == b:
+        if not a or not b or a == b or (self.keep is not None and a not in self.keep and b not in self.keep):
             return
         key = (a, b) if a < b else (b, a)
         ev = self.pairs.get(key)
@@ -156,7 +157,9 @@ def days_between(a: str, b: str) -> int:
 
 def derive(facts: Facts, window_days: int = 90) -> Links:
     """Every kind of association evidence except facilitation (networks/facilitators.py)."""
-    links = Links()
+    # Only the core's pairs were read in full: a pair of two outsiders may lack evidence,
+    # so it is not gathered at all (on a part of the graph, most pairs read are such).
+    links = Links(keep=facts.core)
     cse = by_key(facts.incidents, "incident_id", "cse")
     roles = facts.roles
     rows = list(zip(roles["person_id"].tolist(), roles["incident_id"].tolist(), roles["role"].tolist(),
@@ -183,9 +186,7 @@ def derive(facts: Facts, window_days: int = 90) -> Links:
         for a, b in combinations(sorted({p for p, _ in group}), 2):
             links.add(a, b, SAME_OCG, ocg_id, ocgs=[ocg_id])
     _same_premises(links, facts, suspects, recs, window_days)
-    if facts.core is not None:
-        # Only the core's pairs were read in full: a pair of two outsiders may lack evidence.
-        links.pairs = {k: v for k, v in links.pairs.items() if k[0] in facts.core or k[1] in facts.core}
+    links.keep = None  # facilitation evidence (networks/facilitators.py) is added after
     return links
 
 

@@ -69,6 +69,11 @@ UNWIND $ids AS pid
 MATCH (:Person {person_id: pid})-[:SUSPECT_IN|OFFENDER_IN]->(:Incident)<-[:VICTIM_IN]-(v:Person)
 RETURN DISTINCT v.person_id AS person_id
 """
+Q_CO_SUSPECTS = """
+UNWIND $ids AS pid
+MATCH (:Person {person_id: pid})-[:SUSPECT_IN|OFFENDER_IN]->(:Incident)<-[:SUSPECT_IN|OFFENDER_IN]-(q:Person)
+RETURN DISTINCT q.person_id AS person_id
+"""
 Q_LINKED = """
 UNWIND $ids AS pid
 MATCH (:Person {person_id: pid})-[:ASSOCIATED_WITH]-(q:Person)

@@ -30,7 +30,8 @@ from csenet.graph.store import GraphStore, read_paged
 from csenet.networks.associations import DERIVED_BY
 from csenet.networks.detection import Detection, DetectionParams, detect
 from csenet.networks.facts import load_facts, read_chunked
-from csenet.networks.facts_queries import (Q_COMPONENT_PEOPLE, Q_COMPONENTS_OF, Q_CSE_PEOPLE, Q_INCIDENT_SHARERS,
+from csenet.networks.facts_queries import (Q_CO_SUSPECTS, Q_COMPONENT_PEOPLE, Q_COMPONENTS_OF, Q_CSE_PEOPLE,
+                                           Q_INCIDENT_SHARERS,
                                            Q_LINKED, Q_OCG, Q_SHORT_NETWORKS, Q_THEIR_VICTIMS)
 from csenet.networks.model import DETECTION_VERSION
 
@@ -67,15 +68,17 @@ def _whole_components(store: GraphStore, people: set[str]) -> set[str]:
 def _to_read(store: GraphStore, part: set[str], partners: set[str]) -> set[str]:
     """Whose facts detection around `part` reads.
 
-    The first ring: the part, who shares an incident with it, who the last detection
-    tied to it, and who this detection did (`partners`): every tie of the part's people
-    rests on evidence read from one of them. Then, for those people, whether each is
-    involved in CSE as a whole detection would see it: who the last detection tied to
-    them (a facilitator's perpetrators), and the children of the incidents they are
-    suspects in (the offence against an exploited child). The children of the CSE
-    incidents read are read too (networks/facts.py), for introductions."""
-    ring = part | partners | _ids(store, Q_INCIDENT_SHARERS, part) | _ids(store, Q_LINKED, part)
-    return ring | _ids(store, Q_LINKED, ring) | _ids(store, Q_THEIR_VICTIMS, ring)
+    The part, who shares an incident with it, who the last detection tied to it, and who
+    this detection did (`partners`): every tie of the part's people rests on evidence
+    read from one of them. Then, for those it is or may be tied to (co-suspects too),
+    whether each is involved in CSE as a whole detection would see it: who the last
+    detection tied to them (a facilitator's perpetrators), and the children of the
+    incidents they are suspects in (the offence against an exploited child). The children
+    of the CSE incidents read are read too (networks/facts.py), for introductions."""
+    linked = _ids(store, Q_LINKED, part)
+    tied = part | partners | linked | _ids(store, Q_CO_SUSPECTS, part)
+    return (tied | _ids(store, Q_INCIDENT_SHARERS, part) | _ids(store, Q_LINKED, tied)
+            | _ids(store, Q_THEIR_VICTIMS, tied))
 
 
 def short_networks(store: GraphStore) -> set[str]:
@@ -113,6 +116,6 @@ def detect_part(store: GraphStore, seeds: Collection[str], params: DetectionPara
         tied = {p for pair in result.links.pairs for p in pair if pair[0] in part or pair[1] in part}
         touching = {result.components[p] for p in part if p in result.components}
         grown = _whole_components(store, part | {p for p, c in result.components.items() if c in touching})
-        if grown == part and tied <= read:
+        if grown == part and tied <= partners:  # and all `_to_read` wants for them was read
             return result, Part(part, read, rounds)
         part, partners = grown, partners | tied
