@@ -132,17 +132,16 @@ def network_context(store: GraphStore) -> pd.DataFrame:
 
 def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | None = None,
                  touched: Collection[str] | None = None, load_id: str | None = None,
-                 people: Collection[str] = ()) -> dict[str, Any]:
+                 people: Collection[str] | None = ()) -> dict[str, Any]:
     """The flag audit and network detection; with `touched` (the incidents load `load_id`
     touched) the audit reads and writes only the incidents whose verdict may have changed,
     and networks are detected again around their people and `people` (those whose other
-    evidence the load changed). Both cover everything when an earlier load was never
-    analysed (a crash, `--no-analyse`)."""
+    evidence the load changed; None: not known, the whole graph). Both cover everything
+    when an earlier load was never analysed (a crash, `--no-analyse`)."""
     from csenet.audit.engine import current_version
     from csenet.audit.graph import write_verdicts
     from csenet.networks.detection import DetectionParams
-    from csenet.networks.partial import params_digest, short_networks
-    from csenet.networks.projection import detect_networks
+    from csenet.networks.partial import params_digest
 
     reporter = reporter or NullReporter()
     result: dict[str, Any] = {}
@@ -166,14 +165,8 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     start = time.perf_counter()
     step = reporter.stage("network detection", 1)
     detection = params_digest(DetectionParams.from_settings(settings))
-    around, most = None, 0
-    if ids is not None and settings.network_part_max_share > 0:
-        last = store.read(LAST_DETECTION)
-        if last and last[0]["detection"] == detection:
-            around = set(involvements["person_id"]) | set(people)
-            most = int(settings.network_part_max_share * store.read(PERSON_COUNT)[0]["n"])
-    summary = detect_networks(store, settings, around=around, max_people=most,
-                              components=short_networks(store) if around is not None else ())
+    summary = _detect(store, settings, detection, None if ids is None or people is None
+                      else set(involvements["person_id"]) | set(people))
     store.sync()
     step(1)
     context = network_context(store)
@@ -201,6 +194,22 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     if summary.lineage:
         result["network ids"] = lineage_line(summary.lineage)
     return result
+
+
+def _detect(store: GraphStore, settings: Settings, detection: str, around: set[str] | None) -> Any:
+    """Network detection: around the people a delta touched when the last analysis ran
+    under the same detection settings (`detection`, their digest), else the whole graph."""
+    from csenet.networks.partial import short_networks
+    from csenet.networks.projection import detect_networks
+
+    most = 0
+    if around is not None and settings.network_part_max_share > 0:
+        last = store.read(LAST_DETECTION)
+        if last and last[0]["detection"] == detection:
+            most = int(settings.network_part_max_share * store.read(PERSON_COUNT)[0]["n"])
+    if not most:
+        return detect_networks(store, settings)
+    return detect_networks(store, settings, around=around, max_people=most, components=short_networks(store))
 
 
 def stale_incidents(store: GraphStore, version: str) -> set[str]:

@@ -52,9 +52,11 @@ class LoadSummary:
     persons_changed: int = 0
     resolution_method: str = ""
     touched_incidents: list[str] = field(default_factory=list)
-    touched_persons: list[str] = field(default_factory=list)  # whose evidence this load may have changed
     """Incidents whose audit inputs this load may have changed: its own incidents and
     involvements, and every incident of a person it wrote (new, re-linked or re-described)."""
+    touched_persons: list[str] | None = None
+    """Whose association evidence this load may have changed besides those incidents'
+    people (`touched_people`); None when the load was too big to say (a whole detection)."""
     timings: dict[str, float] = field(default_factory=dict)
     resolved_records: int = 0
     """Records this load resolved: all of them, or a delta's neighbourhood (`incremental`)."""
@@ -315,12 +317,18 @@ def touched_incidents(store: GraphStore, valid: ValidBundle, persons: set[str]) 
     return sorted(ids)
 
 
-def touched_people(store: GraphStore, valid: ValidBundle, persons: set[str]) -> list[str]:
+PEOPLE_LOOKUP_MAX = 20_000
+
+
+def touched_people(store: GraphStore, valid: ValidBundle, persons: set[str]) -> list[str] | None:
     """Whose association evidence this load may have changed, besides the people of the
     incidents it touched: the persons it wrote or re-projected, everyone mapped to an OCG
     it re-sent (the OCG's crime is the members' CSE involvement), and everyone in an
-    incident at a location it re-sent (premises and homes are read through locations)."""
+    incident at a location it re-sent (premises and homes are read through locations).
+    None for a load too big for it to matter: its networks are detected whole anyway."""
     f = valid.frames
+    if sum(len(f[frame]) for frame in ("ocg_members", "locations") if frame in f) > PEOPLE_LOOKUP_MAX:
+        return None
     people = set(persons)
     for frame, column, query in (("ocg_members", "ocg_id", cy.PEOPLE_OF_OCGS),
                                  ("locations", "location_id", cy.PEOPLE_AT_LOCATIONS)):
