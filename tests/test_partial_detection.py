@@ -92,3 +92,26 @@ def test_the_whole_graph_summary_counts_what_a_whole_detection_found(store, back
     whole = detect(load_facts(store, ), DetectionParams.from_settings(backend_settings))
     counted, found = graph_summary(store, whole).as_dict(), summarise(whole).as_dict()
     assert counted == found
+
+
+def test_a_day_is_detected_in_part_only_under_the_settings_the_rest_was_detected_with(
+        store, backend_settings, force, tmp_path):
+    from csenet.synth.extracts import cut_days
+
+    base, days = cut_days(force, tmp_path / "cut", days=3, per_day=2, new_records=0)
+    everyone = backend_settings.model_copy(update={"network_part_max_share": 1.0})
+    store.drop_graph()
+    store.ensure_schema()
+
+    def load(folder, settings):
+        return load_and_analyse(store, folder, settings, resolver=resolve_deterministic,
+                                rejects_path=tmp_path / (folder.name + "-rejects.csv")).analyses["networks"]
+
+    assert "detected in the whole graph" in load(base, everyone)
+    assert "around the load" in load(days[0], everyone)
+    # Other detection settings would leave the rest detected under the old ones: all again.
+    stricter = everyone.model_copy(update={"network_min_tie_weight": 2.0})
+    assert "detected in the whole graph" in load(days[1], stricter)
+    # A part reading more than the share allowed gives way to the whole graph too.
+    assert "detected in the whole graph" in load(days[2], stricter.model_copy(
+        update={"network_part_max_share": 0.0001}))
