@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 
 from csenet.graph.store import GraphStore, read_paged
-from csenet.networks.facts_queries import (Q_CSE_INCIDENTS, Q_CSE_INCIDENTS_AT, Q_CSE_INCIDENTS_OF,
-                                           Q_INCIDENTS_BY_ID, Q_ROLES, Q_PERSON_INCIDENTS, Q_OTHER_ROLES, Q_PERSONS,
-                                           Q_RECORDS, _COMPACT_CHARS, Q_RECORDS_AT, Q_ALL_HOMES, Q_LOCATIONS_AT, Q_LOCATIONS, Q_RECORDED_OUT, Q_RECORDED_IN,
-                                           Q_USES, Q_IDENTIFIER_USERS, Q_OCG, Q_MISSING)
+from csenet.networks.facts_queries import (
+    _COMPACT_CHARS, Q_ALL_HOMES, Q_CSE_INCIDENTS, Q_CSE_INCIDENTS_AT, Q_CSE_INCIDENTS_OF, Q_IDENTIFIER_USERS,
+    Q_INCIDENTS_BY_ID, Q_LOCATIONS, Q_LOCATIONS_AT, Q_MISSING, Q_OCG, Q_OTHER_ROLES, Q_PERSON_INCIDENTS, Q_PERSONS,
+    Q_RECORDED_IN, Q_RECORDED_OUT, Q_RECORDS, Q_RECORDS_AT, Q_ROLES, Q_USES)
 
 PAGE = 20_000
 CHUNK = 5_000
