@@ -607,9 +607,15 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     steps += [("person " + rel.lower().replace("_", " "), q, rel, targets[rel], {})
               for rel, q in cy.LINK_PROJECTIONS.items()]
     for name, query, rel, persons, params in steps:
-        if persons:
-            store.write_batches(query, persons, bs, reporter.stage(name, len(persons)), extra={**extra, **params})
-            store.write_batches(cy.STALE_PROJECTIONS[rel], persons, bs, extra={"load_id": load_id})
+        if not persons:
+            continue
+        progress = reporter.stage(name, len(persons))
+        # A pair of people is MERGEd from either end: two batches in flight at once could
+        # each find it missing and create it. Person-to-person steps go one batch at a time.
+        for chunk in ([persons[at:at + bs] for at in range(0, len(persons), bs)] if rel in cy.BETWEEN_PERSONS
+                      else [persons]):
+            store.write_batches(query, chunk, bs, progress, extra={**extra, **params})
+        store.write_batches(cy.STALE_PROJECTIONS[rel], persons, bs, extra={"load_id": load_id})
     projected = {p for persons in targets.values() for p in persons}
     return changed, set(people["person_id"]), int(ent["person_id"].nunique()), projected
 

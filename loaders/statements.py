@@ -164,13 +164,17 @@ MATCH (p:Person {person_id: row})<-[:RESOLVED_TO]-(ra:PersonRecord)-[a:RECORDED_
 WHERE p.person_id <> q.person_id
 WITH CASE WHEN p.person_id < q.person_id THEN p ELSE q END AS lo,
      CASE WHEN p.person_id < q.person_id THEN q ELSE p END AS hi,
-     a, ra, rb
-ORDER BY ra.record_id, rb.record_id, a.source_ref, a.grade
+     CASE WHEN p.person_id < q.person_id THEN ra ELSE rb END AS rlo,
+     CASE WHEN p.person_id < q.person_id THEN rb ELSE ra END AS rhi, a
+ORDER BY rlo.record_id, rhi.record_id, a.source_ref, a.grade
 WITH lo, hi, a.kind AS kind, collect(DISTINCT a.grade) AS grades, collect(DISTINCT a.source_ref) AS source_refs,
-     collect(DISTINCT ra.record_id) + collect(DISTINCT rb.record_id) AS record_ids
+     collect(DISTINCT rlo.record_id) + collect(DISTINCT rhi.record_id) AS record_ids
 MERGE (lo)-[x:ASSOCIATE_OF {kind: kind}]->(hi)
 SET x.grades = grades, x.source_refs = source_refs, x.record_ids = record_ids, x.derived_by = $derived_by,
     x.derived_load = $load_id"""
+
+# Projections between two persons, which two batches may reach from either end.
+BETWEEN_PERSONS = frozenset({"ASSOCIATE_OF"})
 
 _LINK_PROJECTION = """
 UNWIND $rows AS row
