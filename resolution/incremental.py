@@ -55,7 +55,9 @@ def _closure(con: duckdb.DuckDBPyConnection, known: str, seeds: pa.Table, pinned
     """Record ids in `known` of the people holding the seeds or `pinned`, and of everyone
     `reach` (SQL of record ids linked to the `frontier` records) finds from them, round by
     round until nobody new is reached. Each round's frontier is the people it added."""
-    columns = ", ".join(seeds.schema.names)
+    # The graph's records with the seeds' columns, under a fixed name, so each round's
+    # statements are constant; `reach` is SQL made of the model's blocking rules.
+    con.table(known).select(*seeds.schema.names).create_view("known_rows", replace=True)
     con.register("seed_rows", seeds)
     con.execute("CREATE OR REPLACE TEMP TABLE seed_table AS SELECT * FROM seed_rows")
     con.unregister("seed_rows")
@@ -66,21 +68,23 @@ def _closure(con: duckdb.DuckDBPyConnection, known: str, seeds: pa.Table, pinned
     con.execute("CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM picked")
     for _ in range(rounds):
         # the seeds as the bundle sends them, everyone else as the graph holds them
-        con.execute(f"CREATE OR REPLACE TEMP TABLE frontier AS SELECT {columns} FROM seed_table "
+        con.execute("CREATE OR REPLACE TEMP TABLE frontier AS SELECT * FROM seed_table "
                     "WHERE record_id IN (SELECT record_id FROM fresh) UNION ALL BY NAME "
-                    f"SELECT {columns} FROM {known} WHERE record_id IN (SELECT record_id FROM fresh) "
+                    "SELECT * FROM known_rows WHERE record_id IN (SELECT record_id FROM fresh) "
                     "AND record_id NOT IN (SELECT record_id FROM seed_table)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM ({reach()}) "
-                    "EXCEPT SELECT record_id FROM picked")
+        found = con.sql(reach()).except_(con.table("picked").select("record_id"))
+        con.execute("DROP TABLE IF EXISTS fresh")
+        found.create("fresh")
         if con.execute("SELECT count(*) FROM fresh").fetchall()[0][0] == 0:
             break
         con.execute("INSERT INTO picked SELECT record_id FROM fresh")
     else:
         raise RuntimeError("the neighbourhood did not close in %d rounds" % rounds)
-    out = {r for (r,) in con.execute(f"SELECT record_id FROM {known} WHERE record_id IN "
+    out = {r for (r,) in con.execute("SELECT record_id FROM known_rows WHERE record_id IN "
                                      "(SELECT record_id FROM picked)").fetchall()}
     for table in ("frontier", "fresh", "picked", "pinned", "near", "seed_table"):
         con.execute("DROP TABLE IF EXISTS " + table)
+    con.execute("DROP VIEW IF EXISTS known_rows")
     return out
 
 
