@@ -144,7 +144,9 @@ class LocalNeo4j:
             os.chmod(self.home, 0o700)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(24) + "\n")
+                # A letter first: neo4j-admin reads a password starting with "-" (1 in 64
+                # of token_urlsafe's) as an option and fails with a missing parameter.
+                fh.write("n" + secrets.token_urlsafe(24) + "\n")
         return path.read_text().strip()
 
     # -- configuration ---------------------------------------------------------------
