@@ -11,17 +11,18 @@ applied a flag.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from csenet.audit.age import StatedAge, VictimAge, offence_dates, stated_ages, victim_age
+from csenet.audit.classifier import ExchangeClassifier, default_classifier
 from csenet.audit.lexicon import Lexicon, default_lexicon
 from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
 from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, _sexual, _uncounted_reason, _verdict
-from csenet.audit.semantic import SemanticReader, default_semantic_reader
+from csenet.audit.semantic import SemanticReader, default_semantic_reader, transaction_cues
 from csenet.audit.spelling import Speller, default_speller
-from csenet.audit.text import Finding, Reader, normalise, settle
+from csenet.audit.text import OVERRULED, Finding, Reader, clauses, normalise, settle
 
 AUDIT_VERSION = "audit-2"
 
@@ -75,7 +76,7 @@ class Auditor:
 
     def __init__(self, lexicon: Lexicon | None = None, codes: OffenceCodes | None = None,
                  network_is_exchange: bool = False, semantic: SemanticReader | bool = True,
-                 spelling: Speller | bool = True):
+                 spelling: Speller | bool = True, classifier: ExchangeClassifier | bool = True):
         self.lex = lexicon or default_lexicon()
         self.codes = codes or default_codes()
         self.reader = Reader(self.lex)
@@ -92,6 +93,13 @@ class Auditor:
         if self.speller is not None:
             self.version += "+spelling-%s" % self.speller.version
         self._read_as: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+        if classifier is True:
+            prepared_by = "%s|%s" % (self.lex.version, self.speller.version if self.speller is not None else "-")
+            classifier = default_classifier(lambda t: self.prepare(t)[0], prepared_by, self.clause_spans)
+        self.classifier: ExchangeClassifier | None = classifier or None
+        self._transaction = transaction_cues(self.semantic.raw if self.semantic is not None else None)
+        if self.classifier is not None:
+            self.version += "+classifier-%s" % self.classifier.version
         self._ages: dict[str, tuple[StatedAge, ...]] = {}
         self._offences: dict[tuple[str | None, str | None], Offence | None] = {}
         self._victim_ages: dict[tuple, VictimAge] = {}
@@ -217,6 +225,16 @@ class Auditor:
                 self._read_as[t] = hit
         return hit
 
+    def maybe_sexual(self, prepared: list[str], codes: list[str | None], offences: list[str | None]) -> list[str]:
+        """The summaries the classifier may be asked about (a sexual offence or sexual words),
+        to score them in one batch."""
+        return [t for t, code, offence in zip(prepared, codes, offences)
+                if t and ((o := self._offence(code, offence)) is not None and o.sexual
+                          or any(f.kind == "sexual" for f in self.reader.read_normalised(t)))]
+
+    def clause_spans(self, t: str) -> list[tuple[int, int]]:
+        return clauses(t, self.lex)
+
     def findings(self, summary: str, offence_text: str | None) -> list[Finding]:
         """Lexicon findings; the semantic reader's only when the lexicon found no exchange or
         gain; then what the whole summary says of each (text.settle)."""
@@ -225,6 +243,27 @@ class Auditor:
         if self.semantic is not None and not any(f.counted and f.kind in ("exchange", "gain") for f in found):
             found += self.semantic.read_normalised(summary)
         return settle(summary, found, self.lex)
+
+    def weigh(self, summary: str, exchanges: list[Finding],
+              scoped: list[Finding]) -> tuple[float, list[Finding], list[Finding]]:
+        """The readers' exchanges as the classifier weighs the whole summary: (score, counted, overruled).
+
+        Each is kept when the summary scores at least its reader's `confirm`, overruled
+        below; where the readers found none (nor any they `scoped` out),
+        the classifier's own finding at `decide` or more, on a clause with a word of transaction."""
+        clf = self.classifier
+        assert clf is not None
+        score = clf.score(summary)
+        if exchanges:
+            kept = [f for f in exchanges if score >= clf.confirm.get(f.reader, 0.0)]
+            return score, kept, [replace(f, status=OVERRULED) for f in exchanges if f not in kept]
+        if score < clf.decide or any(f.kind in ("exchange", "gain") for f in scoped):
+            return score, [], []
+        d = clf.explain(summary, self._transaction.search if self._transaction is not None else None)
+        if d is None:
+            return score, [], []
+        return score, [Finding("exchange", "classifier", "classifier", d.clause, reader="classifier",
+                               exemplar=", ".join(d.terms), score=d.score)], []
 
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
                   summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str],
@@ -237,9 +276,15 @@ class Auditor:
 
         reasons = [age.reason]
         sexual = _sexual(offence, counted, reasons)
+        child = age.side == "child"
         exchanges = _first_per_category([f for f in counted if f.kind in ("exchange", "gain")])
+        overruled: list[Finding] = []
+        implied = offence is not None and offence.implies_exchange
+        if self.classifier is not None and child and sexual and not implied and summary:
+            score, exchanges, overruled = self.weigh(summary, exchanges, [f for f in found if not f.counted])
+            reasons.append("CLASSIFIER:%.2f" % score)
         exchange = bool(exchanges)
-        if offence is not None and offence.implies_exchange:
+        if implied:
             exchange = True
             reasons.append("EXCHANGE:offence(%s)" % offence.code)
         reasons += [_exchange_reason(f) for f in exchanges]
@@ -255,12 +300,12 @@ class Auditor:
         cce = bool(cce_found) or (offence is not None and offence.cce and not sexual)
         for f in cce_found[:2]:
             reasons.append('CCE:%s("%s")' % (f.reason, _quote(f.evidence)))
+        reasons += [_uncounted_reason(f) for f in overruled]
         reasons += [_uncounted_reason(f) for f in found
                     if not f.counted and f.kind in ("exchange", "gain", "sexual")]
         if read_as:
             reasons.append("READ_AS(%s)" % ",".join("%s>%s" % pair for pair in read_as[:6]))
 
-        child = age.side == "child"
         meets = child and sexual and exchange
         flagged = any(f.upper() == "CSE" for f in flags)
         verdict, suggested = _verdict(flags, flagged, meets, child, sexual, exchange, cce)
@@ -268,7 +313,7 @@ class Auditor:
             confidence = "low"
         elif age.basis != "dob" or (exchange and not exchanges and not (offence and offence.implies_exchange)):
             confidence = "medium"
-        elif exchanges and all(f.reader == "semantic" for f in exchanges):
+        elif exchanges and all(f.reader in ("semantic", "classifier") for f in exchanges):
             confidence = "medium"
         else:
             confidence = "high"
@@ -371,7 +416,8 @@ def _networks(network_context: pd.DataFrame | None) -> dict[str, list[str]]:
 def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
                     network_context: pd.DataFrame | None = None, lexicon: Lexicon | None = None, *,
                     codes: OffenceCodes | None = None, network_is_exchange: bool = False,
-                    semantic: SemanticReader | bool = True, spelling: Speller | bool = True) -> pd.DataFrame:
+                    semantic: SemanticReader | bool = True, spelling: Speller | bool = True,
+                    classifier: ExchangeClassifier | bool = True) -> pd.DataFrame:
     """One row per incident: the verdict on its CSE flag under the statutory definition, and why.
 
     `persons` has one row per resolved person: person_id, date_of_birth (most precise),
@@ -380,9 +426,13 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     reported, and counts as the exchange element (the perpetrators' status within the
     group) only when `network_is_exchange` is set.
     """
-    auditor = Auditor(lexicon, codes, network_is_exchange, semantic, spelling)
+    auditor = Auditor(lexicon, codes, network_is_exchange, semantic, spelling, classifier)
+    prepared = [auditor.prepare(t)[0] for t in _texts(incidents, "summary")]
     if auditor.semantic is not None:
-        auditor.semantic.prime([auditor.prepare(t)[0] for t in _texts(incidents, "summary")])
+        auditor.semantic.prime(prepared)
+    if auditor.classifier is not None:
+        auditor.classifier.prime(auditor.maybe_sexual(prepared, _texts(incidents, "offence_code"),
+                                                      _texts(incidents, "offence")))
     victims = _victims(involvements, persons)
     suspects = _suspect_genders(involvements, persons)
     networks = _networks(network_context)

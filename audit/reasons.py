@@ -58,15 +58,17 @@ def _exchange_reason(f: Finding) -> str:
     """EXCHANGE:<reason>("evidence") from the lexicon; EXCHANGE:semantic(<family>,<score>,"clause"~"exemplar")."""
     if f.reader == "semantic":
         return "EXCHANGE:semantic(%s)" % _semantic_detail(f)
+    if f.reader == "classifier":
+        return 'EXCHANGE:classifier(%.2f,"%s"~"%s")' % (f.score or 0.0, _quote(f.evidence), _quote(f.exemplar))
     return 'EXCHANGE:%s("%s")' % (f.reason, _quote(f.evidence))
 
 
 def _uncounted_reason(f: Finding) -> str:
-    tag = "NEGATED" if f.status == "negated" else "IGNORED"
+    tag = {"negated": "NEGATED", "overruled": "OVERRULED"}.get(f.status, "IGNORED")
     if f.reader == "semantic":
-        extra = "" if tag == "NEGATED" else ",%s" % f.status
+        extra = "" if tag != "IGNORED" else ",%s" % f.status
         return "%s:semantic(%s%s)" % (tag, _semantic_detail(f), extra)
-    extra = "" if tag == "NEGATED" else ",%s" % f.status
+    extra = "" if tag != "IGNORED" else ",%s" % f.status
     return '%s:%s("%s"%s)' % (tag, f.reason if f.kind != "sexual" else "sexual", _quote(f.evidence), extra)
 
 

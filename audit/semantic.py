@@ -97,9 +97,7 @@ class SemanticReader:
         self.encode = encoder or static_encoder()
         self._pos = self.encode([e.text for e in self.exemplars])
         self._neg = self.encode(self.none)
-        cues = [str(c) for c in self.raw.get("cues") or []]
-        cues += [str(c) for spec in self.raw["families"].values() for c in spec.get("cues") or []]
-        self._cues = _alternation(cues)
+        self._cues = transaction_cues(self.raw)
         self._threats = _alternation(self.raw.get("threats"))
         buyers = (lexicon.raw.get("attribution") or {}).get("own_subject") or []
         self._buyer = (re.compile(r"(?<!\w)(?:%s)%s" % ("|".join("(?:%s)" % b for b in buyers), _BUYER_AUX))
@@ -225,6 +223,14 @@ class SemanticReader:
         if lex.benign is not None and lex.benign.search(scope):
             return BENIGN
         return COUNTED
+
+
+def transaction_cues(raw: dict[str, Any] | None = None) -> re.Pattern[str] | None:
+    """The words of transaction (gave, paid, owed, promised …) the exemplar file lists."""
+    raw = raw if raw is not None else load_exemplars()
+    cues = [str(c) for c in raw.get("cues") or []]
+    cues += [str(c) for spec in raw["families"].values() for c in spec.get("cues") or []]
+    return _alternation(cues)
 
 
 def _alternation(patterns) -> re.Pattern[str] | None:

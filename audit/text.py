@@ -21,6 +21,7 @@ OWN = "own"
 THIRD_PARTY = "third_party"
 BENIGN = "benign"
 NOT_A_GIFT = "not_a_gift"
+OVERRULED = "overruled"    # found by a reader, outweighed by the classifier reading the whole summary
 
 VERB_BEFORE_ITEM = 60  # characters from a transfer word to the item it governs
 VERB_AFTER_ITEM = 35   # passive: "cider was supplied", "money changed hands"
@@ -41,9 +42,9 @@ class Finding:
     reason: str
     evidence: str
     status: str = COUNTED
-    reader: str = "lexicon"      # lexicon | semantic: which reader decided
-    exemplar: str = ""           # semantic: the exemplar statement the clause matched
-    score: float | None = None   # semantic: cosine similarity to that exemplar
+    reader: str = "lexicon"      # lexicon | semantic | classifier: which reader decided
+    exemplar: str = ""           # semantic: the exemplar matched; classifier: its heaviest exchange words
+    score: float | None = None   # semantic: cosine to that exemplar; classifier: P(exchange) of the summary
 
     @property
     def counted(self) -> bool:

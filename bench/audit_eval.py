@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The audit's exchange element on hand-written, labelled incident summaries.
 
-dev*.csv tune the readers (lexicon words, exemplars, thresholds); heldout.csv is written
+audit/labelled/*.csv are the development sets: the readers (lexicon words, exemplars,
+thresholds) were tuned on them and the classifier is trained on them. Each is scored with
+the classifier trained on the *other* sets (leave one writer out), so its figure is what a
+writer the classifier never saw would get. tests/data/audit_eval/heldout.csv is written
 apart, by a writer who never saw csenet, and only reported. Columns: text, label
-(exchange | no_exchange | negated), writer (the voice: custody, referral, txt …).
-Every summary is audited as a sexual offence against a 14-year-old, so "meets the
-definition" is exactly the exchange element the summary states.
+(exchange | no_exchange | negated), writer (the voice). Every summary is audited as a
+sexual offence against a 14-year-old, so "meets the definition" is exactly the exchange
+element the summary states.
 """
 
 from __future__ import annotations
@@ -15,22 +18,36 @@ from pathlib import Path
 import pandas as pd
 
 from csenet.audit import audit_incidents
+from csenet.audit.classifier import LABELLED, LABELS, ExchangeClassifier, labelled_sets
+from csenet.audit.engine import Auditor
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
-# tuned on: dev (written with the reader), dev2 (the first held-out set, read after its last
-# scoring), dev3 and dev4 (independent writers 1 and 2, each scored once before being read);
-# dev5 and dev6 (independent writers 4 and 5): scored once untouched, not yet tuned on;
+HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
 # reported only: heldout (independent writer 3; docs/flag-audit.md, Evaluation protocol)
-SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout")
-LABELS = ("exchange", "no_exchange", "negated")
+READERS = {"lexicon_only": {"semantic": False, "classifier": False},
+           "lexicon+semantic": {"classifier": False},
+           "with_classifier": {}}
+
+
+def sets() -> dict[str, Path]:
+    """Every evaluation set by name: the development sets, then the held-out ones."""
+    out = {p.stem: p for p in sorted(LABELLED.glob("*.csv"), key=lambda p: (len(p.stem), p.stem))}
+    out.update({p.stem: p for p in sorted(HELDOUT.glob("*.csv"))})
+    return out
 
 
 def load(name: str) -> pd.DataFrame:
-    df = pd.read_csv(DATA / ("%s.csv" % name), dtype=str, keep_default_na=False)
+    df = pd.read_csv(sets()[name], dtype=str, keep_default_na=False)
     bad = df[~df["label"].isin(LABELS)]
     if len(bad):
         raise ValueError("%s.csv: unknown labels %s" % (name, sorted(set(bad["label"]))))
     return df
+
+
+def classifier_without(name: str) -> ExchangeClassifier:
+    """The classifier trained on every development set but `name` (all of them for a held-out set)."""
+    auditor = Auditor(classifier=False)
+    others = {k: v for k, v in labelled_sets().items() if k != name}
+    return ExchangeClassifier(lambda t: auditor.prepare(t)[0], others, clause_spans=auditor.clause_spans)
 
 
 def audit_set(df: pd.DataFrame, **kwargs) -> pd.DataFrame:
@@ -60,5 +77,13 @@ def figures(scored: pd.DataFrame) -> dict:
 
 
 def evaluate(name: str, **kwargs) -> tuple[dict, pd.DataFrame]:
+    """Figures for one set; unless `classifier` is given, the classifier never trained on it."""
+    if kwargs.get("classifier", True) is True:
+        kwargs["classifier"] = classifier_without(name)
     scored = audit_set(load(name), **kwargs)
     return figures(scored), scored
+
+
+def every_set() -> dict[str, dict]:
+    """Each set with each reader: lexicon alone, lexicon + semantic, and with the classifier."""
+    return {name: {reader: evaluate(name, **options)[0] for reader, options in READERS.items()} for name in sets()}

@@ -58,8 +58,8 @@ def test_each_family_is_recognised_on_unseen_phrasing(semantic, family, text):
 
 def test_an_exchange_the_lexicon_misses_meets_the_definition_and_is_quoted():
     text = "Girl aged 14 said the older man always sorted her out whenever she came round, then he had sex with her."
-    assert audit(text, semantic=False)["meets_cse_definition"] is False
-    row = audit(text)
+    assert audit(text, semantic=False, classifier=False)["meets_cse_definition"] is False
+    row = audit(text, classifier=False)
     assert row["meets_cse_definition"] is True and row["confidence"] == "medium"
     reason = next(r for r in row["reasons"].split(";") if r.startswith("EXCHANGE:semantic("))
     # reader, family, score, the clause and the exemplar it matched
@@ -102,7 +102,7 @@ def test_the_lexicon_decides_first():
 
 def test_semantic_reader_can_be_switched_off():
     row = audit("Girl aged 14 said the older man always sorted her out whenever she came round, then he had sex "
-                "with her.", semantic=False)
+                "with her.", semantic=False, classifier=False)
     assert "+semantic-" not in row["audit_version"] and row["meets_cse_definition"] is False
 
 
