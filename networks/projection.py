@@ -58,14 +58,14 @@ WITH a, collect([b, d]) AS links
 WHERE a > $after
 RETURN a, links ORDER BY a LIMIT $page
 """
+_NETWORK_ROWS = """RETURN n.network_id AS network_id, n.digest AS digest,
+       [(p:Person)-[m:IN_NETWORK]->(n) | [p.person_id, m.role, m.digest]] AS members,
+       [(n)-[x:BRIDGES_TO]->(o:Network) | [o.network_id, x.digest]] AS bridges
+"""
 Q_OLD_NETWORKS = """
 MATCH (n:Network) WHERE n.network_id > $after
 WITH n ORDER BY n.network_id LIMIT $page
-RETURN n.network_id AS network_id, n.digest AS digest,
-       [(p:Person)-[m:IN_NETWORK]->(n) | [p.person_id, m.role, m.digest]] AS members,
-       [(n)-[x:BRIDGES_TO]->(o:Network) | [o.network_id, x.digest]] AS bridges
-ORDER BY network_id
-"""
+""" + _NETWORK_ROWS + "ORDER BY network_id\n"
 Q_OLD_SCORES = """
 MATCH (p:Person) WHERE p.bridging_score IS NOT NULL OR p.bridges_network_ids IS NOT NULL
 WITH p.person_id AS person_id, p.bridging_score AS score, p.bridges_network_ids AS nets
@@ -141,10 +141,7 @@ RETURN DISTINCT n.network_id AS network_id
 Q_OLD_NETWORKS_BY_ID = """
 UNWIND $ids AS nid
 MATCH (n:Network {network_id: nid})
-RETURN n.network_id AS network_id, n.digest AS digest,
-       [(p:Person)-[m:IN_NETWORK]->(n) | [p.person_id, m.role, m.digest]] AS members,
-       [(n)-[x:BRIDGES_TO]->(o:Network) | [o.network_id, x.digest]] AS bridges
-"""
+""" + _NETWORK_ROWS
 Q_OLD_SCORES_OF = """
 UNWIND $ids AS pid
 MATCH (p:Person {person_id: pid}) WHERE p.bridging_score IS NOT NULL OR p.bridges_network_ids IS NOT NULL

@@ -89,7 +89,7 @@ def test_a_part_too_big_gives_way_to_the_whole(store, backend_settings, force, t
 def test_the_whole_graph_summary_counts_what_a_whole_detection_found(store, backend_settings, force, tmp_path):
     load_and_analyse(store, force, backend_settings, resolver=resolve_deterministic,
                      rejects_path=tmp_path / "rejects.csv")
-    whole = detect(load_facts(store, ), DetectionParams.from_settings(backend_settings))
+    whole = detect(load_facts(store), DetectionParams.from_settings(backend_settings))
     counted, found = graph_summary(store, whole).as_dict(), summarise(whole).as_dict()
     assert counted == found
 
