@@ -12,9 +12,8 @@ and word pairs, trained on labelled summaries written by several independent wri
   already scoped for negation and attribution and need the summary to say clearly that
   there was no exchange ("it was alleged he gave her vodka for sex … no drink ever
   changed hands");
-- it *decides* an exchange the readers missed only at a high score (>= `decide`), where
-  no reader found one it then scoped out (negated, the child's own, a relative's gift),
-  and only on a clause with a word of transaction in it (gave, paid, owed, promised …):
+- it *decides* an exchange the readers missed only at a high score (>= `decide`), and
+  only on a clause with a word of transaction in it (gave, paid, owed, promised …):
   trained on a few thousand summaries, it also learns what merely travels with an
   exchange in them ("the men at the flat"), and that is never enough on its own.
 

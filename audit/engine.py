@@ -244,20 +244,19 @@ class Auditor:
             found += self.semantic.read_normalised(summary)
         return settle(summary, found, self.lex)
 
-    def weigh(self, summary: str, exchanges: list[Finding],
-              scoped: list[Finding]) -> tuple[float, list[Finding], list[Finding]]:
+    def weigh(self, summary: str, exchanges: list[Finding]) -> tuple[float, list[Finding], list[Finding]]:
         """The readers' exchanges as the classifier weighs the whole summary: (score, counted, overruled).
 
         Each is kept when the summary scores at least its reader's `confirm`, overruled
-        below; where the readers found none (nor any they `scoped` out),
-        the classifier's own finding at `decide` or more, on a clause with a word of transaction."""
+        below; where the readers found none, the classifier's own finding at `decide` or more,
+        on a clause with a word of transaction."""
         clf = self.classifier
         assert clf is not None
         score = clf.score(summary)
         if exchanges:
             kept = [f for f in exchanges if score >= clf.confirm.get(f.reader, 0.0)]
             return score, kept, [replace(f, status=OVERRULED) for f in exchanges if f not in kept]
-        if score < clf.decide or any(f.kind in ("exchange", "gain") for f in scoped):
+        if score < clf.decide:
             return score, [], []
         d = clf.explain(summary, self._transaction.search if self._transaction is not None else None)
         if d is None:
@@ -281,7 +280,7 @@ class Auditor:
         overruled: list[Finding] = []
         implied = offence is not None and offence.implies_exchange
         if self.classifier is not None and child and sexual and not implied and summary:
-            score, exchanges, overruled = self.weigh(summary, exchanges, [f for f in found if not f.counted])
+            score, exchanges, overruled = self.weigh(summary, exchanges)
             reasons.append("CLASSIFIER:%.2f" % score)
         exchange = bool(exchanges)
         if implied:
