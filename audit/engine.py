@@ -278,15 +278,17 @@ class Auditor:
         child = age.side == "child"
         exchanges = _first_per_category([f for f in counted if f.kind in ("exchange", "gain")])
         overruled: list[Finding] = []
+        score: float | None = None
         implied = offence is not None and offence.implies_exchange
         if self.classifier is not None and child and sexual and not implied and summary:
             score, exchanges, overruled = self.weigh(summary, exchanges)
-            reasons.append("CLASSIFIER:%.2f" % score)
         exchange = bool(exchanges)
         if implied:
             exchange = True
             reasons.append("EXCHANGE:offence(%s)" % offence.code)
         reasons += [_exchange_reason(f) for f in exchanges]
+        if score is not None:
+            reasons.append("CLASSIFIER:%.2f" % score)
         if networks:
             reasons.append("NETWORK:%s" % "+".join(networks[:3]))
             if self.network_is_exchange and not exchange:
