@@ -58,18 +58,20 @@ class Decision:
     terms: tuple[str, ...]
 
 
+def read_labelled(path: Path) -> pd.DataFrame:
+    """One labelled set (text, label, writer), checked."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if list(df.columns[:3]) != ["text", "label", "writer"]:
+        raise ValueError("%s: columns must start text,label,writer" % path)
+    bad = sorted(set(df["label"]) - set(LABELS))
+    if bad:
+        raise ValueError("%s: unknown labels %s" % (path, bad))
+    return df
+
+
 def labelled_sets(folder: Path = LABELLED) -> dict[str, pd.DataFrame]:
-    """Every labelled set by name (text, label, writer), checked."""
-    out = {}
-    for path in sorted(folder.glob("*.csv")):
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if list(df.columns[:3]) != ["text", "label", "writer"]:
-            raise ValueError("%s: columns must start text,label,writer" % path)
-        bad = sorted(set(df["label"]) - set(LABELS))
-        if bad:
-            raise ValueError("%s: unknown labels %s" % (path, bad))
-        out[path.stem] = df
-    return out
+    """Every labelled set in `folder` by name."""
+    return {path.stem: read_labelled(path) for path in sorted(folder.glob("*.csv"))}
 
 
 class ExchangeClassifier:

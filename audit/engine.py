@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pandas as pd
 
@@ -95,7 +96,8 @@ class Auditor:
         self._read_as: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
         if classifier is True:
             prepared_by = "%s|%s" % (self.lex.version, self.speller.version if self.speller is not None else "-")
-            classifier = default_classifier(lambda t: self.prepare(t)[0], prepared_by, self.clause_spans)
+            # the clause splitter holds the lexicon, not this Auditor: the classifier outlives it
+            classifier = default_classifier(lambda t: self.prepare(t)[0], prepared_by, partial(clauses, lexicon=self.lex))
         self.classifier: ExchangeClassifier | None = classifier or None
         self._transaction = transaction_cues(self.semantic.raw if self.semantic is not None else None)
         if self.classifier is not None:
@@ -225,15 +227,11 @@ class Auditor:
                 self._read_as[t] = hit
         return hit
 
-    def maybe_sexual(self, prepared: list[str], codes: list[str | None], offences: list[str | None]) -> list[str]:
-        """The summaries the classifier may be asked about (a sexual offence or sexual words),
-        to score them in one batch."""
+    def sexual_offences(self, prepared: list[str], codes: list[str | None], offences: list[str | None]) -> list[str]:
+        """The summaries of sexual offences, for the classifier to score in one batch (a
+        summary whose sexual element is only in its words is scored when it is reached)."""
         return [t for t, code, offence in zip(prepared, codes, offences)
-                if t and ((o := self._offence(code, offence)) is not None and o.sexual
-                          or any(f.kind == "sexual" for f in self.reader.read_normalised(t)))]
-
-    def clause_spans(self, t: str) -> list[tuple[int, int]]:
-        return clauses(t, self.lex)
+                if t and (o := self._offence(code, offence)) is not None and o.sexual]
 
     def findings(self, summary: str, offence_text: str | None) -> list[Finding]:
         """Lexicon findings; the semantic reader's only when the lexicon found no exchange or
@@ -432,7 +430,7 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     if auditor.semantic is not None:
         auditor.semantic.prime(prepared)
     if auditor.classifier is not None:
-        auditor.classifier.prime(auditor.maybe_sexual(prepared, _texts(incidents, "offence_code"),
+        auditor.classifier.prime(auditor.sexual_offences(prepared, _texts(incidents, "offence_code"),
                                                       _texts(incidents, "offence")))
     victims = _victims(involvements, persons)
     suspects = _suspect_genders(involvements, persons)

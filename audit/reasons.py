@@ -65,10 +65,9 @@ def _exchange_reason(f: Finding) -> str:
 
 def _uncounted_reason(f: Finding) -> str:
     tag = {"negated": "NEGATED", "overruled": "OVERRULED"}.get(f.status, "IGNORED")
-    if f.reader == "semantic":
-        extra = "" if tag != "IGNORED" else ",%s" % f.status
-        return "%s:semantic(%s%s)" % (tag, _semantic_detail(f), extra)
     extra = "" if tag != "IGNORED" else ",%s" % f.status
+    if f.reader == "semantic":
+        return "%s:semantic(%s%s)" % (tag, _semantic_detail(f), extra)
     return '%s:%s("%s"%s)' % (tag, f.reason if f.kind != "sexual" else "sexual", _quote(f.evidence), extra)
 
 

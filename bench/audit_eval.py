@@ -13,13 +13,15 @@ element the summary states.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from csenet.audit import audit_incidents
-from csenet.audit.classifier import LABELLED, LABELS, ExchangeClassifier, labelled_sets
+from csenet.audit.classifier import LABELLED, ExchangeClassifier, labelled_sets, read_labelled
 from csenet.audit.engine import Auditor
+from csenet.audit.text import clauses
 
 HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
 # reported only: heldout (independent writer 3; docs/flag-audit.md, Evaluation protocol)
@@ -36,18 +38,14 @@ def sets() -> dict[str, Path]:
 
 
 def load(name: str) -> pd.DataFrame:
-    df = pd.read_csv(sets()[name], dtype=str, keep_default_na=False)
-    bad = df[~df["label"].isin(LABELS)]
-    if len(bad):
-        raise ValueError("%s.csv: unknown labels %s" % (name, sorted(set(bad["label"]))))
-    return df
+    return read_labelled(sets()[name])
 
 
 def classifier_without(name: str) -> ExchangeClassifier:
     """The classifier trained on every development set but `name` (all of them for a held-out set)."""
     auditor = Auditor(classifier=False)
     others = {k: v for k, v in labelled_sets().items() if k != name}
-    return ExchangeClassifier(lambda t: auditor.prepare(t)[0], others, clause_spans=auditor.clause_spans)
+    return ExchangeClassifier(lambda t: auditor.prepare(t)[0], others, clause_spans=partial(clauses, lexicon=auditor.lex))
 
 
 def audit_set(df: pd.DataFrame, **kwargs) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The audit's evaluation sets stay apart: held-out text is in no development set (what the
-classifier trains on), no exemplar; the held-out sets never ship in the package."""
+classifier trains on and the package ships), no exemplar."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from csenet.audit.classifier import LABELLED
 from csenet.audit.semantic import load_exemplars
 
 HELDOUT = Path(__file__).resolve().parent / "data" / "audit_eval"
-PATHS = {p.stem: p for p in sorted(LABELLED.glob("*.csv"))} | {p.stem: p for p in sorted(HELDOUT.glob("*.csv"))}
-DEV = tuple(p.stem for p in sorted(LABELLED.glob("*.csv")))
-HELD = tuple(p.stem for p in sorted(HELDOUT.glob("*.csv")))
+DEV = {p.stem: p for p in sorted(LABELLED.glob("*.csv"))}
+HELD = {p.stem: p for p in sorted(HELDOUT.glob("*.csv"))}
+PATHS = DEV | HELD
 
 
 def sentences(texts) -> set[str]:
@@ -46,7 +46,7 @@ def test_held_out_summaries_are_in_no_development_set_and_hold_no_exemplar(frame
     """Whole summaries never repeat across sets; an exemplar the reader matches against is
     never a held-out sentence. (Short stock sentences an officer writes anywhere, "she was
     13 at the time", may recur between independent writers: that is not leakage.)"""
-    assert DEV and "heldout" in HELD and not set(DEV) & set(HELD)
+    assert DEV and "heldout" in HELD and not DEV.keys() & HELD.keys()
     raw = load_exemplars()
     exemplars = sentences([t for f in raw["families"].values() for t in f["exemplars"]] + raw["none"])
     for held_name in HELD:
