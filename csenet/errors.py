@@ -20,6 +20,10 @@ class StoreUnavailable(StoreError):
     """The graph store cannot be reached or is not answering now; retrying later may work."""
 
 
+class TransactionTooLarge(StoreError):
+    """One write needed more memory than the server lets a transaction use; a smaller batch may fit."""
+
+
 class ResultTooLarge(StoreError):
     """A read would return more rows than the cap; narrow it or page it."""
 

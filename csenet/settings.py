@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     write_timeout_ms: int = Field(default=600_000, ge=1000, description="Timeout of one write batch.")
     result_limit: int = Field(default=100_000, ge=1, description="Most rows one query may return.")
     batch_size: int = Field(default=5_000, ge=1, le=100_000, description="Rows per UNWIND write batch.")
+    bulk_load: bool = Field(
+        default=True,
+        description="A first load into the empty database of a local Neo4j that csenet runs writes its source "
+        "facts with neo4j-admin database import (the server restarts once) instead of MERGE batches.")
     write_concurrency: int = Field(
         default=32, ge=1, le=128,
         description="Batches in flight on the embedded store: each waits for its AOF fsync (WAITAOF), so several overlap.",

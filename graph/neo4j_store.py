@@ -20,15 +20,18 @@ from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavaila
 from neo4j.graph import Node, Path, Relationship
 
 from csenet.graph import schema
-from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, write_sequentially
+from csenet.errors import TransactionTooLarge
+from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, batch_params
 from csenet.settings import Settings
 
 # csenet reads notifications from the summaries; the driver's own log of them would only
 # reach an analyst's terminal as noise.
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 # Errors a retry later may clear (the driver already retried transient ones in execute_*).
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
+OUT_OF_TRANSACTION_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
 
 
 @contextlib.contextmanager
@@ -36,6 +39,11 @@ def mapped_errors(what: str = "Neo4j") -> Iterator[None]:
     """Driver and server errors as csenet.errors: StoreUnavailable when retrying later may work."""
     try:
         yield
+    except TransientError as exc:
+        if exc.code == OUT_OF_TRANSACTION_MEMORY:
+            raise TransactionTooLarge("%s: a transaction needed more memory than the server allows "
+                                      "(dbms.memory.transaction.total.max): %s" % (what, exc.message or exc)) from None
+        raise StoreUnavailable("%s is not answering: %s" % (what, exc)) from None
     except _UNAVAILABLE as exc:
         raise StoreUnavailable("%s is not answering: %s" % (what, exc)) from None
     except AuthError as exc:
@@ -94,11 +102,23 @@ def _local_password(settings: Settings, host: str | None, port: int | None) -> s
 class Neo4jStore:
     dialect = "neo4j"
 
-    def __init__(self, driver: neo4j.Driver, settings: Settings, database: str | None):
+    def __init__(self, driver: neo4j.Driver, settings: Settings, database: str | None, url: str | None = None,
+                 auth: tuple[str, str] | None = None):
         self.driver = driver
         self.settings = settings
         self.database = database
+        self.url = url
+        self._auth = auth
         self._notifications: list[dict[str, Any]] | None = None
+
+    def reconnect(self) -> None:
+        """A new driver after the server restarted (loaders/bulk.py): the old pool's connections are dead."""
+        if self.url is None or self._auth is None:
+            raise StoreError("this Neo4j store was not opened from a URL and cannot reconnect")
+        self.driver.close()
+        self.driver = neo4j.GraphDatabase.driver(self.url, auth=self._auth)
+        with mapped_errors("Neo4j at %s" % self.url):
+            self.driver.verify_connectivity()
 
     @contextlib.contextmanager
     def collecting_notifications(self) -> Iterator[list[dict[str, Any]]]:
@@ -137,7 +157,7 @@ class Neo4jStore:
         except StoreError:
             driver.close()
             raise
-        return cls(driver, settings, database)
+        return cls(driver, settings, database, url=clean, auth=(user, password))
 
     def read(self, query: str, params: Mapping[str, Any] | None = None, *,
              timeout_ms: int | None = None, limit: int | None = None) -> list[Record]:
@@ -172,8 +192,28 @@ class Neo4jStore:
     def write_batches(self, query: str, rows: Sequence[Mapping[str, Any]], batch_size: int | None = None,
                       progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
         """One batch at a time: a Neo4j commit is durable when it returns, and concurrent
-        MERGEs on shared nodes would only contend for locks."""
-        return write_sequentially(self, query, rows, batch_size or self.settings.batch_size, progress, extra)
+        MERGEs on shared nodes would only contend for locks. A batch too large for the
+        server's transaction memory is written again in halves (each statement is an
+        idempotent MERGE, and the failed one was rolled back)."""
+        sent = 0
+        for n, params in batch_params(rows, batch_size or self.settings.batch_size, extra):
+            self._write_halving(query, params)
+            sent += n
+            if progress is not None:
+                progress(n)
+        return sent
+
+    def _write_halving(self, query: str, params: dict[str, Any]) -> None:
+        try:
+            self.write(query, params)
+        except TransactionTooLarge:
+            batch = params["rows"]
+            if len(batch) < 2:
+                raise
+            log.warning("a batch of %d rows exceeded Neo4j's transaction memory; writing it in halves", len(batch))
+            half = len(batch) // 2
+            self._write_halving(query, {**params, "rows": batch[:half]})
+            self._write_halving(query, {**params, "rows": batch[half:]})
 
     def sync(self) -> None:
         """Nothing to wait for: each Neo4j commit is durable when it returns."""

@@ -17,7 +17,7 @@ Progress = Callable[[int], None]
 
 
 __all__ = ["GraphStore", "Record", "Progress", "StoreError", "StoreUnavailable", "ResultTooLarge", "read_paged",
-           "batch_params", "write_sequentially"]
+           "batch_params"]
 
 
 @runtime_checkable
@@ -80,13 +80,3 @@ def batch_params(rows: Sequence[Any], batch_size: int,
         params["rows"] = batch
         yield len(batch), params
 
-
-def write_sequentially(store: GraphStore, query: str, rows: Sequence[Any], batch_size: int,
-                       progress: Progress | None = None, extra: Mapping[str, Any] | None = None) -> int:
-    sent = 0
-    for n, params in batch_params(rows, batch_size, extra):
-        store.write(query, params)
-        sent += n
-        if progress:
-            progress(n)
-    return sent

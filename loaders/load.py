@@ -26,6 +26,8 @@ from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
 from csenet.loaders.progress import NullReporter, Reporter
 from csenet.loaders.quality import quality_props
+from csenet.graph.neo4j_import import import_target
+from csenet.loaders.bulk import import_facts
 from csenet.loaders.record_cache import RecordCache, graph_state, rules_digest
 from csenet.loaders.read import read_bundle
 from csenet.loaders.validate import ISSUE_COLUMNS, FileCount, ValidBundle, validate
@@ -272,7 +274,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
         pending = pool.submit(timed_resolution)
-        write_facts(store, valid, {"load_id": load_id}, settings, reporter)
+        t.update(source_facts(store, valid, load_id, settings, reporter))
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     began = time.perf_counter()
@@ -423,9 +425,30 @@ def _rels(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) -> Fr
     return FrameRows(frame, lambda part: rel_rows(part, keys, props))
 
 
+def source_facts(store: GraphStore, valid: ValidBundle, load_id: str, settings: Settings,
+                 reporter: Reporter) -> dict[str, float]:
+    """The bundle's facts: by the import tool into an empty local Neo4j (its timings
+    returned), by MERGE batches everywhere else."""
+    server = import_target(store, settings)
+    if server is not None:
+        step = reporter.stage("source facts by neo4j-admin import", 1)
+        imported = import_facts(store, server, fact_steps(valid), load_id, settings)
+        if imported is not None:
+            step(1)
+            return {"import_" + k: v for k, v in imported.items()}
+    write_facts(store, valid, {"load_id": load_id}, settings, reporter)
+    return {}
+
+
 def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Settings, reporter: Reporter) -> None:
     """Nodes, then the relationships between them; each step's rows are built a batch at a
     time (FrameRows), so a large bundle never holds a step's parameters in memory at once."""
+    for name, query, rows in fact_steps(valid):
+        store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
+
+
+def fact_steps(valid: ValidBundle) -> list[tuple[str, str, FrameRows]]:
+    """(stage name, statement, its rows) for every source fact, nodes first."""
     f = valid.frames
     ident = identifier_links(valid)
     steps: list[tuple[str, str, FrameRows]] = []
@@ -468,8 +491,7 @@ def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Sett
         found = m[m["found_location_id"].notna()].rename(columns={"found_location_id": "location_id"})
         steps.append(("missing reports", cy.REPORTED_MISSING, _rels(m, ["record_id", "episode_id"])))
         steps.append(("found locations", cy.FOUND_AT, _rels(found, ["episode_id", "location_id"])))
-    for name, query, rows in steps:
-        store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
+    return steps
 
 
 def identifier_links(valid: ValidBundle) -> pd.DataFrame:

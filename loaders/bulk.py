@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A first load's source facts into an empty local Neo4j by its import tool, not by MERGE.
+
+Each fact statement (loaders/statements.py) is given here as what it leaves in an empty
+graph: the node's key and properties with their provenance (`source`, `source_rows`,
+`load_ids`), the relationship's endpoints and merge properties. Rows are built by the
+same functions the MERGE path sends (node_rows, rel_rows), and repeated keys are folded
+in file order as successive MERGE ... SET would fold them, so both paths leave the same
+graph (tests/test_neo4j_import.py compares them). People are written by MERGE after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from csenet.graph.neo4j_import import NodeSet, NotImportable, RelSet, import_into, restart
+from csenet.graph.neo4j_local import LocalNeo4j
+from csenet.graph.store import GraphStore
+from csenet.loaders import statements as cy
+from csenet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# statement -> (label, key); True: with provenance (SET n += props, source, source_rows, load_ids)
+NODES = {cy.LOCATIONS: ("Location", "location_id", True), cy.INCIDENTS: ("Incident", "incident_id", True),
+         cy.PERSON_RECORDS: ("PersonRecord", "record_id", True), cy.IDENTIFIERS: ("Identifier", "identifier_key", False),
+         cy.OCGS: ("OCG", "ocg_id", True), cy.MISSING_EPISODES: ("MissingEpisode", "episode_id", True)}
+# statement -> (type, (start label, its row column), (end label, its row column), merge properties)
+RELS = {
+    cy.OCCURRED_AT: ("OCCURRED_AT", ("Incident", "incident_id"), ("Location", "location_id"), ()),
+    cy.INVOLVED_IN: ("INVOLVED_IN", ("PersonRecord", "record_id"), ("Incident", "incident_id"), ("role",)),
+    cy.RECORDED_ASSOCIATION: ("RECORDED_ASSOCIATION", ("PersonRecord", "record_id_a"), ("PersonRecord", "record_id_b"),
+                              ("kind", "source_ref")),
+    cy.HAS_IDENTIFIER: ("HAS_IDENTIFIER", ("PersonRecord", "record_id"), ("Identifier", "identifier_key"), ()),
+    cy.MEMBER_OF: ("MEMBER_OF", ("PersonRecord", "record_id"), ("OCG", "ocg_id"), ()),
+    cy.REPORTED_MISSING: ("REPORTED_MISSING", ("PersonRecord", "record_id"), ("MissingEpisode", "episode_id"), ()),
+    cy.FOUND_AT: ("FOUND_AT", ("MissingEpisode", "episode_id"), ("Location", "location_id"), ()),
+}
+KEY_OF = {label: key for label, key, _ in NODES.values()}
+PAGE = 50_000
+
+
+def _provenance(props: dict[str, Any], row: dict[str, Any], load_id: str) -> None:
+    props["source"] = row["source"]
+    rows = props.setdefault("source_rows", [])
+    if row["source_row"] not in rows:
+        rows.append(row["source_row"])
+    props["load_ids"] = [load_id]
+
+
+def _set(props: dict[str, Any], new: dict[str, Any]) -> None:
+    """`SET x += new`: a null removes the property."""
+    for k, v in new.items():
+        if v is None:
+            props.pop(k, None)
+        else:
+            props[k] = v
+
+
+def _pages(rows):
+    for at in range(0, len(rows), PAGE):
+        yield from rows[at:at + PAGE]
+
+
+def fact_sets(steps: list[tuple[str, str, Any]], load_id: str) -> tuple[list[NodeSet], list[RelSet]]:
+    """The final nodes and relationships of the fact statements in an empty graph."""
+    nodes: dict[str, dict[str, dict[str, Any]]] = {}
+    rels: list[RelSet] = []
+    for _, query, rows in steps:
+        if query in NODES:
+            label, key, provenance = NODES[query]
+            out = nodes.setdefault(label, {})
+            for row in _pages(rows):
+                props = out.setdefault(row["key"], {key: row["key"]})
+                if provenance:
+                    _set(props, row["props"])
+                    _provenance(props, row, load_id)
+                else:
+                    _set(props, {"kind": row["kind"], "value": row["value"]})
+        elif query in RELS:
+            rtype, (a_label, a_col), (b_label, b_col), merge = RELS[query]
+            a_nodes, b_nodes = nodes.get(a_label, {}), nodes.get(b_label, {})
+            found: dict[tuple, dict[str, Any]] = {}
+            for row in _pages(rows):
+                a, b = row[a_col], row[b_col]
+                if a not in a_nodes or b not in b_nodes:
+                    continue  # MATCH finds no node: the statement writes nothing
+                if any(row[m] is None for m in merge):
+                    raise NotImportable("%s with a null %s cannot be merged" % (rtype, "/".join(merge)))
+                props = found.setdefault((a, b, *(row[m] for m in merge)), {m: row[m] for m in merge})
+                _set(props, row["props"])
+                _provenance(props, row, load_id)
+            rels.append(RelSet(rtype, (a_label, KEY_OF[a_label]), (b_label, KEY_OF[b_label]),
+                               [(k[0], k[1], p) for k, p in found.items()]))
+        else:
+            raise NotImportable("no import form for a fact statement: %s" % query.strip().splitlines()[1])
+    return [NodeSet(label, KEY_OF[label], props) for label, props in nodes.items()], rels
+
+
+def import_facts(store: GraphStore, server: LocalNeo4j, steps: list, load_id: str,
+                 settings: Settings) -> dict[str, float] | None:
+    """The facts by neo4j-admin import; None when a value cannot be imported exactly, and
+    the caller writes them by MERGE instead (the server running again, nothing written).
+
+    The server's clean stop (a checkpoint, about 10 s) runs while the rows are built."""
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-neo4j-stop") as pool:
+        stopping = pool.submit(server.stop)
+        try:
+            nodes, rels = fact_sets(steps, load_id)
+            timings = {"rows": time.perf_counter() - began}
+            timings.update(import_into(store, server, nodes, rels, settings,  # type: ignore[arg-type]
+                                       stopped=stopping.result))
+        except NotImportable as exc:
+            log.warning("first load by MERGE, not by the import tool: %s", exc)
+            stopping.result()
+            restart(store, server)  # type: ignore[arg-type]
+            return None
+    return timings
