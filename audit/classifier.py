@@ -7,8 +7,8 @@ and miss one stated in words nobody listed. A logistic regression over the summa
 and word pairs, trained on labelled summaries written by several independent writers
 (audit/labelled/), weighs the whole record. It never acts alone on a weak score:
 
-- it *confirms* what a reader found or overrules it, below `confirm` for that reader: 0.3
-  for the semantic reader's near matches, 0.1 for the lexicon's exact words, which are
+- it *confirms* what a reader found or overrules it, below `confirm` for that reader: 0.35
+  for the semantic reader's near matches, 0.15 for the lexicon's exact words, which are
   already scoped for negation and attribution and need the summary to say clearly that
   there was no exchange ("it was alleged he gave her vodka for sex … no drink ever
   changed hands");
@@ -37,8 +37,10 @@ import pandas as pd
 
 LABELLED = Path(__file__).with_name("labelled")
 LABELS = ("exchange", "no_exchange", "negated")
-CONFIRM = {"semantic": 0.3, "lexicon": 0.1}
-DECIDE = 0.8
+# Chosen on the development writers scored leave-one-writer-out and on the generator's
+# force (docs/flag-audit.md, "Choosing the thresholds"); never on a held-out set.
+CONFIRM = {"semantic": 0.35, "lexicon": 0.15}
+DECIDE = 0.7
 C = 16.0
 TERMS = 3
 TOKEN = r"(?u)\b[^\W\d_][\w']+\b"
