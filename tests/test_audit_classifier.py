@@ -60,12 +60,21 @@ def test_a_refuted_exchange_the_semantic_reader_reads_is_overruled_and_said_so()
     assert "OVERRULED:semantic(" in row["reasons"] and "NO_EXCHANGE" in row["reasons"]
 
 
-def test_the_lexicon_s_exact_words_need_a_clear_refutation_to_be_overruled():
-    """'supplied lager' then sexual touching stands on the lexicon's words at a middling score;
-    a summary that says plainly no drink changed hands overrules them."""
-    row = audit("Girl aged 14: the 54-year-old man supplied lager and touched her sexually.")
-    assert row["meets_cse_definition"] is True and 'EXCHANGE:alcohol("supplied lager")' in row["reasons"]
-    assert "CLASSIFIER:" in row["reasons"]
+def test_the_lexicon_s_exact_words_stand_down_to_their_own_bar_and_fall_on_a_clear_correction(auditor):
+    """The lexicon's words stand at any score from `confirm["lexicon"]` up and are overruled
+    below it, with the score and the overruled words quoted; a summary that says plainly no
+    drink changed hands overrules them with the shipped settings."""
+    import copy
+
+    text = "Girl aged 14: the 54-year-old man supplied lager and touched her sexually."
+    score = auditor.classifier.score(auditor.prepare(text)[0])
+    for bar, stands in ((score - 0.01, True), (score + 0.01, False)):
+        clf = copy.copy(auditor.classifier)
+        clf.confirm = {**auditor.classifier.confirm, "lexicon": bar}
+        row = audit(text, classifier=clf)
+        assert "CLASSIFIER:%.2f" % score in row["reasons"]
+        assert row["meets_cse_definition"] is stands
+        assert ('EXCHANGE:alcohol("supplied lager")' if stands else 'OVERRULED:alcohol("supplied lager")') in row["reasons"]
     row = audit(CORRECTED)
     assert audit(CORRECTED, classifier=False)["meets_cse_definition"] is True
     assert row["meets_cse_definition"] is False and "OVERRULED:alcohol(" in row["reasons"]
