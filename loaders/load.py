@@ -22,12 +22,12 @@ import pandas as pd
 import pyarrow as pa
 
 from csenet.settings import Settings
+from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
+from csenet.loaders.bulk import import_facts
 from csenet.loaders.progress import NullReporter, Reporter
 from csenet.loaders.quality import quality_props
-from csenet.graph.neo4j_import import import_target
-from csenet.loaders.bulk import import_facts
 from csenet.loaders.record_cache import RecordCache, graph_state, rules_digest
 from csenet.loaders.read import read_bundle
 from csenet.loaders.validate import ISSUE_COLUMNS, FileCount, ValidBundle, validate
