@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +29,7 @@ import pyarrow.csv as pacsv
 
 from csenet.errors import StoreError
 from csenet.graph import schema
-from csenet.graph.neo4j_local import ADMIN_TOOL, HOST, LocalNeo4j, java_binary, local_homes, pid_alive, read_state
+from csenet.graph.neo4j_local import HOST, LocalNeo4j, local_homes, pid_alive, read_state
 from csenet.settings import Settings
 
 if TYPE_CHECKING:
@@ -132,8 +131,8 @@ def _columns(rows: Sequence[dict[str, Any]], skip: Iterable[str] = ()) -> list[s
     return names
 
 
-def _table(fixed: dict[str, pa.Array], rows: Sequence[dict[str, Any]], skip: Iterable[str],
-           empty_lists: list[str] | None = None) -> tuple[pa.Table, list[str]]:
+def _table(fixed: dict[str, pa.Array], rows: Sequence[dict[str, Any]],
+           skip: Iterable[str]) -> tuple[pa.Table, list[str]]:
     """The CSV table: `fixed` id columns, then one typed column per property; also the
     properties whose value is an empty list somewhere (written after the import)."""
     columns = dict(fixed)
@@ -197,11 +196,10 @@ def import_graph(server: LocalNeo4j, nodes: Sequence[NodeSet], rels: Sequence[Re
         (stopped or server.stop)()
         report.timings["stop_wait"] = time.perf_counter() - began
         began = time.perf_counter()
-        cmd = [java_binary(), "-Xmx" + server.heap, "-cp", str(server.lib / "*"), ADMIN_TOOL,
-               "database", "import", "full", *args, "--multiline-fields=true", "--array-delimiter=" + ARRAY_DELIMITER,
-               "--id-type=string", "--overwrite-destination=true", "--report-file=%s" % (work / "import.report"),
-               database]
-        done = subprocess.run(cmd, env=server._env(), capture_output=True, text=True, timeout=24 * 3600)
+        done = server.admin("database", "import", "full", *args, "--multiline-fields=true",
+                            "--array-delimiter=" + ARRAY_DELIMITER, "--id-type=string", "--overwrite-destination=true",
+                            "--report-file=%s" % (work / "import.report"), database,
+                            heap=server.heap, timeout_s=24 * 3600)
         report.timings["import"] = time.perf_counter() - began
         if done.returncode != 0:
             why = " ".join((done.stderr or done.stdout).strip().splitlines()[-5:])[:1500]

@@ -187,13 +187,16 @@ class LocalNeo4j:
     def _env(self) -> dict[str, str]:
         return {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
 
-    def set_initial_password(self, java: str) -> None:
+    def admin(self, *args: str, heap: str = "256m", timeout_s: float = 120) -> subprocess.CompletedProcess:
+        """Neo4j's own admin tool (`neo4j-admin ...`) on this server's home and configuration."""
+        cmd = [java_binary(), "-Xmx" + heap, "-cp", str(self.lib / "*"), ADMIN_TOOL, *args]
+        return subprocess.run(cmd, env=self._env(), capture_output=True, text=True, timeout=timeout_s)
+
+    def set_initial_password(self) -> None:
         """Neo4j's own `neo4j-admin dbms set-initial-password`, before the first start only."""
         if (self.home / "data" / "dbms" / "auth.ini").exists():
             return
-        cmd = [java, "-Xmx256m", "-cp", str(self.lib / "*"), ADMIN_TOOL,
-               "dbms", "set-initial-password", self.password()]
-        done = subprocess.run(cmd, env=self._env(), capture_output=True, text=True, timeout=120)
+        done = self.admin("dbms", "set-initial-password", self.password())
         if done.returncode != 0:
             why = " ".join((done.stderr or done.stdout).strip().splitlines()[:3])[:600]
             raise StoreError("neo4j-admin set-initial-password failed: %s" % why)
@@ -213,7 +216,7 @@ class LocalNeo4j:
         check_lib(self.lib)
         self.password()
         self.write_config()
-        self.set_initial_password(java)
+        self.set_initial_password()
         for port in (self.bolt_port, self.http_port):
             if port_open(port):
                 raise StoreError("port %d on %s is taken: choose another (--bolt-port/--http-port)" % (port, HOST))

@@ -119,4 +119,11 @@ def import_facts(store: GraphStore, server: LocalNeo4j, steps: list, load_id: st
             stopping.result()
             restart(store, server)  # type: ignore[arg-type]
             return None
+        except BaseException:
+            stopping.exception()  # the stop has ended, however; the server is wanted back
+            try:
+                restart(store, server)  # type: ignore[arg-type]
+            except Exception as again:  # noqa: BLE001 - the first failure is the one to raise
+                log.error("the local Neo4j did not start again after a failed import: %s", again)
+            raise
     return timings

@@ -456,8 +456,11 @@ def test_offence_codes_are_data_and_tolerate_rms_spelling():
 # ---- cases found by the medium benchmark, written as the rules they exercise ----------------
 
 def test_how_the_officer_names_the_victim_is_age_evidence_of_last_resort():
+    # the exchange here is the lexicon's alone: this is a test of age evidence, and the
+    # classifier would weigh the words "supplied lager" (docs/flag-audit.md, stop 26)
     row = audit_one("The girl met a 54-year-old man; he supplied lager and touched her sexually.",
-                    dob=None, code="20A", offence="Sexual assault on a female aged 13 and over", flags="")
+                    dob=None, code="20A", offence="Sexual assault on a female aged 13 and over", flags="",
+                    classifier=False)
     assert row["age_basis"] == "summary" and row["meets_cse_definition"] is True
     assert row["reasons"].startswith('AGE<18:described("the girl")')
     row = audit_one("The victim met a 54-year-old man; he supplied lager and touched her sexually.",
