@@ -18,16 +18,16 @@ from typing import Any
 
 from csenet.graph.neo4j_import import NodeSet, NotImportable, RelSet, import_into, restart
 from csenet.graph.neo4j_local import LocalNeo4j
+from csenet.graph.schema import NODE_KEYS
 from csenet.graph.store import GraphStore
 from csenet.loaders import statements as cy
 from csenet.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# statement -> (label, key); True: with provenance (SET n += props, source, source_rows, load_ids)
-NODES = {cy.LOCATIONS: ("Location", "location_id", True), cy.INCIDENTS: ("Incident", "incident_id", True),
-         cy.PERSON_RECORDS: ("PersonRecord", "record_id", True), cy.IDENTIFIERS: ("Identifier", "identifier_key", False),
-         cy.OCGS: ("OCG", "ocg_id", True), cy.MISSING_EPISODES: ("MissingEpisode", "episode_id", True)}
+# statement -> (label, with provenance: SET n += props, source, source_rows, load_ids); keys: NODE_KEYS
+NODES = {cy.LOCATIONS: ("Location", True), cy.INCIDENTS: ("Incident", True), cy.PERSON_RECORDS: ("PersonRecord", True),
+         cy.IDENTIFIERS: ("Identifier", False), cy.OCGS: ("OCG", True), cy.MISSING_EPISODES: ("MissingEpisode", True)}
 # statement -> (type, (start label, its row column), (end label, its row column), merge properties)
 RELS = {
     cy.OCCURRED_AT: ("OCCURRED_AT", ("Incident", "incident_id"), ("Location", "location_id"), ()),
@@ -39,7 +39,6 @@ RELS = {
     cy.REPORTED_MISSING: ("REPORTED_MISSING", ("PersonRecord", "record_id"), ("MissingEpisode", "episode_id"), ()),
     cy.FOUND_AT: ("FOUND_AT", ("MissingEpisode", "episode_id"), ("Location", "location_id"), ()),
 }
-KEY_OF = {label: key for label, key, _ in NODES.values()}
 PAGE = 50_000
 
 
@@ -71,7 +70,8 @@ def fact_sets(steps: list[tuple[str, str, Any]], load_id: str) -> tuple[list[Nod
     rels: list[RelSet] = []
     for _, query, rows in steps:
         if query in NODES:
-            label, key, provenance = NODES[query]
+            label, provenance = NODES[query]
+            key = NODE_KEYS[label]
             out = nodes.setdefault(label, {})
             for row in _pages(rows):
                 props = out.setdefault(row["key"], {key: row["key"]})
@@ -93,11 +93,11 @@ def fact_sets(steps: list[tuple[str, str, Any]], load_id: str) -> tuple[list[Nod
                 props = found.setdefault((a, b, *(row[m] for m in merge)), {m: row[m] for m in merge})
                 _set(props, row["props"])
                 _provenance(props, row, load_id)
-            rels.append(RelSet(rtype, (a_label, KEY_OF[a_label]), (b_label, KEY_OF[b_label]),
+            rels.append(RelSet(rtype, (a_label, NODE_KEYS[a_label]), (b_label, NODE_KEYS[b_label]),
                                [(k[0], k[1], p) for k, p in found.items()]))
         else:
             raise NotImportable("no import form for a fact statement: %s" % query.strip().splitlines()[1])
-    return [NodeSet(label, KEY_OF[label], props) for label, props in nodes.items()], rels
+    return [NodeSet(label, NODE_KEYS[label], props) for label, props in nodes.items()], rels
 
 
 def import_facts(store: GraphStore, server: LocalNeo4j, steps: list, load_id: str,
