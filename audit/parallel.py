@@ -51,17 +51,19 @@ def _audit(chunk: Chunk, options: dict[str, Any]) -> pd.DataFrame:
 
 def audit_in_parallel(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
                       network_context: pd.DataFrame | None = None, *, workers: int,
-                      min_chunk: int = MIN_CHUNK, **options: Any) -> pd.DataFrame:
-    """`audit_incidents` in up to `workers` processes (this one among them), each given at
-    least `min_chunk` incidents; `options` are audit_incidents' keywords (picklable)."""
+                      min_chunk: int = MIN_CHUNK, here: bool = True, **options: Any) -> pd.DataFrame:
+    """`audit_incidents` in up to `workers` processes, each given at least `min_chunk`
+    incidents; this process takes one share unless `here` is false (its thread has other
+    work beside: a load still writing); `options` are audit_incidents' keywords (picklable)."""
     parts = max(1, min(workers, len(incidents) // max(1, min_chunk)))
     if parts < 2:
         return audit_incidents(incidents, involvements, persons, network_context, **options)
-    mine, *theirs = chunks(incidents, involvements, persons, network_context, parts)
+    shares = chunks(incidents, involvements, persons, network_context, parts)
+    mine, theirs = (shares[0], shares[1:]) if here else (None, shares)
     try:
         with ProcessPoolExecutor(max_workers=len(theirs), mp_context=multiprocessing.get_context("spawn")) as pool:
             pending = [pool.submit(_audit, chunk, options) for chunk in theirs]
-            results = [_audit(mine, options)] + [p.result() for p in pending]
+            results = ([_audit(mine, options)] if mine is not None else []) + [p.result() for p in pending]
     except BrokenProcessPool:
         # A worker died: out of memory, or a calling script that runs itself again when
         # imported (no `if __name__ == "__main__":`). The verdicts are the same in one process.

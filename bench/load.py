@@ -5,8 +5,10 @@
 1. generate the bundle (cached under bench/out/), 2. time validate + resolve + load into
 an empty graph, 3. time bare batched `UNWIND ... MERGE` of the same number of nodes per
 label and relationships per type into another empty graph on the same server (the same
-durable write path, none of csenet's work), 4. print both and their ratio. Analyses
-(flag audit, networks) are timed separately: they are not part of the load target.
+durable write path, none of csenet's work), 4. print both and their ratio. The load is
+timed with its analyses (flag audit, networks) as `csenet load` runs them: a first load's
+audit runs while its people are written, so `pipeline_s` is the whole minus what the
+analyses took after the load (`analyses_s`), and `load_and_analyses_s` is the whole.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from csenet.settings import Settings  # noqa: E402
 from csenet.graph.falkordb_store import FalkorStore  # noqa: E402
-from csenet.loaders.load import load_bundle  # noqa: E402
+from csenet.pipeline import load_and_analyse  # noqa: E402
 from tests.conftest import graph_counts  # noqa: E402
 
 
@@ -97,14 +99,13 @@ def main() -> None:
             from csenet.resolution.deterministic import resolve_deterministic
             resolver = resolve_deterministic
         start = time.perf_counter()
-        summary = load_bundle(store, folder, settings, resolver=resolver,
-                              rejects_path=HERE / "out" / "rejects.csv")
-        pipeline = time.perf_counter() - start
+        summary = load_and_analyse(store, folder, settings, resolver=resolver,
+                                   rejects_path=HERE / "out" / "rejects.csv")
+        whole = time.perf_counter() - start
+        analyse_s = summary.timings.pop("analyse")
+        pipeline = whole - analyse_s
+        analyses = summary.analyses
         nodes, rels = graph_counts(store)
-        start = time.perf_counter()
-        from csenet.analyse import run_analyses
-        analyses = run_analyses(store, settings)
-        analyse_s = time.perf_counter() - start
 
         memory = peak_memory(Path(args.data))
         raw_store = FalkorStore(store._connect, Settings(data=settings.data, graph_name="bench_raw",
@@ -124,10 +125,10 @@ def main() -> None:
         "raw_nodes": sum(raw_nodes.values()), "raw_relationships": sum(raw_rels.values()),
         "pipeline_s": round(pipeline, 1), "stages_s": {k: round(v, 1) for k, v in summary.timings.items()},
         "raw_ceiling_s": round(ceiling, 1), "ratio": round(pipeline / ceiling, 2),
-        "analyses_s": round(analyse_s, 1), "analyses": analyses,
+        "analyses_s": round(analyse_s, 1), "load_and_analyses_s": round(whole, 1), "analyses": analyses,
         "peak_memory": dict(memory, rows_read=summary.rows_read,
                             gb_per_million_rows=round(memory["sum_gb"] / (summary.rows_read / 1e6), 2)),
-        "targets": {"ratio_max": 2.0, "medium_pipeline_s_max": 90},
+        "targets": {"ratio_max": 2.0, "medium_pipeline_s_max": 90, "medium_load_and_analyses_s_max": 60},
     }
     print(json.dumps(result, indent=2))
 

@@ -16,7 +16,7 @@ import datetime as _dt
 import os
 import time
 from collections.abc import Collection, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -130,14 +130,40 @@ def network_context(store: GraphStore) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["incident_id", "network_id"])
 
 
+class FirstAudit:
+    """The flag audit of a first load, computed from the load's own view of the graph
+    (loaders.load.first_view) while its people are written: the store is busy then and
+    csenet's process mostly waits. `run_analyses` takes its verdicts instead of reading
+    the whole graph back and auditing it."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._verdicts: Future | None = None
+
+    def start(self, view: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+        self.inputs = view
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-first-audit")
+        self._verdicts = self._pool.submit(_audit, self.settings, *view, None, here=False)
+
+    def verdicts(self) -> pd.DataFrame | None:
+        return None if self._verdicts is None else self._verdicts.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | None = None,
                  touched: Collection[str] | None = None, load_id: str | None = None,
-                 people: Collection[str] | None = ()) -> dict[str, Any]:
+                 people: Collection[str] | None = (), first: FirstAudit | None = None) -> dict[str, Any]:
     """The flag audit and network detection; with `touched` (the incidents load `load_id`
     touched) the audit reads and writes only the incidents whose verdict may have changed,
     and networks are detected again around their people and `people` (those whose other
     evidence the load changed; None: not known, the whole graph). Both cover everything
-    when an earlier load was never analysed (a crash, `--no-analyse`)."""
+    when an earlier load was never analysed (a crash, `--no-analyse`). `first`: the audit
+    of a first load, already under way."""
     from csenet.audit.engine import current_version
     from csenet.audit.graph import write_verdicts
     from csenet.networks.detection import DetectionParams
@@ -154,9 +180,15 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
             ids = None  # most of the graph: its paged whole reads are quicker than lookups by id
         else:
             before = _contexts(network_context(store))
-    incidents, involvements, persons = audit_inputs(store, ids)
+    verdicts = None
+    if ids is None and first is not None and first.inputs is not None:
+        (incidents, involvements, persons), verdicts = first.inputs, first.verdicts()
+    else:
+        incidents, involvements, persons = audit_inputs(store, ids)
     step = reporter.stage("flag audit", len(incidents))
-    write_verdicts(store, _audit(settings, incidents, involvements, persons), settings.batch_size)
+    if verdicts is None:
+        verdicts = _audit(settings, incidents, involvements, persons)
+    write_verdicts(store, verdicts, settings.batch_size)
     store.sync()
     step(len(incidents))
     scope = "" if ids is None else " (%d incidents audited after this load)" % len(incidents)
@@ -249,11 +281,11 @@ def _reaudit(store: GraphStore, settings: Settings, inputs: tuple[pd.DataFrame, 
 
 
 def _audit(settings: Settings, incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
-           context: pd.DataFrame | None = None) -> pd.DataFrame:
+           context: pd.DataFrame | None = None, here: bool = True) -> pd.DataFrame:
     from csenet.audit.parallel import audit_in_parallel
 
     return audit_in_parallel(incidents, involvements, persons, context,
-                             workers=settings.audit_workers or os.cpu_count() or 1)
+                             workers=settings.audit_workers or os.cpu_count() or 1, here=here)
 
 
 def _contexts(context: pd.DataFrame) -> dict[str, tuple[str, ...]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from csenet.analyse import run_analyses
+from csenet.analyse import FirstAudit, run_analyses
 from csenet.graph.store import GraphStore
 from csenet.loaders.load import LoadSummary, Resolver, load_bundle
 from csenet.loaders.progress import NullReporter, Reporter
@@ -22,11 +22,16 @@ def load_and_analyse(store: GraphStore, folder: Path, settings: Settings, *, rej
                      analyse: bool = True, encoding: str | None = None) -> LoadSummary:
     """`load_bundle`, then (unless `analyse=False`) the flag audit and network detection."""
     reporter = reporter or NullReporter()
-    summary = load_bundle(store, folder, settings, rejects_path=rejects_path, resolver=resolver, reporter=reporter,
-                          encoding=encoding)
-    if analyse:
-        start = time.perf_counter()
-        summary.analyses = run_analyses(store, settings, reporter, touched=summary.touched_incidents,
-                                        load_id=summary.load_id, people=summary.touched_persons)
-        summary.timings["analyse"] = time.perf_counter() - start
+    first = FirstAudit(settings) if analyse else None
+    try:
+        summary = load_bundle(store, folder, settings, rejects_path=rejects_path, resolver=resolver,
+                              reporter=reporter, encoding=encoding, on_first_view=first and first.start)
+        if analyse:
+            start = time.perf_counter()
+            summary.analyses = run_analyses(store, settings, reporter, touched=summary.touched_incidents,
+                                            load_id=summary.load_id, people=summary.touched_persons, first=first)
+            summary.timings["analyse"] = time.perf_counter() - start
+    finally:
+        if first is not None:
+            first.close()
     return summary

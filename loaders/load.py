@@ -239,10 +239,19 @@ def records_to_resolve(store: GraphStore, cache: RecordCache, valid: ValidBundle
     return merge_records(existing, incoming), previous, resolve, delta
 
 
+FirstView = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+"""Incidents, their people's roles (incident_id, person_id, role) and those people
+(person_id, date_of_birth, gender, dob_candidates): what a whole-graph read gives."""
+
+
 def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
-                reporter: Reporter | None = None, encoding: str | None = None) -> LoadSummary:
-    """Validate, resolve and write one bundle; the analyses are csenet.pipeline's to run."""
+                reporter: Reporter | None = None, encoding: str | None = None,
+                on_first_view: Callable[[FirstView], None] | None = None) -> LoadSummary:
+    """Validate, resolve and write one bundle; the analyses are csenet.pipeline's to run.
+
+    Into an empty graph, `on_first_view` is given the graph this load will leave (see
+    `first_view`) as soon as people are resolved, while their writing is still to come."""
     reporter = reporter or NullReporter()
     folder = Path(folder)
     t: dict[str, float] = {}
@@ -270,6 +279,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         finally:
             t["resolve"] = time.perf_counter() - began
 
+    empty = on_first_view is not None and store.read(cy.ANY_NODE)[0]["n"] == 0
     cache.invalidate()  # from the first write on, until the records are kept again below
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
@@ -277,6 +287,8 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         t.update(source_facts(store, valid, load_id, settings, reporter))
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
+    if empty and on_first_view is not None:
+        on_first_view(first_view(valid, records, resolution.entities))
     began = time.perf_counter()
     changed, written, _, projected = write_people(store, records, resolution, previous, valid, settings, reporter,
                                                   load_id, None if delta is None else delta.fact_people)
@@ -545,6 +557,27 @@ def person_properties(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataF
     return out.reset_index()
 
 
+def first_view(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame) -> FirstView:
+    """After a first load, the graph's incidents, who was involved in each and in what role,
+    and those people, from the load's own frames: equal to reading them back
+    (tests/test_pipeline.py), without waiting for the people to be written or the read."""
+    f = valid.frames
+    cols = ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "district", "summary"]
+    inc = f["incidents"] if "incidents" in f else pd.DataFrame(columns=cols)
+    incidents = pd.DataFrame({c: inc[c] if c in inc.columns else None for c in cols})
+    incidents = incidents.astype(object).where(incidents.notna(), None).sort_values("incident_id", ignore_index=True)
+    person_of = entities[["record_id", "person_id"]]
+    involvements = (f["involvements"][["incident_id", "record_id", "role"]].merge(person_of, on="record_id")
+                    [["incident_id", "person_id", "role"]].drop_duplicates().sort_values(
+                        ["incident_id", "person_id", "role"], ignore_index=True))
+    people = person_properties(records, entities)[["person_id", "date_of_birth", "gender"]]
+    people = people.astype(object).where(people.notna(), None)
+    dobs = records[["record_id", "date_of_birth"]].merge(person_of, on="record_id")
+    dobs = dobs[dobs["date_of_birth"].notna()].groupby("person_id")["date_of_birth"].agg(list)
+    people["dob_candidates"] = [dobs.get(p, []) for p in people["person_id"]]
+    return incidents, involvements, people
+
+
 def membership_changes(ent: pd.DataFrame, previous: dict[str, str]) -> tuple[set[str], list[str], pd.Series]:
     """(persons whose record set changed or is new, persons left with no records, records that moved)."""
     prev = ent["record_id"].map(previous)
@@ -555,6 +588,17 @@ def membership_changes(ent: pd.DataFrame, previous: dict[str, str]) -> tuple[set
     changed = set(ent.loc[moved, "person_id"]) | set(new_sizes.index[~same_size])
     gone = sorted(set(old_sizes.index) - set(new_sizes.index))
     return changed, gone, moved
+
+
+def rebuilt_persons(ent: pd.DataFrame, previous: dict[str, str], changed: set[str], existed: set[str]) -> set[str]:
+    """Persons whose every projection is derived again, not only those this bundle's facts
+    reach: a person the graph held whose records changed, and any person that took a record
+    from another (its facts came in earlier loads). A person new to the graph whose records
+    are all new has no facts but this bundle's, so the facts alone name it: on a first load
+    that is everyone, and each projection reads only the persons with a fact of its kind."""
+    prev = ent["record_id"].map(previous)
+    took = set(ent.loc[prev.notna() & prev.ne(ent["person_id"]), "person_id"])
+    return (changed & existed) | took
 
 
 def fact_records(valid: ValidBundle) -> set[str]:
@@ -609,6 +653,9 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     bs = settings.batch_size
 
     people = person_properties(records, ent[ent["person_id"].isin(changed | set(touched["person_id"]))])
+    existed = known_ids(store, "Person", "person_id", people["person_id"].tolist())
+    new = set(people["person_id"]) - existed
+    redo = rebuilt_persons(ent, previous, changed, existed)
     links = touched[["record_id", "person_id", "match_probability", "method", "model_version"]]
     by_person: dict[str, list[dict]] = {}
     for row in frame_records(links):
@@ -619,9 +666,9 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     if gone:
         store.write_batches(cy.RETIRE_PERSONS, gone, bs, reporter.stage("retired persons", len(gone)))
 
-    # Every person whose records changed, new ids too: a person split off by re-resolution
-    # holds records whose facts came in earlier loads, not in this bundle.
-    targets = projection_targets(valid, ent, changed, known)
+    # A person split off by re-resolution holds records whose facts came in earlier loads,
+    # not in this bundle: `redo` names it.
+    targets = projection_targets(valid, ent, redo, known)
     extra = {"derived_by": DERIVED_BY, "load_id": load_id}
     steps = [("roles " + role.lower(), q, rel, targets["role:" + role], {"role": role})
              for (role, q), rel in zip(cy.ROLE_PROJECTIONS.items(), cy.ROLE_TYPES.values())]
@@ -637,7 +684,9 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
         for chunk in ([persons[at:at + bs] for at in range(0, len(persons), bs)] if rel in cy.BETWEEN_PERSONS
                       else [persons]):
             store.write_batches(query, chunk, bs, progress, extra={**extra, **params})
-        store.write_batches(cy.STALE_PROJECTIONS[rel], persons, bs, extra={"load_id": load_id})
+        older = [p for p in persons if p not in new]  # a person new to the graph has nothing stale
+        if older:
+            store.write_batches(cy.STALE_PROJECTIONS[rel], older, bs, extra={"load_id": load_id})
     projected = {p for persons in targets.values() for p in persons}
     return changed, set(people["person_id"]), int(ent["person_id"].nunique()), projected
 

@@ -220,8 +220,11 @@ RETURN r.record_id AS record_id, r.source AS source, r.family_name AS family_nam
        p.person_id AS person_id
 ORDER BY record_id"""
 
+ANY_NODE = "MATCH (n) WITH n LIMIT 1 RETURN count(n) AS n"
+
 KNOWN_IDS = {
     ("Incident", "incident_id"): "UNWIND $ids AS id MATCH (n:Incident {incident_id: id}) RETURN n.incident_id AS id",
     ("PersonRecord", "record_id"): "UNWIND $ids AS id MATCH (n:PersonRecord {record_id: id}) RETURN n.record_id AS id",
     ("Location", "location_id"): "UNWIND $ids AS id MATCH (n:Location {location_id: id}) RETURN n.location_id AS id",
+    ("Person", "person_id"): "UNWIND $ids AS id MATCH (n:Person {person_id: id}) RETURN n.person_id AS id",
 }

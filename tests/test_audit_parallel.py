@@ -41,11 +41,12 @@ def test_chunks_hold_each_incident_once_with_only_its_own_people(force):
         assert set(persons["person_id"]) == set(involvements["person_id"]) & set(force["persons"]["person_id"])
 
 
-@pytest.mark.parametrize("with_context", [False, True])
-def test_three_processes_give_the_verdicts_of_one(force, with_context):
+@pytest.mark.parametrize("with_context,here", [(False, True), (True, True), (True, False)])
+def test_three_processes_give_the_verdicts_of_one(force, with_context, here):
+    """`here=False`: every share in a worker, none in the calling thread (a load writing beside it)."""
     context = force["context"] if with_context else None
     args = (force["incidents"], force["involvements"], force["persons"], context)
-    apart = audit_in_parallel(*args, workers=3, min_chunk=100)
+    apart = audit_in_parallel(*args, workers=3, min_chunk=100, here=here)
     together = audit_incidents(*args)
     assert len(together) == len(force["incidents"]) and together["verdict"].nunique() >= 3
     pd.testing.assert_frame_equal(apart, together)
