@@ -76,6 +76,25 @@ def labelled_sets(folder: Path = LABELLED) -> dict[str, pd.DataFrame]:
     return {path.stem: read_labelled(path) for path in sorted(folder.glob("*.csv"))}
 
 
+def model_version(sets: dict[str, pd.DataFrame], confirm: dict[str, float], decide: float, c: float,
+                  sklearn_version: str | None = None) -> str:
+    """What the model trained on `sets` with these settings is called, known without training it."""
+    if sklearn_version is None:
+        from importlib.metadata import version
+        sklearn_version = version("scikit-learn")
+    digest = hashlib.sha256()
+    for name in sorted(sets):
+        digest.update(name.encode())
+        digest.update(pd.util.hash_pandas_object(sets[name][["text", "label"]], index=False).to_numpy().tobytes())
+    digest.update(json.dumps([confirm, decide, c, TOKEN, sorted(WHO), sklearn_version], sort_keys=True).encode())
+    return "exchange-lr-%d-%s" % (sum(len(df) for df in sets.values()), digest.hexdigest()[:8])
+
+
+def default_version() -> str:
+    """The version of the model `default_classifier` trains from the shipped sets."""
+    return model_version(labelled_sets(), dict(CONFIRM), DECIDE, C)
+
+
 class ExchangeClassifier:
     """Exchange / no exchange for a prepared (normalised, spelling-read) summary."""
 
@@ -102,13 +121,7 @@ class ExchangeClassifier:
         self.model.fit(features, frame["label"].eq("exchange").to_numpy())
         self._names = self.vectorizer.get_feature_names_out()
         self._weights = self.model.coef_[0]
-        digest = hashlib.sha256()
-        for name in sorted(sets):
-            digest.update(name.encode())
-            digest.update(pd.util.hash_pandas_object(sets[name][["text", "label"]], index=False).to_numpy().tobytes())
-        digest.update(json.dumps([self.confirm, decide, c, TOKEN, sorted(WHO), sklearn_version],
-                                 sort_keys=True).encode())
-        self.version = "exchange-lr-%d-%s" % (len(frame), digest.hexdigest()[:8])
+        self.version = model_version(sets, self.confirm, decide, c, sklearn_version)
         self.trained_on = {name: len(df) for name, df in sets.items()}
         self._scores: dict[str, float] = {}
         self._cache_size = cache_size

@@ -454,9 +454,12 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
 
 
 def current_version() -> str:
-    """What a pipeline audit stamps on its verdicts now (code, lexicon and exemplars):
-    a verdict stamped otherwise is re-audited."""
-    return Auditor().version
+    """What a pipeline audit stamps on its verdicts now (code, lexicon, exemplars and the
+    classifier's training): a verdict stamped otherwise is re-audited. Named without
+    training the classifier: the audit itself runs in worker processes."""
+    from csenet.audit.classifier import default_version
+
+    return Auditor(classifier=False).version + "+classifier-" + default_version()
 
 
 __all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "current_version", "flag_list"]

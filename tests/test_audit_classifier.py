@@ -139,3 +139,12 @@ def test_it_trains_and_scores_with_the_network_refused_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.strip()) >= 0.8
+
+
+def test_the_pipeline_s_audit_version_is_named_without_training_the_model():
+    """current_version() (what decides which verdicts are stale) must name exactly the model
+    the audit trains, or every load would re-audit everything, or nothing after a retraining."""
+    from csenet.audit.engine import Auditor, current_version
+
+    assert current_version() == Auditor().version
+    assert "+classifier-exchange-lr-" in current_version()
