@@ -279,7 +279,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         finally:
             t["resolve"] = time.perf_counter() - began
 
-    empty = on_first_view is not None and store.read(cy.ANY_NODE)[0]["n"] == 0
+    empty = store.read(cy.ANY_NODE)[0]["n"] == 0
     cache.invalidate()  # from the first write on, until the records are kept again below
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
@@ -287,12 +287,12 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         t.update(source_facts(store, valid, load_id, settings, reporter))
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
-    if empty and on_first_view is not None:
-        on_first_view(first_view(valid, records, resolution.entities))
+    everyone = first_people(valid, records, resolution.entities, on_first_view) if empty else None
     began = time.perf_counter()
     changed, written, _, projected = write_people(store, records, resolution, previous, valid, settings, reporter,
-                                                  load_id, None if delta is None else delta.fact_people)
-    touched = touched_incidents(store, valid, written)
+                                                  load_id, None if delta is None else delta.fact_people, everyone)
+    # into an empty graph, every incident of a person written is one of this bundle's
+    touched = touched_incidents(store, valid, set() if empty else written)
     people = touched_people(store, valid, written | projected)
     store.write_batches(cy.LOAD, [{
         "load_id": load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -557,10 +557,21 @@ def person_properties(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataF
     return out.reset_index()
 
 
-def first_view(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame) -> FirstView:
+def first_people(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame,
+                 on_first_view: Callable[[FirstView], None] | None) -> pd.DataFrame:
+    """Every person of a load into an empty graph (all of them new), shown to `on_first_view`."""
+    everyone = person_properties(records, entities)
+    if on_first_view is not None:
+        on_first_view(first_view(valid, records, entities, everyone))
+    return everyone
+
+
+def first_view(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame,
+               everyone: pd.DataFrame) -> FirstView:
     """After a first load, the graph's incidents, who was involved in each and in what role,
     and those people, from the load's own frames: equal to reading them back
-    (tests/test_pipeline.py), without waiting for the people to be written or the read."""
+    (tests/test_incremental.py), without waiting for the people to be written or the read.
+    `everyone`: person_properties of every person."""
     f = valid.frames
     cols = ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "district", "summary"]
     inc = f["incidents"] if "incidents" in f else pd.DataFrame(columns=cols)
@@ -570,7 +581,7 @@ def first_view(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame
     involvements = (f["involvements"][["incident_id", "record_id", "role"]].merge(person_of, on="record_id")
                     [["incident_id", "person_id", "role"]].drop_duplicates().sort_values(
                         ["incident_id", "person_id", "role"], ignore_index=True))
-    people = person_properties(records, entities)[["person_id", "date_of_birth", "gender"]]
+    people = everyone[["person_id", "date_of_birth", "gender"]]
     people = people.astype(object).where(people.notna(), None)
     dobs = records[["record_id", "date_of_birth"]].merge(person_of, on="record_id")
     dobs = dobs[dobs["date_of_birth"].notna()].groupby("person_id")["date_of_birth"].agg(list)
@@ -639,7 +650,8 @@ def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str],
 
 def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
                  valid: ValidBundle, settings: Settings, reporter: Reporter,
-                 load_id: str, known: dict[str, str] | None = None) -> tuple[set[str], set[str], int, set[str]]:
+                 load_id: str, known: dict[str, str] | None = None,
+                 everyone: pd.DataFrame | None = None) -> tuple[set[str], set[str], int, set[str]]:
     """Persons with their records, then the person-level projections; returns
     (persons whose records changed, persons written, persons in total, persons re-projected).
 
@@ -652,7 +664,9 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     touched = ent[moved | in_bundle]
     bs = settings.batch_size
 
-    people = person_properties(records, ent[ent["person_id"].isin(changed | set(touched["person_id"]))])
+    written = changed | set(touched["person_id"])
+    people = everyone[everyone["person_id"].isin(written)] if everyone is not None else \
+        person_properties(records, ent[ent["person_id"].isin(written)])
     existed = known_ids(store, "Person", "person_id", people["person_id"].tolist())
     new = set(people["person_id"]) - existed
     redo = rebuilt_persons(ent, previous, changed, existed)
