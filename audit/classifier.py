@@ -20,20 +20,27 @@ and word pairs, trained on labelled summaries written by several independent wri
 It reads only incidents that already have a child and sexual activity: that is what the
 labelled summaries describe, and the exchange element is all it is trained to answer.
 Every decision quotes the clause that scores highest on its own, the words that weigh most
-for an exchange in it, and the score. Trained when first used (under a second; scikit-learn,
+for an exchange in it, and the score. Trained when first used (a few seconds; scikit-learn,
 no network); the training files, the settings and the library version make its version.
+The fitted arrays are kept under the user's cache folder (`fitted_cache`, plain .npz, no
+pickle), so the audit's worker processes and later loads read them instead of training.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 LABELLED = Path(__file__).with_name("labelled")
 LABELS = ("exchange", "no_exchange", "negated")
@@ -76,6 +83,48 @@ def labelled_sets(folder: Path = LABELLED) -> dict[str, pd.DataFrame]:
     return {path.stem: read_labelled(path) for path in sorted(folder.glob("*.csv"))}
 
 
+VECTORIZER = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": TOKEN,
+              "stop_words": sorted(WHO)}
+
+
+def fitted_cache() -> Path:
+    """Where fitted models are kept between processes: every audit worker and every load
+    would otherwise train the same model again (seconds each)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "csenet" / "exchange-classifier"
+
+
+def _keep_fitted(version: str, vectorizer: Any, model: Any) -> None:
+    """The fitted arrays as plain .npz (read back without pickle: no code in the file)."""
+    folder = fitted_cache()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = folder / (".%s.%d.npz" % (version, os.getpid()))
+        np.savez(tmp, terms=np.asarray(vectorizer.get_feature_names_out(), dtype=str), idf=vectorizer.idf_,
+                 coef=model.coef_, intercept=model.intercept_, classes=np.asarray(model.classes_, dtype=bool))
+        os.replace(tmp, folder / (version + ".npz"))
+    except OSError as exc:
+        log.info("the fitted exchange classifier was not kept (%s): each process trains it", exc)
+
+
+def _load_fitted(version: str) -> tuple[Any, Any] | None:
+    """The model `version` as fitted by an earlier process, or None (then it is trained)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    path = fitted_cache() / (version + ".npz")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            terms, idf = arrays["terms"].tolist(), arrays["idf"]
+            model = LogisticRegression()
+            model.coef_, model.intercept_, model.classes_ = arrays["coef"], arrays["intercept"], arrays["classes"]
+        vectorizer = TfidfVectorizer(**VECTORIZER, vocabulary={t: i for i, t in enumerate(terms)})
+        vectorizer.idf_ = idf
+        return vectorizer, model
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
 def model_version(sets: dict[str, pd.DataFrame], confirm: dict[str, float], decide: float, c: float,
                   sklearn_version: str | None = None) -> str:
     """What the model trained on `sets` with these settings is called, known without training it."""
@@ -101,7 +150,7 @@ class ExchangeClassifier:
     def __init__(self, prepare: Callable[[str], str], sets: dict[str, pd.DataFrame] | None = None,
                  confirm: dict[str, float] | None = None, decide: float = DECIDE, c: float = C,
                  clause_spans: Callable[[str], Iterable[tuple[int, int]]] | None = None,
-                 cache_size: int = 400_000):
+                 cache_size: int = 400_000, prepared_by: str | None = None):
         from sklearn import __version__ as sklearn_version
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -109,19 +158,27 @@ class ExchangeClassifier:
         sets = labelled_sets() if sets is None else sets
         if not sets:
             raise ValueError("the exchange classifier needs labelled summaries (%s is empty)" % LABELLED)
-        frame = pd.concat(sets.values(), ignore_index=True)
         self.confirm = dict(CONFIRM if confirm is None else confirm)
         self.decide = decide
         self.clause_spans = clause_spans
-        texts = [prepare(t) for t in frame["text"]]
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                          token_pattern=TOKEN, stop_words=sorted(WHO))
-        features = self.vectorizer.fit_transform(texts)
-        self.model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-        self.model.fit(features, frame["label"].eq("exchange").to_numpy())
+        self.version = model_version(sets, self.confirm, decide, c, sklearn_version)
+        # what prepares the training texts is part of what was fitted: without its name, train
+        kept = None if prepared_by is None else "%s-%s" % (self.version, hashlib.sha256(
+            json.dumps([prepared_by, VECTORIZER], sort_keys=True).encode()).hexdigest()[:8])
+        fitted = None if kept is None else _load_fitted(kept)
+        if fitted is None:
+            frame = pd.concat(sets.values(), ignore_index=True)
+            texts = [prepare(t) for t in frame["text"]]
+            self.vectorizer = TfidfVectorizer(**VECTORIZER)
+            features = self.vectorizer.fit_transform(texts)
+            self.model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+            self.model.fit(features, frame["label"].eq("exchange").to_numpy())
+            if kept is not None:
+                _keep_fitted(kept, self.vectorizer, self.model)
+        else:
+            self.vectorizer, self.model = fitted
         self._names = self.vectorizer.get_feature_names_out()
         self._weights = self.model.coef_[0]
-        self.version = model_version(sets, self.confirm, decide, c, sklearn_version)
         self.trained_on = {name: len(df) for name, df in sets.items()}
         self._scores: dict[str, float] = {}
         self._cache_size = cache_size
@@ -173,5 +230,5 @@ def default_classifier(prepare: Callable[[str], str], key: str,
     (`key`: the versions of what prepares it)."""
     hit = _DEFAULT.get(key)
     if hit is None:
-        hit = _DEFAULT[key] = ExchangeClassifier(prepare, clause_spans=clause_spans)
+        hit = _DEFAULT[key] = ExchangeClassifier(prepare, clause_spans=clause_spans, prepared_by=key)
     return hit

@@ -148,3 +148,34 @@ def test_the_pipeline_s_audit_version_is_named_without_training_the_model():
 
     assert current_version() == Auditor().version
     assert "+classifier-exchange-lr-" in current_version()
+
+
+def test_a_fitted_model_kept_for_the_next_process_scores_as_the_one_trained(tmp_path, monkeypatch):
+    """The kept arrays give the trained model's scores exactly; a damaged file is trained again."""
+    import numpy as np
+
+    from csenet.audit.classifier import ExchangeClassifier, fitted_cache, labelled_sets
+    from csenet.audit.engine import Auditor
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    auditor = Auditor(classifier=False)
+    sets = {k: v for k, v in labelled_sets().items() if k in ("dev3", "dev4")}
+    texts = [auditor.prepare(t)[0] for t in labelled_sets()["dev5"]["text"]]
+
+    def trained(prepared_by):
+        return ExchangeClassifier(lambda t: auditor.prepare(t)[0], sets, prepared_by=prepared_by)
+
+    from sklearn.linear_model import LogisticRegression
+
+    first = trained("p1")
+    kept = list(fitted_cache().glob("*.npz"))
+    assert len(kept) == 1 and kept[0].name.startswith(first.version)
+    with monkeypatch.context() as m:
+        m.setattr(LogisticRegression, "fit", lambda *a, **k: pytest.fail("trained again, not read back"))
+        np.testing.assert_array_equal(trained("p1").scores(texts), first.scores(texts))
+
+    trained("p2")  # prepared another way: fitted and kept apart
+    assert len(list(fitted_cache().glob("*.npz"))) == 2
+
+    kept[0].write_bytes(b"not an npz")
+    np.testing.assert_array_equal(trained("p1").scores(texts), first.scores(texts))
