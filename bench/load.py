@@ -69,7 +69,9 @@ def peak_memory(data: Path) -> dict:
     """Peak resident memory of this process and of the embedded server (VmHWM), in GB."""
     import resource
 
-    out = {"python_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)}
+    out = {"python_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
+           # the largest of the audit's worker processes (they run beside the load's writes)
+           "largest_worker_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2)}
     try:
         pid = int((data / "falkordb.pid").read_text().strip())
         for line in Path("/proc/%d/status" % pid).read_text().splitlines():
