@@ -42,9 +42,11 @@ class Settings(BaseSettings):
     result_limit: int = Field(default=100_000, ge=1, description="Most rows one query may return.")
     batch_size: int = Field(default=5_000, ge=1, le=100_000, description="Rows per UNWIND write batch.")
     bulk_load: bool = Field(
-        default=True,
+        default=False,
         description="A first load into the empty database of a local Neo4j that csenet runs writes its source "
-        "facts with neo4j-admin database import (the server restarts once) instead of MERGE batches.")
+        "facts with neo4j-admin database import (the server restarts once) instead of MERGE batches. Off by "
+        "default: after the import, person writes have exhausted Neo4j's transaction memory in 3 of 6 measured "
+        "loads, doubling the load (docs/neo4j.md).")
     write_concurrency: int = Field(
         default=32, ge=1, le=128,
         description="Batches in flight on the embedded store: each waits for its AOF fsync (WAITAOF), so several overlap.",
