@@ -657,6 +657,7 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
 
     Each write leaves the graph whole for a reader: a person arrives with its records, a
     record moves in one statement, a projection is re-derived before its stale part goes.
+    `everyone`: given on a load into an empty graph, every person's properties.
     """
     ent = resolution.entities
     changed, gone, moved = membership_changes(ent, previous)
@@ -667,7 +668,7 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     written = changed | set(touched["person_id"])
     people = everyone[everyone["person_id"].isin(written)] if everyone is not None else \
         person_properties(records, ent[ent["person_id"].isin(written)])
-    existed = known_ids(store, "Person", "person_id", people["person_id"].tolist())
+    existed = set() if everyone is not None else known_ids(store, "Person", "person_id", people["person_id"].tolist())
     new = set(people["person_id"]) - existed
     redo = rebuilt_persons(ent, previous, changed, existed)
     links = touched[["record_id", "person_id", "match_probability", "method", "model_version"]]
