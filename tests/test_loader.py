@@ -303,3 +303,22 @@ def test_a_recorded_association_is_projected_once_however_the_people_are_batched
     assert len(whole) > 20
     assert len({row[:3] for row in small}) == len(small), "a pair projected twice"
     assert small == whole
+
+
+def test_only_persons_whose_older_facts_may_be_missing_are_rebuilt_whole():
+    """A person new to the graph whose records are all new is projected from this bundle's
+    facts alone; one the graph held, or one that took a record from another, is rebuilt
+    from all of its records' facts."""
+    from csenet.loaders.load import membership_changes, rebuilt_persons
+
+    ent = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5"],
+                        "person_id": ["P-new", "P-held", "P-held", "P-took", "P-same"]})
+    previous = {"r2": "P-held", "r4": "P-old", "r5": "P-same"}  # r1 and r3 are new records
+    changed, _, _ = membership_changes(ent, previous)
+    assert changed == {"P-new", "P-held", "P-took"}
+    existed = {"P-held", "P-same", "P-old"}
+    assert rebuilt_persons(ent, previous, changed, existed) == {"P-held", "P-took"}
+    # a first load: nobody held, nobody took
+    first = ent.assign(person_id=["A", "A", "B", "C", "D"])
+    changed, _, _ = membership_changes(first, {})
+    assert rebuilt_persons(first, {}, changed, set()) == set()
