@@ -4,8 +4,8 @@
 audit/labelled/*.csv are the development sets: the readers (lexicon words, exemplars,
 thresholds) were tuned on them and the classifier is trained on them. Each is scored with
 the classifier trained on the *other* sets (leave one writer out), so its figure is what a
-writer the classifier never saw would get. tests/data/audit_eval/heldout.csv is written
-apart, by a writer who never saw csenet, and only reported. Columns: text, label
+writer the classifier never saw would get. tests/data/audit_eval/heldout*.csv are written
+apart, by writers who never saw csenet, and only reported: nothing is trained or tuned on them. Columns: text, label
 (exchange | no_exchange | negated), writer (the voice). Every summary is audited as a
 sexual offence against a 14-year-old, so "meets the definition" is exactly the exchange
 element the summary states.
@@ -24,7 +24,7 @@ from csenet.audit.engine import Auditor
 from csenet.audit.text import clauses
 
 HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "audit_eval"
-# reported only: heldout (independent writer 3; docs/flag-audit.md, Evaluation protocol)
+# reported only: heldout* (writers never trained or tuned on; docs/flag-audit.md, Evaluation protocol)
 READERS = {"lexicon_only": {"semantic": False, "classifier": False},
            "lexicon+semantic": {"classifier": False},
            "with_classifier": {}}
@@ -83,5 +83,15 @@ def evaluate(name: str, **kwargs) -> tuple[dict, pd.DataFrame]:
 
 
 def every_set() -> dict[str, dict]:
-    """Each set with each reader: lexicon alone, lexicon + semantic, and with the classifier."""
-    return {name: {reader: evaluate(name, **options)[0] for reader, options in READERS.items()} for name in sets()}
+    """Each set with each reader: lexicon alone, lexicon + semantic, and with the classifier;
+    then every held-out summary pooled ("heldout_all"), the figure the targets are read on."""
+    out, held = {}, {reader: [] for reader in READERS}
+    for name in sets():
+        out[name] = {}
+        for reader, options in READERS.items():
+            out[name][reader], scored = evaluate(name, **options)
+            if name.startswith("heldout"):
+                held[reader].append(scored)
+    if all(held.values()):
+        out["heldout_all"] = {reader: figures(pd.concat(frames, ignore_index=True)) for reader, frames in held.items()}
+    return out
