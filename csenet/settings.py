@@ -47,6 +47,15 @@ class Settings(BaseSettings):
         "facts with neo4j-admin database import (the server restarts once) instead of MERGE batches. Off by "
         "default: after the import, person writes have exhausted Neo4j's transaction memory in 3 of 6 measured "
         "loads, doubling the load (docs/neo4j.md).")
+    falkordb_bulk_load: bool = Field(
+        default=True,
+        description="A first load into an empty FalkorDB graph creates its source facts with GRAPH.BULK "
+        "(what falkordb-bulk-loader sends) instead of MERGE batches; the same graph, in a fraction of the time "
+        "(docs/scaling.md).")
+    falkordb_bulk_max_rows: int = Field(
+        default=1_500_000, ge=0,
+        description="The most rows a bundle may hold for GRAPH.BULK: it holds a statement's whole set in memory "
+        "(about 1.5 KB a row), where MERGE batches hold one batch; a larger first load writes by MERGE.")
     write_concurrency: int = Field(
         default=32, ge=1, le=128,
         description="Batches in flight on the embedded store: each waits for its AOF fsync (WAITAOF), so several overlap.",

@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -19,9 +19,10 @@ from falkordb.node import Node
 from falkordb.path import Path as FPath
 
 from csenet.settings import Settings
-from csenet.graph import schema
+from csenet.graph import falkordb_bulk, schema
 from csenet.graph.aof import aof_files, rewrite_aof
 from csenet.graph.embedded import EmbeddedServer
+from csenet.graph.graph_sets import NodeSet, NotImportable, RelSet
 from csenet.graph.params import ParameterError, cypher_header
 from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, batch_params
 
@@ -247,7 +248,7 @@ class FalkorStore:
         if created:
             self.compact()
 
-    def _create_schema(self) -> bool:
+    def _create_schema(self, wait: bool = True) -> bool:
         indexed: set[tuple[str, str]] = set()
         try:
             for row in self.graph.ro_query("CALL db.indexes()").result_set:
@@ -267,7 +268,7 @@ class FalkorStore:
             label, prop = schema.checked(label, prop)
             graph.query("CREATE INDEX FOR (n:%s) ON (n.%s)" % (label, prop))
         created = self._create_constraints(writer) or created
-        if created:
+        if created and wait:
             self._wait_durable(writer)
         return created
 
@@ -301,6 +302,58 @@ class FalkorStore:
             self.server = None
 
     # -- FalkorDB specifics ------------------------------------------------------------
+    def bulk_create(self, sets: Iterable[NodeSet | RelSet]) -> dict[str, int]:
+        """Create the node and relationship `sets` (every node set first) in this graph,
+        which must hold no node, by GRAPH.BULK (graph/falkordb_bulk.py), a set at a time.
+        NotImportable, with the graph left empty and its schema built, when a value cannot
+        be sent or the server refuses the command: the caller then writes by MERGE.
+        Returns the bytes, nodes and relationships sent."""
+        name = self.settings.graph_name
+        writer = self._writer()
+        conn = writer.connection
+        with driver_errors():
+            if self.graph.ro_query("MATCH (n) WITH n LIMIT 1 RETURN count(n)").result_set[0][0]:
+                raise NotImportable("the graph already holds nodes")
+            conn.delete(name)
+            try:  # a new key: node ids are then handed out from 0 in the order sent
+                conn.execute_command("GRAPH.BULK", name, "BEGIN", 0, 0, 0, 0)
+            except redis.exceptions.ResponseError as exc:
+                self.graph.query("RETURN 0")
+                self._create_schema()
+                raise NotImportable("the server refused GRAPH.BULK: %s" % exc) from None
+            self._create_schema(wait=False)  # durable with the nodes, on this same connection
+        plan = falkordb_bulk.Plan()
+        sent = {"bytes": 0, "nodes": 0, "relationships": 0}
+        checked = False
+        try:
+            for node_count, rel_count, node_tokens, rel_tokens in plan.commands(sets):
+                if rel_count and not checked:
+                    checked = self._check_ids(plan.checks)
+                with driver_errors():
+                    conn.execute_command("GRAPH.BULK", name, node_count, rel_count, len(node_tokens),
+                                         len(rel_tokens), *node_tokens, *rel_tokens)
+                sent["bytes"] += sum(map(len, node_tokens)) + sum(map(len, rel_tokens))
+                sent["nodes"] += node_count
+                sent["relationships"] += rel_count
+            checked = checked or self._check_ids(plan.checks)
+        except BaseException:
+            self.drop_graph()
+            with driver_errors():
+                self._create_schema()
+            raise
+        self._wait_durable(writer)
+        self._written(sent["bytes"])
+        return sent
+
+    def _check_ids(self, checks: Sequence[tuple[str, str, str, int]]) -> bool:
+        """Each node set's first and last node hold the ids the plan gave them."""
+        for label, key, value, wanted in checks:
+            query = "MATCH (n:%s) WHERE n.%s = $k RETURN id(n) AS id" % schema.checked(label, key)
+            got = [r["id"] for r in self.read(query, {"k": value})]
+            if got != [wanted]:
+                raise NotImportable("GRAPH.BULK gave %s %r the id %s, not %d" % (label, value, got, wanted))
+        return True
+
     def drop_graph(self) -> None:
         """Delete every node, relationship, index and constraint; the store stays usable."""
         with driver_errors():

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ import pyarrow.csv as pacsv
 
 from csenet.errors import StoreError
 from csenet.graph import schema
+from csenet.graph.graph_sets import NodeSet, NotImportable, RelSet
 from csenet.graph.neo4j_local import HOST, LocalNeo4j, local_homes, pid_alive, read_state
 from csenet.settings import Settings
 
@@ -43,27 +44,6 @@ ARRAY_DELIMITER = "\x1f"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SCALAR = {bool: ("boolean", pa.bool_()), int: ("long", pa.int64()), float: ("double", pa.float64()),
            str: ("string", pa.string())}
-
-
-class NotImportable(Exception):
-    """The rows hold a value the import's CSV cannot say exactly as a MERGE would store it."""
-
-
-@dataclass
-class NodeSet:
-    label: str
-    key: str
-    properties: Mapping[str, dict[str, Any]]
-    """key value -> every property of the node (the key among them)."""
-
-
-@dataclass
-class RelSet:
-    type: str
-    start: tuple[str, str]
-    end: tuple[str, str]
-    rows: Sequence[tuple[str, str, dict[str, Any]]]
-    """(start key value, end key value, properties) per relationship."""
 
 
 @dataclass

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A first load's source facts into an empty local Neo4j by its import tool, not by MERGE.
+"""A first load's source facts into an empty graph by the engine's bulk path, not by MERGE:
+neo4j-admin import for a local Neo4j, GRAPH.BULK for FalkorDB.
 
 Each fact statement (loaders/statements.py) is given here as what it leaves in an empty
 graph: the node's key and properties with their provenance (`source`, `source_rows`,
 `load_ids`), the relationship's endpoints and merge properties. Rows are built by the
 same functions the MERGE path sends (node_rows, rel_rows), and repeated keys are folded
 in file order as successive MERGE ... SET would fold them, so both paths leave the same
-graph (tests/test_neo4j_import.py compares them). People are written by MERGE after it.
+graph (tests/test_neo4j_import.py and tests/test_falkordb_bulk.py compare them). People are
+written by MERGE after it.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from csenet.graph.neo4j_import import NodeSet, NotImportable, RelSet, import_into, restart
+from csenet.graph.graph_sets import NodeSet, NotImportable, RelSet
+from csenet.graph.neo4j_import import import_into, restart
 from csenet.graph.neo4j_local import LocalNeo4j
 from csenet.graph.schema import NODE_KEYS
 from csenet.graph.store import GraphStore
@@ -64,15 +68,16 @@ def _pages(rows):
         yield from rows[at:at + PAGE]
 
 
-def fact_sets(steps: list[tuple[str, str, Any]], load_id: str) -> tuple[list[NodeSet], list[RelSet]]:
-    """The final nodes and relationships of the fact statements in an empty graph."""
-    nodes: dict[str, dict[str, dict[str, Any]]] = {}
-    rels: list[RelSet] = []
+def fact_stream(steps: list[tuple[str, str, Any]], load_id: str) -> Iterator[NodeSet | RelSet]:
+    """The final nodes and relationships of the fact statements in an empty graph, a
+    statement at a time: a label's properties are let go once its set is taken, and only
+    its keys are kept (what a relationship's MATCH needs)."""
+    keys: dict[str, Mapping[str, Any]] = {}
     for _, query, rows in steps:
         if query in NODES:
             label, provenance = NODES[query]
             key = NODE_KEYS[label]
-            out = nodes.setdefault(label, {})
+            out: dict[str, dict[str, Any]] = {}
             for row in _pages(rows):
                 props = out.setdefault(row["key"], {key: row["key"]})
                 if provenance:
@@ -80,9 +85,12 @@ def fact_sets(steps: list[tuple[str, str, Any]], load_id: str) -> tuple[list[Nod
                     _provenance(props, row, load_id)
                 else:
                     _set(props, {"kind": row["kind"], "value": row["value"]})
+            keys[label] = dict.fromkeys(out)
+            yield NodeSet(label, key, out)
+            del out
         elif query in RELS:
             rtype, (a_label, a_col), (b_label, b_col), merge = RELS[query]
-            a_nodes, b_nodes = nodes.get(a_label, {}), nodes.get(b_label, {})
+            a_nodes, b_nodes = keys.get(a_label, {}), keys.get(b_label, {})
             found: dict[tuple, dict[str, Any]] = {}
             for row in _pages(rows):
                 a, b = row[a_col], row[b_col]
@@ -93,11 +101,16 @@ def fact_sets(steps: list[tuple[str, str, Any]], load_id: str) -> tuple[list[Nod
                 props = found.setdefault((a, b, *(row[m] for m in merge)), {m: row[m] for m in merge})
                 _set(props, row["props"])
                 _provenance(props, row, load_id)
-            rels.append(RelSet(rtype, (a_label, NODE_KEYS[a_label]), (b_label, NODE_KEYS[b_label]),
-                               [(k[0], k[1], p) for k, p in found.items()]))
+            yield RelSet(rtype, (a_label, NODE_KEYS[a_label]), (b_label, NODE_KEYS[b_label]),
+                         [(k[0], k[1], p) for k, p in found.items()])
         else:
             raise NotImportable("no import form for a fact statement: %s" % query.strip().splitlines()[1])
-    return [NodeSet(label, NODE_KEYS[label], props) for label, props in nodes.items()], rels
+
+
+def fact_sets(steps: list[tuple[str, str, Any]], load_id: str) -> tuple[list[NodeSet], list[RelSet]]:
+    """Every set of `fact_stream` at once (neo4j-admin import takes them together)."""
+    sets = list(fact_stream(steps, load_id))
+    return [s for s in sets if isinstance(s, NodeSet)], [s for s in sets if isinstance(s, RelSet)]
 
 
 def import_facts(store: GraphStore, server: LocalNeo4j, steps: list, load_id: str,
@@ -127,3 +140,17 @@ def import_facts(store: GraphStore, server: LocalNeo4j, steps: list, load_id: st
                 log.error("the local Neo4j did not start again after a failed import: %s", again)
             raise
     return timings
+
+
+def bulk_facts(store: GraphStore, steps: list, load_id: str) -> dict[str, float] | None:
+    """The facts by the store's bulk command (FalkorDB's GRAPH.BULK) into its empty graph,
+    a statement's set at a time; None when they cannot be sent exactly, and the caller
+    writes them by MERGE instead."""
+    began = time.perf_counter()
+    try:
+        sent = store.bulk_create(fact_stream(steps, load_id))  # type: ignore[attr-defined]
+    except NotImportable as exc:
+        log.warning("first load by MERGE, not by GRAPH.BULK: %s", exc)
+        return None
+    log.info("GRAPH.BULK created %(nodes)d nodes and %(relationships)d relationships (%(bytes)d bytes)", sent)
+    return {"bulk": time.perf_counter() - began}

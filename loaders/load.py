@@ -12,7 +12,7 @@ import datetime as _dt
 import gc
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ from csenet.settings import Settings
 from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
-from csenet.loaders.bulk import import_facts
+from csenet.loaders.bulk import bulk_facts, import_facts
 from csenet.loaders.progress import NullReporter, Reporter
 from csenet.loaders.quality import quality_props
 from csenet.loaders.record_cache import RecordCache, graph_state, rules_digest
@@ -214,13 +214,37 @@ def delta_resolver(settings: Settings, delta: Delta) -> Resolver:
     return run
 
 
-def keep_records(cache: RecordCache, records: pd.DataFrame, entities: pd.DataFrame, state: dict[str, Any],
-                 settings: Settings, delta: Delta | None, resolver: Resolver | None) -> None:
-    """Leave the resolved records beside the graph for the next load's neighbourhood."""
+def mark_loaded(store: GraphStore, valid: ValidBundle, persons_written: set[str], persons_touched: set[str],
+                load_id: str, meta: dict, folder: Path) -> tuple[list[str], list[str] | None]:
+    """The incidents and persons this load touched, then its Load node, written last: a
+    load cut short is never marked complete. (Into an empty graph, every incident of a
+    person written is one of this bundle's: `persons_written` is then empty.)"""
+    touched = touched_incidents(store, valid, persons_written)
+    people = touched_people(store, valid, persons_touched)
+    store.write_batches(cy.LOAD, [{
+        "load_id": load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "source": meta.get("source"), "force": meta.get("force"), "extracted_at": meta.get("extracted_at"),
+        "bundle": folder.name, **quality_props(valid.counts, valid.issues),
+    }])
+    store.sync()
+    return touched, people
+
+
+def _waited(pending: Future | None) -> float:
+    """Seconds spent waiting for `pending` (raising what it raised)."""
+    began = time.perf_counter()
+    if pending is not None:
+        pending.result()
+    return time.perf_counter() - began
+
+
+def stage_records(cache: RecordCache, records: pd.DataFrame, entities: pd.DataFrame, delta: Delta | None) -> None:
+    """Leave the resolved records beside the graph for the next load's neighbourhood; they
+    count once `cache.seal` names the graph they describe."""
     person_of = records["record_id"].map(dict(zip(entities["record_id"], entities["person_id"])))
     rows = records[RECORD_FIELDS].assign(person_id=person_of.where(person_of.notna(), None))
-    cache.write(rows, comparison_rows(records, rows["person_id"]), state, cache_settings(settings, resolver),
-                keep_from=None if delta is None else cache, replaced=set(records["record_id"]))
+    cache.stage(rows, comparison_rows(records, rows["person_id"]), keep_from=None if delta is None else cache,
+                replaced=set(records["record_id"]))
 
 
 def records_to_resolve(store: GraphStore, cache: RecordCache, valid: ValidBundle, settings: Settings,
@@ -284,27 +308,26 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
         pending = pool.submit(timed_resolution)
-        t.update(source_facts(store, valid, load_id, settings, reporter))
+        t.update(source_facts(store, valid, load_id, settings, reporter, empty))
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     everyone = first_people(valid, records, resolution.entities, on_first_view) if empty else None
     began = time.perf_counter()
-    changed, written, _, projected = write_people(store, records, resolution, previous, valid, settings, reporter,
-                                                  load_id, None if delta is None else delta.fact_people, everyone)
-    # into an empty graph, every incident of a person written is one of this bundle's
-    touched = touched_incidents(store, valid, set() if empty else written)
-    people = touched_people(store, valid, written | projected)
-    store.write_batches(cy.LOAD, [{
-        "load_id": load_id, "loaded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "source": meta.get("source"), "force": meta.get("force"), "extracted_at": meta.get("extracted_at"),
-        "bundle": folder.name, **quality_props(valid.counts, valid.issues),
-    }])
-    store.sync()
+    keep = resolver is None or bool(getattr(resolver, "neighbourhood_rules", None))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-keep-records") as pool:
+        # the records are written out while the store does the people's MERGE work
+        staged = pool.submit(stage_records, cache, records, resolution.entities, delta) if keep else None
+        changed, written, _, projected = write_people(store, records, resolution, previous, valid, settings,
+                                                      reporter, load_id, None if delta is None else delta.fact_people,
+                                                      everyone)
+        touched, people = mark_loaded(store, valid, set() if empty else written, written | projected, load_id, meta,
+                                      folder)
+        t["keep_records_waited"] = _waited(staged)
     t["write_people"] = time.perf_counter() - began
     began = time.perf_counter()
     state = graph_state(store)
-    if resolver is None or getattr(resolver, "neighbourhood_rules", None):
-        keep_records(cache, records, resolution.entities, state, settings, delta, resolver)
+    if keep:
+        cache.seal(state, cache_settings(settings, resolver))
     t["keep_records"] = time.perf_counter() - began
     began = time.perf_counter()
     store.compact(past_limit=True)
@@ -438,9 +461,17 @@ def _rels(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) -> Fr
 
 
 def source_facts(store: GraphStore, valid: ValidBundle, load_id: str, settings: Settings,
-                 reporter: Reporter) -> dict[str, float]:
-    """The bundle's facts: by the import tool into an empty local Neo4j (its timings
-    returned), by MERGE batches everywhere else."""
+                 reporter: Reporter, empty: bool = False) -> dict[str, float]:
+    """The bundle's facts: into an empty graph by the engine's bulk path where it is on
+    (GRAPH.BULK, or the import tool into a local Neo4j; its timings returned), by MERGE
+    batches everywhere else."""
+    rows = sum(c.loaded for c in valid.counts.values())
+    if empty and settings.falkordb_bulk_load and rows <= settings.falkordb_bulk_max_rows and hasattr(store, "bulk_create"):
+        step = reporter.stage("source facts by GRAPH.BULK", 1)
+        sent = bulk_facts(store, fact_steps(valid), load_id)
+        if sent is not None:
+            step(1)
+            return {"bulk_" + k: v for k, v in sent.items()}
     server = import_target(store, settings)
     if server is not None:
         step = reporter.stage("source facts by neo4j-admin import", 1)

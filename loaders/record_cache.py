@@ -92,12 +92,16 @@ class RecordCache:
     def count(self, con: duckdb.DuckDBPyConnection) -> int:
         return int(con.execute("SELECT count(*) FROM read_parquet(?)", [str(self.records)]).fetchall()[0][0])
 
-    def write(self, records: pd.DataFrame, compared: pa.Table, state: dict[str, Any], settings: dict[str, Any],
-              *, keep_from: RecordCache | None = None, replaced: set[str] | None = None) -> None:
+    @property
+    def staging(self) -> Path:
+        return self.folder.with_name(self.folder.name + ".writing")
+
+    def stage(self, records: pd.DataFrame, compared: pa.Table, *, keep_from: RecordCache | None = None,
+              replaced: set[str] | None = None) -> None:
         """Write `records` (RECORD_FIELDS + person_id) and their `compared` columns (with
-        record_id and person_id); with `keep_from`, every record of that cache not in
-        `replaced` is kept too."""
-        tmp = self.folder.with_name(self.folder.name + ".writing")
+        record_id and person_id) beside the cache, where no load reads them until `seal`;
+        with `keep_from`, every record of that cache not in `replaced` is kept too."""
+        tmp = self.staging
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True, mode=0o700)
         new_records = _arrow(records)
@@ -120,9 +124,18 @@ class RecordCache:
             con.close()
         for path in tmp.iterdir():
             os.chmod(path, 0o600)
+
+    def seal(self, state: dict[str, Any], settings: dict[str, Any]) -> None:
+        """The staged files become the cache of the graph in `state`, made under `settings`."""
+        tmp = self.staging
         (tmp / MANIFEST).write_text(json.dumps({"state": state, "settings": settings}, sort_keys=True))
         shutil.rmtree(self.folder, ignore_errors=True)
         tmp.rename(self.folder)
+
+    def write(self, records: pd.DataFrame, compared: pa.Table, state: dict[str, Any], settings: dict[str, Any],
+              *, keep_from: RecordCache | None = None, replaced: set[str] | None = None) -> None:
+        self.stage(records, compared, keep_from=keep_from, replaced=replaced)
+        self.seal(state, settings)
 
 
 def _arrow(records: pd.DataFrame) -> pa.Table:

@@ -42,7 +42,11 @@ class KillAt:
         return lambda n: None
 
 
-def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp_path):
+@pytest.mark.parametrize("bulk,stage", [(False, "involvements"), (True, "persons and their records")],
+                         ids=["mid-merge-facts", "after-graph-bulk"])
+def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp_path, bulk, stage):
+    """Killed while MERGE batches write the facts, or once GRAPH.BULK has created them (its
+    commands then come back from the append-only file) and people are being written."""
     clean_store = FalkorStore.embedded(Settings(data=tmp_path / "clean", graph_name="g"))
     try:
         load_bundle(clean_store, small_bundle, clean_store.settings, resolver=resolve_deterministic,
@@ -51,9 +55,9 @@ def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp
     finally:
         clean_store.close()
 
-    settings = Settings(data=tmp_path / "crash", graph_name="g")
+    settings = Settings(data=tmp_path / "crash", graph_name="g", falkordb_bulk_load=bulk)
     store = FalkorStore.embedded(settings)
-    killer = KillAt(store, "involvements")
+    killer = KillAt(store, stage)
     with pytest.raises(Exception):
         load_bundle(store, small_bundle, settings, resolver=resolve_deterministic,
                     reporter=killer, rejects_path=tmp_path / "r2.csv")
