@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         description="A first load into an empty FalkorDB graph creates its source facts with GRAPH.BULK "
         "(what falkordb-bulk-loader sends) instead of MERGE batches; the same graph, in a fraction of the time "
         "(docs/scaling.md).")
+    falkordb_bulk_min_rows: int = Field(
+        default=100_000, ge=0,
+        description="The fewest rows a bundle must hold for GRAPH.BULK: its fixed costs (a new key, its schema and "
+        "a snapshot, about 2 s) outweigh MERGE batches that take seconds.")
     falkordb_bulk_max_rows: int = Field(
         default=1_500_000, ge=0,
         description="The most rows a bundle may hold for GRAPH.BULK: it holds a statement's whole set in memory "

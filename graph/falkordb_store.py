@@ -321,7 +321,10 @@ class FalkorStore:
                 self.graph.query("RETURN 0")
                 self._create_schema()
                 raise NotImportable("the server refused GRAPH.BULK: %s" % exc) from None
-            self._create_schema(wait=False)  # durable with the nodes, on this same connection
+            self._create_schema(wait=False)
+        # the new key and its indexes into a snapshot, as ensure_schema does: replayed, the
+        # CREATE INDEX would leave the people's MERGEs after the bulk scanning their label
+        self.compact()
         plan = falkordb_bulk.Plan()
         sent = {"bytes": 0, "nodes": 0, "relationships": 0}
         checked = False

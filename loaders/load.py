@@ -466,7 +466,8 @@ def source_facts(store: GraphStore, valid: ValidBundle, load_id: str, settings: 
     (GRAPH.BULK, or the import tool into a local Neo4j; its timings returned), by MERGE
     batches everywhere else."""
     rows = sum(c.loaded for c in valid.counts.values())
-    if empty and settings.falkordb_bulk_load and rows <= settings.falkordb_bulk_max_rows and hasattr(store, "bulk_create"):
+    wanted = settings.falkordb_bulk_min_rows <= rows <= settings.falkordb_bulk_max_rows
+    if empty and settings.falkordb_bulk_load and wanted and hasattr(store, "bulk_create"):
         step = reporter.stage("source facts by GRAPH.BULK", 1)
         sent = bulk_facts(store, fact_steps(valid), load_id)
         if sent is not None:

@@ -21,7 +21,7 @@ from tests.test_neo4j_import import dump, small_bundle  # noqa: F401  (small_bun
 
 
 def _settings(data: Path, name: str, bulk: bool) -> Settings:
-    return Settings(data=data, graph_name=name, falkordb_bulk_load=bulk)
+    return Settings(data=data, graph_name=name, falkordb_bulk_load=bulk, falkordb_bulk_min_rows=0)
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +150,16 @@ def test_nodes_after_relationships_or_a_label_in_two_sets_are_refused():
         list(falkordb_bulk.Plan().commands([nodes[0], *rels]))
     with pytest.raises(NotImportable, match="two sets"):
         list(falkordb_bulk.Plan().commands([nodes[0], nodes[0]]))
+
+
+@pytest.mark.parametrize("limits,bulk", [({}, False), ({"falkordb_bulk_min_rows": 0}, True),
+                                         ({"falkordb_bulk_min_rows": 0, "falkordb_bulk_max_rows": 10}, False)])
+def test_graph_bulk_is_taken_only_for_a_bundle_within_its_row_limits(tiny_bundle, tmp_path, limits, bulk):
+    """Under the minimum its fixed costs do not pay; over the maximum it would hold too much."""
+    store = FalkorStore.embedded(Settings(data=tmp_path / "d", graph_name="g", **limits))
+    try:
+        summary = load_bundle(store, tiny_bundle, store.settings, rejects_path=tmp_path / "rejects.csv")
+        assert ("bulk_bulk" in summary.timings) is bulk
+        assert store.read("MATCH (:PersonRecord)-[r:INVOLVED_IN]->(:Incident) RETURN count(r) AS n")[0]["n"] == 9
+    finally:
+        store.close()

@@ -55,7 +55,7 @@ def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp
     finally:
         clean_store.close()
 
-    settings = Settings(data=tmp_path / "crash", graph_name="g", falkordb_bulk_load=bulk)
+    settings = Settings(data=tmp_path / "crash", graph_name="g", falkordb_bulk_load=bulk, falkordb_bulk_min_rows=0)
     store = FalkorStore.embedded(settings)
     killer = KillAt(store, stage)
     with pytest.raises(Exception):

@@ -136,7 +136,7 @@ def test_server_killed_mid_load_then_start_and_reload_equals_a_clean_load(bundle
 
     data = tmp_path / "d"
     store = FalkorStore.embedded(bounded(data, CRASH_S, aof_tail_mb=0.5))
-    killer = KillAt(store, "persons and their records")  # facts by GRAPH.BULK, replayed from the AOF
+    killer = KillAt(store, "involvements")
     with pytest.raises(Exception):
         load(store, bundle, tmp_path, reporter=killer)
     assert killer.fired.is_set()
