@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     falkordb_bulk_load: bool = Field(
         default=True,
         description="A first load into an empty FalkorDB graph creates its source facts with GRAPH.BULK "
-        "(what falkordb-bulk-loader sends) instead of MERGE batches; the same graph, in a fraction of the time "
-        "(docs/scaling.md).")
+        "(what falkordb-bulk-loader sends) instead of MERGE batches: the same graph, with the store's MERGE "
+        "work off the cores resolution needs meanwhile (docs/scaling.md).")
     falkordb_bulk_min_rows: int = Field(
         default=100_000, ge=0,
         description="The fewest rows a bundle must hold for GRAPH.BULK: its fixed costs (a new key, its schema and "

@@ -319,7 +319,7 @@ class FalkorStore:
                 conn.execute_command("GRAPH.BULK", name, "BEGIN", 0, 0, 0, 0)
             except redis.exceptions.ResponseError as exc:
                 self.graph.query("RETURN 0")
-                self._create_schema()
+                self.ensure_schema()
                 raise NotImportable("the server refused GRAPH.BULK: %s" % exc) from None
             self._create_schema(wait=False)
         # the new key and its indexes into a snapshot, as ensure_schema does: replayed, the
@@ -340,9 +340,11 @@ class FalkorStore:
                 sent["relationships"] += rel_count
             checked = checked or self._check_ids(plan.checks)
         except BaseException:
-            self.drop_graph()
-            with driver_errors():
-                self._create_schema()
+            try:  # empty again, with its schema in the snapshot, for the MERGE path
+                self.drop_graph()
+                self.ensure_schema()
+            except Exception as again:  # noqa: BLE001 - the first failure is the one to raise
+                log.error("the graph was not emptied after a failed GRAPH.BULK: %s", again)
             raise
         self._wait_durable(writer)
         self._written(sent["bytes"])
