@@ -38,7 +38,10 @@ _ENDS = struct.Struct("<QQ")
 
 
 def _text(value: str) -> bytes:
-    raw = value.encode("utf-8")
+    try:
+        raw = value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise NotImportable("a text value is not valid Unicode: %s" % exc.reason) from None
     if b"\x00" in raw:
         raise NotImportable("a text value holds a NUL byte")
     return raw + b"\x00"

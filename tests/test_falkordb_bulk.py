@@ -109,7 +109,7 @@ def test_a_value_the_format_cannot_carry_leaves_an_empty_graph_with_its_schema(s
 
 
 @pytest.mark.parametrize("value,why", [({"a": 1}, "dict"), (2**63, "64-bit"), (float("nan"), "non-finite"),
-                                       (object(), "object")])
+                                       (object(), "object"), ("a\ud800", "Unicode")])
 def test_the_encoder_refuses_what_a_cypher_parameter_could_not_carry(value, why):
     with pytest.raises(NotImportable, match=why):
         falkordb_bulk.encoder()(value)
