@@ -6,6 +6,7 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,12 @@ class Settings(BaseSettings):
         default=1, ge=0, le=64,
         description="OpenMP threads of the embedded server's matrix kernels (OMP_THREAD_COUNT; 0: FalkorDB's "
                     "default, one per core). 1 because a parallel kernel crashed the server at large scale.")
+    store_fsync: Literal["always", "everysec"] = Field(
+        default="always",
+        description="When the embedded server fsyncs its append-only file (appendfsync; startup only, so a "
+                    "reused server keeps its own). always: before each write is acknowledged, one fsync for "
+                    "the writes of one event-loop pass; everysec: once a second, so each WAITAOF waits for "
+                    "the next tick, up to a second (docs/embedded-store.md).")
     query_timeout_ms: int = Field(default=30_000, ge=100, description="Timeout of one read query.")
     write_timeout_ms: int = Field(default=600_000, ge=1000, description="Timeout of one write batch.")
     result_limit: int = Field(default=100_000, ge=1, description="Most rows one query may return.")

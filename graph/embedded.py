@@ -261,7 +261,7 @@ class EmbeddedServer:
             "--unixsocketperm", "700",
             "--dir", str(self.data),
             "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--appendfsync", s.store_fsync,
             "--appenddirname", AOF_DIR,
             "--aof-use-rdb-preamble", "yes",
             "--aof-load-truncated", "yes",

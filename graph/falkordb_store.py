@@ -140,8 +140,8 @@ class FalkorStore:
         """Returns once every batch is applied; each is acknowledged when its own WAITAOF returns.
 
         Under `appendfsync everysec` a WAITAOF returns at the next fsync, up to a second
-        later. The next step of a load only needs this step's writes applied, so each
-        batch waits for its fsync on its own pinned connection in the background;
+        later (under `always`, at once). The next step of a load only needs this step's
+        writes applied, so each batch waits for its fsync on its own pinned connection in the background;
         `progress` counts a batch only once it is durable, and `sync()` waits for all.
         """
         batch_size = batch_size or self.settings.batch_size

@@ -54,7 +54,7 @@ def test_start_is_private_and_limited(tmp_path):
         conn = store.db.connection
         assert conn.config_get("maxmemory")["maxmemory"] == str(256 * 1024 * 1024)
         assert conn.config_get("appendonly")["appendonly"] == "yes"
-        assert conn.config_get("appendfsync")["appendfsync"] == "everysec"
+        assert conn.config_get("appendfsync")["appendfsync"] == "always"
         assert conn.config_get("port")["port"] == "0"
         assert conn.execute_command("GRAPH.CONFIG", "GET", "TIMEOUT_DEFAULT") == ["TIMEOUT_DEFAULT", 1234]
         assert conn.execute_command("GRAPH.CONFIG", "GET", "RESULTSET_SIZE") == ["RESULTSET_SIZE", 778]
