@@ -64,6 +64,20 @@ def test_start_is_private_and_limited(tmp_path):
     assert not (data / "falkordb.sock").exists()
 
 
+def test_the_fsync_policy_is_the_settings_and_nothing_else(tmp_path):
+    """`always` by default (docs/embedded-store.md, Why `always`); `everysec` on request."""
+    from pydantic import ValidationError
+
+    def fsync(**kw) -> str:
+        args = EmbeddedServer(settings_for(tmp_path / "d", **kw))._args("redis-server", "falkordb.so")
+        return args[args.index("--appendfsync") + 1]
+
+    assert fsync() == "always"
+    assert fsync(store_fsync="everysec") == "everysec"
+    with pytest.raises(ValidationError):
+        settings_for(tmp_path / "d", store_fsync="no")
+
+
 def test_second_process_reuses_the_server_and_last_one_out_stops_it(tmp_path):
     data = tmp_path / "d"
     store = FalkorStore.embedded(settings_for(data))
