@@ -25,7 +25,12 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from csenet.graph.graph_sets import NodeSet, NotImportable, RelSet
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from csenet.graph.graph_sets import NodeFrame, NodeSet, NotImportable, RelFrame, RelSet
 
 TOKEN_BYTES = 32 * 2**20
 """Bytes per token, and about per command: far under Redis's 512 MB argument limit."""
@@ -94,99 +99,181 @@ def _header(name: str, props: Sequence[str]) -> bytes:
     return _text(name) + struct.pack("<I", len(props)) + b"".join(_text(p) for p in props)
 
 
-def _names(rows: Iterable[Mapping[str, Any]]) -> list[str]:
-    names: dict[str, None] = {}
-    for props in rows:
-        names.update(dict.fromkeys(props))
-    return list(names)
+def _scalar(value: bytes) -> pa.Scalar:
+    return pa.scalar(value, pa.large_binary())
 
 
-def _tokens(header: bytes, entities: Iterable[bytes]) -> Iterator[tuple[bytes, int]]:
-    """(token, entities in it), each token at most about TOKEN_BYTES."""
-    parts, size = [header], len(header)
-    for packed in entities:
-        parts.append(packed)
-        size += len(packed)
-        if size >= TOKEN_BYTES:
-            yield b"".join(parts), len(parts) - 1
-            parts, size = [header], len(header)
-    if len(parts) > 1:
-        yield b"".join(parts), len(parts) - 1
+_EMPTY = _scalar(b"")
 
 
-def node_tokens(nodes: NodeSet) -> Iterator[tuple[bytes, int]]:
-    names = _names(nodes.properties.values())
+def _fixed(type_byte: bytes, values: np.ndarray, fmt: str) -> pa.Array:
+    """One type byte and a fixed-width payload per value, without a Python object per value."""
+    packed = np.empty(len(values), dtype=[("t", "u1"), ("v", fmt)])
+    packed["t"] = type_byte[0]
+    packed["v"] = values
+    width = packed.dtype.itemsize
+    offsets = np.arange(len(values) + 1, dtype=np.int64) * width
+    return pa.Array.from_buffers(pa.large_binary(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(packed)])
 
+
+def encode_column(values: pd.Series) -> pa.Array:
+    """Each value of a column as the server reads it, a missing one (None, NaN) as NULL.
+    Columns of one scalar type are packed by Arrow; any other column value by value by
+    `encoder`, so a mixed column keeps each value's own type, as a MERGE would."""
+    missing = values.isna().to_numpy(dtype=bool)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    try:
+        if kind == "empty":
+            return pa.array([_NULL] * len(values), pa.large_binary())
+        if kind == "string":
+            text = pa.array(values, type=pa.large_string(), from_pandas=True)
+            if pc.any(pc.match_substring(text, "\x00")).as_py():
+                raise NotImportable("a text value holds a NUL byte")
+            out = pc.binary_join_element_wise(_scalar(_STRING), text.cast(pa.large_binary()), _scalar(b"\x00"), _EMPTY)
+        elif kind == "integer":
+            out = _fixed(_LONG, values.where(~missing, 0).to_numpy(dtype=np.int64), "<i8")
+        elif kind == "floating":
+            numbers = values.where(~missing, 0.0).to_numpy(dtype=np.float64)
+            if not np.isfinite(numbers).all():
+                raise NotImportable("non-finite number in a column")
+            out = _fixed(_DOUBLE, numbers, "<f8")
+        elif kind == "boolean":
+            out = _fixed(_BOOL, values.where(~missing, False).to_numpy(dtype=bool).astype(np.uint8), "u1")
+        else:
+            raise TypeError(kind)
+    except (TypeError, ValueError, OverflowError, UnicodeError, pa.ArrowException):
+        encode = encoder()  # one value at a time: it names what it refuses
+        return pa.array([_NULL if gone else encode(v) for v, gone in zip(values.tolist(), missing)],
+                        pa.large_binary())
+    return pc.if_else(pa.array(missing), _scalar(_NULL), out) if missing.any() else out
+
+
+def _entities(columns: list[pa.Array | pa.Scalar]) -> pa.Array:
+    """Each row's values packed one after another: the entities of a token."""
+    return pc.binary_join_element_wise(*columns, _EMPTY)
+
+
+def _properties(frame: pd.DataFrame, lists: Sequence[str], constants: Mapping[str, Any]) -> tuple[list[str], list]:
+    """(names, packed column or constant per name); a column with no value is left out."""
     encode = encoder()
-
-    def packed() -> Iterator[bytes]:
-        for props in nodes.properties.values():
-            get = props.get
-            yield b"".join([encode(get(name)) for name in names])
-
-    return _tokens(_header(nodes.label, names), packed())
-
-
-def rel_tokens(rels: RelSet, ids: Mapping[str, Mapping[str, int]]) -> Iterator[tuple[bytes, int]]:
-    """`ids`: label -> key value -> node id. A relationship whose ends were not sent is an
-    error here: fact_stream has already dropped those a MERGE would not write."""
-    names = _names(props for _, _, props in rels.rows)
-    starts, ends = ids.get(rels.start[0], {}), ids.get(rels.end[0], {})
-    encode = encoder()
-
-    def packed() -> Iterator[bytes]:
-        for a, b, props in rels.rows:
-            if a not in starts or b not in ends:
-                raise NotImportable("a %s relationship names a node not sent before it" % rels.type)
-            get = props.get
-            yield _ENDS.pack(starts[a], ends[b]) + b"".join([encode(get(name)) for name in names])
-
-    return _tokens(_header(rels.type, names), packed())
+    names: list[str] = []
+    packed: list[pa.Array | pa.Scalar] = []
+    for name in frame.columns:
+        column = frame[name]
+        if not column.notna().any():
+            continue
+        out = encode_column(column)
+        if name in lists:  # a list of one: its type byte and length, then the value
+            head = _scalar(_ARRAY + _Q.pack(1))
+            out = pc.if_else(column.isna().to_numpy(dtype=bool), _scalar(_NULL),
+                             pc.binary_join_element_wise(head, out, _EMPTY))
+        names.append(str(name))
+        packed.append(out)
+    for name, value in constants.items():
+        names.append(name)
+        packed.append(_scalar(encode(value)))
+    return names, packed
 
 
-def node_ids(nodes: Sequence[NodeSet], first: int = 0) -> dict[str, dict[str, int]]:
-    """The id each node gets when `nodes` are sent in order into a graph that never held one."""
-    ids: dict[str, dict[str, int]] = {}
-    at = first
-    for node_set in nodes:
-        label_ids = ids.setdefault(node_set.label, {})
-        for key in node_set.properties:
-            label_ids[key] = at
-            at += 1
-    return ids
+def _tokens(header: bytes, entities: pa.Array) -> Iterator[tuple[bytes, int]]:
+    """(token, entities in it), each token about TOKEN_BYTES at most (one entity at least)."""
+    entities = entities.cast(pa.large_binary())
+    count = len(entities)
+    if not count:
+        return
+    offsets = np.frombuffer(entities.buffers()[1], dtype=np.int64)[entities.offset:entities.offset + count + 1]
+    data = entities.buffers()[2]
+    at = 0
+    while at < count:
+        end = int(np.searchsorted(offsets, offsets[at] + TOKEN_BYTES - len(header), side="right")) - 1
+        end = min(max(end, at + 1), count)
+        yield header + data[int(offsets[at]):int(offsets[end])].to_pybytes(), end - at
+        at = end
+
+
+def node_frame(nodes: NodeSet) -> NodeFrame:
+    """A NodeSet as columns, each column's values as given (object columns: no int made float)."""
+    names = list(dict.fromkeys(name for props in nodes.properties.values() for name in props))
+    rows = list(nodes.properties.values())
+    frame = pd.DataFrame({name: pd.Series([props.get(name) for props in rows], dtype=object) for name in names})
+    return NodeFrame(nodes.label, nodes.key, frame)
+
+
+def rel_frame(rels: RelSet) -> RelFrame:
+    names = list(dict.fromkeys(name for _, _, props in rels.rows for name in props))
+    frame = pd.DataFrame({name: pd.Series([props.get(name) for _, _, props in rels.rows], dtype=object)
+                          for name in names}, index=range(len(rels.rows)))
+    return RelFrame(rels.type, rels.start, rels.end, pd.Series([a for a, _, _ in rels.rows], dtype=object),
+                    pd.Series([b for _, b, _ in rels.rows], dtype=object), frame)
 
 
 class Plan:
-    """GRAPH.BULK commands for a stream of sets, every node set before any relationship set,
-    each set's properties let go once packed. `checks` holds, per node set, its first and
-    last node with the id it must get, for the caller to verify before relationships."""
+    """GRAPH.BULK commands for a stream of sets, every node set before any relationship set.
+    A label may come in several sets, one after another. Node ids are positions: `ids`
+    holds, per label, each set's first id and its keys in the order sent; `checks` holds,
+    per set, its first and last node with the id it must get, for the caller to verify
+    before relationships."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, dict[str, int]] = {}
-        self.checks: list[tuple[str, str, str, int]] = []
+        self.ids: dict[str, list[tuple[int, pd.Index]]] = {}
+        self.checks: list[tuple[str, str, Any, int]] = []
         self._next = 0
+        self._label: str | None = None
         self._rels = False
 
-    def commands(self, sets: Iterable[NodeSet | RelSet]) -> Iterator[tuple[int, int, list[bytes], list[bytes]]]:
+    def commands(self, sets: Iterable[NodeSet | RelSet | NodeFrame | RelFrame]
+                 ) -> Iterator[tuple[int, int, list[bytes], list[bytes]]]:
         """(nodes, relationships, node tokens, relationship tokens) per command, one token each."""
         for item in sets:
             if isinstance(item, NodeSet):
+                item = node_frame(item)
+            elif isinstance(item, RelSet):
+                item = rel_frame(item)
+            if isinstance(item, NodeFrame):
                 if self._rels:
                     raise NotImportable("the %s nodes come after relationships" % item.label)
                 yield from self._nodes(item)
             else:
                 self._rels = True
-                for token, n in rel_tokens(item, self.ids):
+                for token, n in self._relationships(item):
                     yield 0, n, [], [token]
 
-    def _nodes(self, nodes: NodeSet) -> Iterator[tuple[int, int, list[bytes], list[bytes]]]:
-        if nodes.label in self.ids:
+    def id_of(self, label: str, keys: Sequence[Any]) -> np.ndarray:
+        """The node id of each key value; -1 where no node of `label` has it."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        for first, index in self.ids.get(label, []):
+            at = index.get_indexer(keys)
+            out = np.where(at >= 0, first + at, out)
+        return out
+
+    def _nodes(self, nodes: NodeFrame) -> Iterator[tuple[int, int, list[bytes], list[bytes]]]:
+        if nodes.label in self.ids and nodes.label != self._label:
             raise NotImportable("the %s nodes come in two sets" % nodes.label)
+        self._label = nodes.label
+        keys = pd.Index(nodes.frame[nodes.key].to_numpy(dtype=object) if len(nodes.frame) else [], dtype=object)
+        taken = (self.id_of(nodes.label, keys) >= 0).any() if nodes.label in self.ids else False
+        if not keys.is_unique or taken or keys.hasnans:
+            raise NotImportable("the %s nodes repeat a key or lack one" % nodes.label)
+        if not len(keys):
+            return
         first = self._next
-        self.ids.update(node_ids([nodes], first))
-        self._next += len(nodes.properties)
-        if nodes.properties:
-            keys = list(nodes.properties)
-            self.checks += [(nodes.label, nodes.key, keys[0], first), (nodes.label, nodes.key, keys[-1], self._next - 1)]
-        for token, n in node_tokens(nodes):
+        self.ids.setdefault(nodes.label, []).append((first, keys))
+        self._next += len(keys)
+        self.checks += [(nodes.label, nodes.key, keys[0], first), (nodes.label, nodes.key, keys[-1], self._next - 1)]
+        names, packed = _properties(nodes.frame, nodes.lists, nodes.constants)
+        for token, n in _tokens(_header(nodes.label, names), _entities(packed)):
             yield n, 0, [token], []
+
+    def _relationships(self, rels: RelFrame) -> Iterator[tuple[bytes, int]]:
+        starts = self.id_of(rels.start[0], rels.starts.to_numpy(dtype=object))
+        ends = self.id_of(rels.end[0], rels.ends.to_numpy(dtype=object))
+        if (starts < 0).any() or (ends < 0).any():
+            raise NotImportable("a %s relationship names a node not sent before it" % rels.type)
+        if not len(starts):
+            return
+        pair = np.empty(len(starts), dtype=[("a", "<u8"), ("b", "<u8")])
+        pair["a"], pair["b"] = starts, ends
+        offsets = np.arange(len(starts) + 1, dtype=np.int64) * pair.dtype.itemsize
+        ids = pa.Array.from_buffers(pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(pair)])
+        names, packed = _properties(rels.frame, rels.lists, rels.constants)
+        yield from _tokens(_header(rels.type, names), _entities([ids, *packed]))

@@ -19,12 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from csenet.graph.graph_sets import NodeSet, NotImportable, RelSet
+import pandas as pd
+
+from csenet.graph.graph_sets import NodeFrame, NodeSet, NotImportable, RelFrame, RelSet
 from csenet.graph.neo4j_import import import_into, restart
 from csenet.graph.neo4j_local import LocalNeo4j
 from csenet.graph.schema import NODE_KEYS
 from csenet.graph.store import GraphStore
 from csenet.loaders import statements as cy
+from csenet.loaders.fact_rows import NOT_PROPERTIES, FrameRows, RelRows, empty_value
 from csenet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,38 @@ def _pages(rows):
         yield from rows[at:at + PAGE]
 
 
+def _fold_nodes(rows, label: str, provenance: bool, load_id: str) -> NodeSet:
+    """A node statement's rows folded by key, in file order, as successive MERGE ... SET fold them."""
+    key = NODE_KEYS[label]
+    out: dict[str, dict[str, Any]] = {}
+    for row in _pages(rows):
+        props = out.setdefault(row["key"], {key: row["key"]})
+        if provenance:
+            _set(props, row["props"])
+            _provenance(props, row, load_id)
+        else:
+            _set(props, {"kind": row["kind"], "value": row["value"]})
+    return NodeSet(label, key, out)
+
+
+def _fold_rels(rows, query: str, a_nodes, b_nodes, load_id: str) -> RelSet:
+    """A relationship statement's rows whose ends are both among the nodes, folded by their
+    merge key; a row whose end is not there is one whose MATCH finds nothing."""
+    rtype, (a_label, a_col), (b_label, b_col), merge = RELS[query]
+    found: dict[tuple, dict[str, Any]] = {}
+    for row in _pages(rows):
+        a, b = row[a_col], row[b_col]
+        if a not in a_nodes or b not in b_nodes:
+            continue
+        if any(row[m] is None for m in merge):
+            raise NotImportable("%s with a null %s cannot be merged" % (rtype, "/".join(merge)))
+        props = found.setdefault((a, b, *(row[m] for m in merge)), {m: row[m] for m in merge})
+        _set(props, row["props"])
+        _provenance(props, row, load_id)
+    return RelSet(rtype, (a_label, NODE_KEYS[a_label]), (b_label, NODE_KEYS[b_label]),
+                  [(k[0], k[1], p) for k, p in found.items()])
+
+
 def fact_stream(steps: list[tuple[str, str, Any]], load_id: str) -> Iterator[NodeSet | RelSet]:
     """The final nodes and relationships of the fact statements in an empty graph, a
     statement at a time: a label's properties are let go once its set is taken, and only
@@ -75,34 +110,69 @@ def fact_stream(steps: list[tuple[str, str, Any]], load_id: str) -> Iterator[Nod
     keys: dict[str, Mapping[str, Any]] = {}
     for _, query, rows in steps:
         if query in NODES:
+            nodes = _fold_nodes(rows, *NODES[query], load_id)
+            keys[nodes.label] = dict.fromkeys(nodes.properties)
+            yield nodes
+            del nodes
+        elif query in RELS:
+            _, (a_label, _), (b_label, _), _ = RELS[query]
+            yield _fold_rels(rows, query, keys.get(a_label, {}), keys.get(b_label, {}), load_id)
+        else:
+            raise NotImportable("no import form for a fact statement: %s" % query.strip().splitlines()[1])
+
+
+def _kept(column: pd.Series) -> pd.Series:
+    """A node column with its empty values (empty_value) made missing."""
+    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) != "mixed":
+        return column
+    name = column.name
+    return column.map(lambda v: None if empty_value(name, v) else v)
+
+
+def fact_frames(steps: list[tuple[str, str, Any]], load_id: str) -> Iterator[NodeFrame | RelFrame | NodeSet | RelSet]:
+    """fact_stream's graph as columns read from the steps' frames, no dict per row: for
+    FalkorDB's GRAPH.BULK, whose packing then costs Arrow's time, not Python's. Rows whose
+    key repeats in their file (few) are folded by fact_stream's own code and follow as a
+    set of their own."""
+    keys: dict[str, pd.Index] = {}
+    for _, query, rows in steps:
+        if query in NODES:
             label, provenance = NODES[query]
             key = NODE_KEYS[label]
-            out: dict[str, dict[str, Any]] = {}
-            for row in _pages(rows):
-                props = out.setdefault(row["key"], {key: row["key"]})
-                if provenance:
-                    _set(props, row["props"])
-                    _provenance(props, row, load_id)
-                else:
-                    _set(props, {"kind": row["kind"], "value": row["value"]})
-            keys[label] = dict.fromkeys(out)
-            yield NodeSet(label, key, out)
-            del out
+            frame = rows.frame
+            column = rows.key if provenance else "key"
+            repeated = frame[column].duplicated(keep=False).to_numpy()
+            once = frame[~repeated]
+            if provenance:
+                props = {key: once[column]}
+                props.update({c: _kept(once[c]) for c in once.columns if c != column and c not in NOT_PROPERTIES})
+                props.update(source=once["source"], source_rows=once["source_row"])
+                yield NodeFrame(label, key, pd.DataFrame(props), lists=("source_rows",),
+                                constants={"load_ids": [load_id]})
+            else:
+                yield NodeFrame(label, key, pd.DataFrame({key: once[column], "kind": once["kind"],
+                                                          "value": once["value"]}))
+            if repeated.any():
+                yield _fold_nodes(FrameRows(frame[repeated], rows.build), label, provenance, load_id)
+            keys[label] = pd.Index(frame[column].unique())
         elif query in RELS:
             rtype, (a_label, a_col), (b_label, b_col), merge = RELS[query]
-            a_nodes, b_nodes = keys.get(a_label, {}), keys.get(b_label, {})
-            found: dict[tuple, dict[str, Any]] = {}
-            for row in _pages(rows):
-                a, b = row[a_col], row[b_col]
-                if a not in a_nodes or b not in b_nodes:
-                    continue  # MATCH finds no node: the statement writes nothing
-                if any(row[m] is None for m in merge):
-                    raise NotImportable("%s with a null %s cannot be merged" % (rtype, "/".join(merge)))
-                props = found.setdefault((a, b, *(row[m] for m in merge)), {m: row[m] for m in merge})
-                _set(props, row["props"])
-                _provenance(props, row, load_id)
-            yield RelSet(rtype, (a_label, NODE_KEYS[a_label]), (b_label, NODE_KEYS[b_label]),
-                         [(k[0], k[1], p) for k, p in found.items()])
+            frame = rows.frame
+            none = pd.Index([])
+            frame = frame[frame[a_col].isin(keys.get(a_label, none)) & frame[b_col].isin(keys.get(b_label, none))]
+            if len(merge) and frame[list(merge)].isna().to_numpy().any():
+                raise NotImportable("%s with a null %s cannot be merged" % (rtype, "/".join(merge)))
+            repeated = frame.duplicated([a_col, b_col, *merge], keep=False).to_numpy()
+            once = frame[~repeated]
+            props = {m: once[m] for m in merge}
+            props.update({p: once[p] for p in rows.props})
+            props.update(source=once["source"], source_rows=once["source_row"])
+            yield RelFrame(rtype, (a_label, NODE_KEYS[a_label]), (b_label, NODE_KEYS[b_label]), once[a_col],
+                           once[b_col], pd.DataFrame(props, index=once.index), lists=("source_rows",),
+                           constants={"load_ids": [load_id]})
+            if repeated.any():
+                everyone = dict.fromkeys(frame[a_col]), dict.fromkeys(frame[b_col])
+                yield _fold_rels(RelRows(frame[repeated], rows.keys, rows.props), query, *everyone, load_id)
         else:
             raise NotImportable("no import form for a fact statement: %s" % query.strip().splitlines()[1])
 
@@ -148,7 +218,7 @@ def bulk_facts(store: GraphStore, steps: list, load_id: str) -> dict[str, float]
     writes them by MERGE instead."""
     began = time.perf_counter()
     try:
-        sent = store.bulk_create(fact_stream(steps, load_id))  # type: ignore[attr-defined]
+        sent = store.bulk_create(fact_frames(steps, load_id))  # type: ignore[attr-defined]
     except NotImportable as exc:
         log.warning("first load by MERGE, not by GRAPH.BULK: %s", exc)
         return None

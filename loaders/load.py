@@ -13,7 +13,7 @@ import gc
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
 from csenet.loaders.bulk import bulk_facts, import_facts
+from csenet.loaders.fact_rows import FrameRows, NodeRows, RelRows, frame_records
 from csenet.loaders.progress import NullReporter, Reporter
 from csenet.loaders.quality import quality_props
 from csenet.loaders.record_cache import RecordCache, graph_state, rules_digest
@@ -404,69 +405,14 @@ def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.D
 
 # -- writing source facts ----------------------------------------------------------------
 
-def node_rows(frame: pd.DataFrame, key: str, skip: Iterable[str] = (), clear: Iterable[str] = ()) -> list[dict]:
-    """`{key, source, source_row, props}` per row; unknown values left out of props, except
-    in `clear`, where they are null, so a re-sent row removes what it no longer says."""
-    skip = {key, "_line", "source_row", "source", *skip}
-    clear = set(clear)
-    props_cols = [c for c in frame.columns if c not in skip]
-    keys, sources, rows_ = frame[key].tolist(), frame["source"].tolist(), frame["source_row"].tolist()
-    out = []
-    for k, src, sr, rec in zip(keys, sources, rows_, frame_records(frame[props_cols])):
-        props = {}
-        for c, v in rec.items():
-            empty = v is None or (isinstance(v, list) and not v and c != "flags")
-            if not empty:
-                props[c] = v
-            elif c in clear:
-                props[c] = None
-        out.append({"key": k, "source": src, "source_row": sr, "props": props})
-    return out
-
-
-def rel_rows(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) -> list[dict]:
-    props = [p for p in props if p in frame.columns]
-    base = frame_records(frame[keys + ["source", "source_row"]])
-    if not props:
-        for row in base:
-            row["props"] = {}
-        return base
-    for row, extra in zip(base, frame_records(frame[props])):
-        row["props"] = {k: v for k, v in extra.items() if v is not None}
-    return base
-
-
-class FrameRows(Sequence):
-    """A step's statement rows, built a batch at a time from its frame: a large bundle never
-    holds a step's millions of parameter dicts at once (write_batches slices its rows)."""
-
-    def __init__(self, frame: pd.DataFrame, build: Callable[[pd.DataFrame], list[dict]]):
-        self.frame, self.build = frame, build
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def __getitem__(self, index):
-        part = self.frame.iloc[index if isinstance(index, slice) else slice(index, index + 1)]
-        rows = self.build(part)
-        return rows if isinstance(index, slice) else rows[0]
-
-
-def _nodes(frame: pd.DataFrame, key: str) -> FrameRows:
-    return FrameRows(frame, lambda part: node_rows(part, key))
-
-
-def _rels(frame: pd.DataFrame, keys: list[str], props: Iterable[str] = ()) -> FrameRows:
-    return FrameRows(frame, lambda part: rel_rows(part, keys, props))
-
-
 def source_facts(store: GraphStore, valid: ValidBundle, load_id: str, settings: Settings,
                  reporter: Reporter, empty: bool = False) -> dict[str, float]:
     """The bundle's facts: into an empty graph by the engine's bulk path where it is on
     (GRAPH.BULK, or the import tool into a local Neo4j; its timings returned), by MERGE
     batches everywhere else."""
     rows = sum(c.loaded for c in valid.counts.values())
-    wanted = settings.falkordb_bulk_min_rows <= rows <= settings.falkordb_bulk_max_rows
+    most = settings.falkordb_bulk_max_rows
+    wanted = settings.falkordb_bulk_min_rows <= rows and (most is None or rows <= most)
     if empty and settings.falkordb_bulk_load and wanted and hasattr(store, "bulk_create"):
         step = reporter.stage("source facts by GRAPH.BULK", 1)
         sent = bulk_facts(store, fact_steps(valid), load_id)
@@ -488,7 +434,9 @@ def write_facts(store: GraphStore, valid: ValidBundle, ctx: dict, settings: Sett
     """Nodes, then the relationships between them; each step's rows are built a batch at a
     time (FrameRows), so a large bundle never holds a step's parameters in memory at once."""
     for name, query, rows in fact_steps(valid):
-        store.write_batches(query, rows, settings.batch_size, reporter.stage(name, len(rows)), extra=ctx)
+        step = reporter.stage(name, len(rows))
+        for part in rows.rounds():
+            store.write_batches(query, part, settings.batch_size, step, extra=ctx)
 
 
 def fact_steps(valid: ValidBundle) -> list[tuple[str, str, FrameRows]]:
@@ -497,44 +445,43 @@ def fact_steps(valid: ValidBundle) -> list[tuple[str, str, FrameRows]]:
     ident = identifier_links(valid)
     steps: list[tuple[str, str, FrameRows]] = []
     if "locations" in f:
-        steps.append(("locations", cy.LOCATIONS, _nodes(f["locations"], "location_id")))
+        steps.append(("locations", cy.LOCATIONS, NodeRows(f["locations"], "location_id")))
     if "incidents" in f:
-        steps.append(("incidents", cy.INCIDENTS, _nodes(f["incidents"], "incident_id")))
+        steps.append(("incidents", cy.INCIDENTS, NodeRows(f["incidents"], "incident_id")))
     # a record's fields are what its latest extract says: a field sent blank is cleared
-    steps.append(("person records", cy.PERSON_RECORDS,
-                  FrameRows(f["person_records"], lambda part: node_rows(part, "record_id", clear=RECORD_FIELDS))))
+    steps.append(("person records", cy.PERSON_RECORDS, NodeRows(f["person_records"], "record_id", clear=RECORD_FIELDS)))
     if len(ident):
         nodes = ident.drop_duplicates("identifier_key")[["identifier_key", "kind", "value"]]
         steps.append(("identifiers", cy.IDENTIFIERS,
-                      FrameRows(nodes.rename(columns={"identifier_key": "key"}), frame_records)))
+                      FrameRows(nodes.rename(columns={"identifier_key": "key"}), frame_records, fold=["key"])))
     if "ocg_members" in f:
         ocgs = f["ocg_members"].drop_duplicates("ocg_id", keep="last").rename(
             columns={"ocg_name": "name"})[["ocg_id", "name", "primary_crime", "source", "source_row", "_line"]]
-        steps.append(("OCGs", cy.OCGS, _nodes(ocgs, "ocg_id")))
+        steps.append(("OCGs", cy.OCGS, NodeRows(ocgs, "ocg_id")))
     if "missing_episodes" in f:
         episodes = f["missing_episodes"][["episode_id", "started_at", "ended_at", "ended_at_raw", "source",
                                           "source_row", "_line"]]
-        steps.append(("missing episodes", cy.MISSING_EPISODES, _nodes(episodes, "episode_id")))
+        steps.append(("missing episodes", cy.MISSING_EPISODES, NodeRows(episodes, "episode_id")))
 
     if "incidents" in f:
         located = f["incidents"][f["incidents"]["location_id"].notna()]
-        steps.append(("incident locations", cy.OCCURRED_AT, _rels(located, ["incident_id", "location_id"])))
-    steps.append(("involvements", cy.INVOLVED_IN, _rels(f["involvements"], ["incident_id", "record_id", "role"])))
+        steps.append(("incident locations", cy.OCCURRED_AT, RelRows(located, ["incident_id", "location_id"])))
+    steps.append(("involvements", cy.INVOLVED_IN, RelRows(f["involvements"], ["incident_id", "record_id", "role"])))
     if "associations" in f:
         a = f["associations"].copy()
         a["source_ref"] = a["source_ref"].where(a["source_ref"].notna(), "")
         steps.append(("associations", cy.RECORDED_ASSOCIATION,
-                      _rels(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
+                      RelRows(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
     if len(ident):
         steps.append(("identifier links", cy.HAS_IDENTIFIER,
-                      _rels(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))
+                      RelRows(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))
     if "ocg_members" in f:
-        steps.append(("OCG membership", cy.MEMBER_OF, _rels(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
+        steps.append(("OCG membership", cy.MEMBER_OF, RelRows(f["ocg_members"], ["record_id", "ocg_id"], ["mapped_at"])))
     if "missing_episodes" in f:
         m = f["missing_episodes"]
         found = m[m["found_location_id"].notna()].rename(columns={"found_location_id": "location_id"})
-        steps.append(("missing reports", cy.REPORTED_MISSING, _rels(m, ["record_id", "episode_id"])))
-        steps.append(("found locations", cy.FOUND_AT, _rels(found, ["episode_id", "location_id"])))
+        steps.append(("missing reports", cy.REPORTED_MISSING, RelRows(m, ["record_id", "episode_id"])))
+        steps.append(("found locations", cy.FOUND_AT, RelRows(found, ["episode_id", "location_id"])))
     return steps
 
 
@@ -736,25 +683,6 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
             store.write_batches(cy.STALE_PROJECTIONS[rel], older, bs, extra={"load_id": load_id})
     projected = {p for persons in targets.values() for p in persons}
     return changed, set(people["person_id"]), int(ent["person_id"].nunique()), projected
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain Python dicts, NaN/NA as None (what the parameter encoder accepts).
-
-    Column-wise `tolist()` gives native Python values far faster than `to_dict`.
-    """
-    names = list(frame.columns)
-    columns = []
-    for name in names:
-        col = frame[name]
-        values = col.tolist()
-        if col.hasnans:
-            missing = col.isna().tolist()
-            values = [None if m else v for v, m in zip(values, missing)]
-        columns.append(values)
-    return [dict(zip(names, row)) for row in zip(*columns)]
-
-
 
 
 def write_issues(issues: pd.DataFrame, path: Path) -> None:

@@ -5,9 +5,11 @@ MERGE then fills."""
 
 from __future__ import annotations
 
+import gzip
 import struct
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from csenet.graph import falkordb_bulk
@@ -135,21 +137,88 @@ def test_tokens_split_at_the_size_limit_and_ids_follow_the_order_sent(monkeypatc
     assert sum(c[0] for c in commands) == 21 and sum(c[1] for c in commands) == 1
     assert len([c for c in commands if c[0]]) > 2, "the locations did not split into several tokens"
     assert all(c[1] == 0 for c in commands[:-1]), "a relationship was sent before every node"
-    assert falkordb_bulk.node_ids(nodes)["Incident"]["I1"] == plan.ids["Incident"]["I1"] == 20
+    assert [len(t) for c in commands for t in c[2]] and max(len(t) for c in commands for t in c[2]) <= 64
+    assert list(plan.id_of("Incident", ["I1", "L1"])) == [20, -1]
+    assert list(plan.id_of("Location", ["L19", "L0"])) == [19, 0]
     assert plan.checks == [("Location", "location_id", "L0", 0), ("Location", "location_id", "L19", 19),
                            ("Incident", "incident_id", "I1", 20), ("Incident", "incident_id", "I1", 20)]
     header = b"OCCURRED_AT\x00" + struct.pack("<I", 0)
     assert commands[-1][3] == [header + struct.pack("<QQ", 20, 19)]
 
 
-def test_nodes_after_relationships_or_a_label_in_two_sets_are_refused():
+def test_nodes_after_relationships_or_a_label_in_two_places_are_refused():
     nodes, rels = _sets()
+    more = NodeSet("Location", "location_id", {"L7": {"location_id": "L7"}})
     with pytest.raises(NotImportable, match="after relationships"):
         list(falkordb_bulk.Plan().commands([*nodes, *rels, NodeSet("OCG", "ocg_id", {"O1": {"ocg_id": "O1"}})]))
     with pytest.raises(NotImportable, match="not sent before"):
         list(falkordb_bulk.Plan().commands([nodes[0], *rels]))
     with pytest.raises(NotImportable, match="two sets"):
+        list(falkordb_bulk.Plan().commands([nodes[0], nodes[1], more]))
+    with pytest.raises(NotImportable, match="repeat a key"):
         list(falkordb_bulk.Plan().commands([nodes[0], nodes[0]]))
+    plan = falkordb_bulk.Plan()  # one label in two sets, one after the other: the ids run on
+    assert sum(c[0] for c in plan.commands([nodes[0], more])) == 3
+    assert list(plan.id_of("Location", ["L7"])) == [2]
+
+
+
+@pytest.mark.parametrize("values", [["a", None, "é – ü", ""], [1, None, -2**63], [1.5, None, -0.0],
+                                    [True, False, None], [1, 2.5, "x", None, ["a", 2]], [None, None]])
+def test_a_column_packs_each_value_as_the_value_encoder_would(values):
+    """Arrow packs a column of one type; a mixed one goes value by value, so 1 stays an
+    integer beside 2.5, as a MERGE would keep it."""
+    enc = falkordb_bulk.encoder()
+    packed = falkordb_bulk.encode_column(pd.Series(values, dtype=object)).to_pylist()
+    assert packed == [enc(v) for v in values]
+
+
+def test_a_column_of_missing_values_and_nan_packs_them_as_null():
+    assert falkordb_bulk.encode_column(pd.Series([1.0, float("nan")])).to_pylist() == [
+        b"\x02" + struct.pack("<d", 1.0), b"\x00"]
+    assert falkordb_bulk.encode_column(pd.Series(["a", None], dtype="str")).to_pylist() == [b"\x03a\x00", b"\x00"]
+
+
+@pytest.mark.parametrize("values,why", [(["a", "b\x00"], "NUL"), (["a", "b\ud800"], "Unicode"),
+                                        ([1.0, float("inf")], "non-finite"), ([1, 2**63], "64-bit")])
+def test_a_column_the_format_cannot_carry_is_refused(values, why):
+    with pytest.raises(NotImportable, match=why):
+        falkordb_bulk.encode_column(pd.Series(values, dtype=object))
+
+
+def test_facts_whose_key_repeats_in_their_file_are_folded_as_merge_folds_them(tiny_bundle, tmp_path):
+    """Rows seen once go as columns; an involvement sent twice, an association re-graded and
+    a missing episode in two rows take fact_stream's fold, and the graph is MERGE's."""
+    with (tiny_bundle / "involvements.csv").open("a") as fh:
+        fh.write("INC-1,P-1,VICTIM\n")
+    with (tiny_bundle / "associations.csv").open("a") as fh:
+        fh.write("P-4,P-6,ASSOCIATE,IR/2023/0042,C3,2023-04-02\n")
+    episodes = tiny_bundle / "missing_episodes.csv.gz"
+    with gzip.open(episodes, "rt") as fh:
+        text = fh.read()
+    with gzip.open(episodes, "wt") as fh:
+        fh.write(text.rstrip("\n") + "\nP-2,2023-05-08,2023-05-11,\n")
+    dumps, timings = [], []
+    for bulk in (True, False):
+        store = FalkorStore.embedded(_settings(tmp_path / "d", "bulk" if bulk else "merge", bulk))
+        try:
+            summary = load_bundle(store, tiny_bundle, store.settings, rejects_path=tmp_path / "rejects.csv")
+            assert summary.rows_rejected == 0
+            timings.append(summary.timings)
+            dumps.append(dump(store))
+            if bulk:
+                got = store.read("MATCH (:PersonRecord {record_id: 'P-1'})-[r:INVOLVED_IN]->(:Incident {incident_id: "
+                                 "'INC-1'}) RETURN size(r.source_rows) AS n, count(r) AS c")
+                assert got == [{"n": 2, "c": 1}]
+                grade = store.read("MATCH (:PersonRecord {record_id: 'P-4'})-[r:RECORDED_ASSOCIATION]->() "
+                                   "RETURN r.grade AS g")
+                assert grade == [{"g": "C3"}]
+        finally:
+            store.close()
+    assert "bulk_bulk" in timings[0] and "bulk_bulk" not in timings[1]
+    assert [n for n in dumps[0][0] if n not in dumps[1][0]] == [n for n in dumps[1][0] if n not in dumps[0][0]]
+    assert [r for r in dumps[0][1] if r not in dumps[1][1]] == [r for r in dumps[1][1] if r not in dumps[0][1]]
+    assert dumps[0] == dumps[1]
 
 
 @pytest.mark.parametrize("limits,bulk", [({}, False), ({"falkordb_bulk_min_rows": 0}, True),

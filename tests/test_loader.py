@@ -322,3 +322,27 @@ def test_only_persons_whose_older_facts_may_be_missing_are_rebuilt_whole():
     first = ent.assign(person_id=["A", "A", "B", "C", "D"])
     changed, _, _ = membership_changes(first, {})
     assert rebuilt_persons(first, {}, changed, set()) == set()
+
+
+def test_a_key_sent_twice_in_one_file_ends_as_its_later_row_says(store, backend_settings, tiny_bundle):
+    """A missing episode re-sent lower in its file with its end corrected, an association
+    re-graded: the later row wins and both rows are its provenance, in file order. FalkorDB
+    applies one statement's rows of a repeated key out of order; the loader sends a key's
+    n-th row in round n."""
+    import gzip
+
+    episodes = tiny_bundle / "missing_episodes.csv.gz"
+    with gzip.open(episodes, "rt") as fh:
+        text = fh.read()
+    with gzip.open(episodes, "wt") as fh:
+        fh.write(text.rstrip("\n") + "\nP-2,2023-05-08,2023-05-11,\n")
+    with (tiny_bundle / "associations.csv").open("a") as fh:
+        fh.write("P-4,P-6,ASSOCIATE,IR/2023/0042,C3,2023-04-02\n")
+    summary = load(store, tiny_bundle, backend_settings)
+    assert summary.rows_rejected == 0
+    got = store.read("MATCH (m:MissingEpisode {episode_id: 'P-2@2023-05-08'}) "
+                     "RETURN m.ended_at AS ended, m.source_rows AS rows")
+    assert got == [{"ended": "2023-05-11", "rows": ["missing_episodes.csv.gz:2", "missing_episodes.csv.gz:3"]}]
+    graded = store.read("MATCH (:PersonRecord {record_id: 'P-4'})-[r:RECORDED_ASSOCIATION]->"
+                        "(:PersonRecord {record_id: 'P-6'}) RETURN r.grade AS g, r.recorded_at AS at")
+    assert graded == [{"g": "C3", "at": "2023-04-02"}]
