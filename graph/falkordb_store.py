@@ -22,7 +22,7 @@ from csenet.settings import Settings
 from csenet.graph import falkordb_bulk, schema
 from csenet.graph.aof import aof_files, rewrite_aof
 from csenet.graph.embedded import EmbeddedServer
-from csenet.graph.graph_sets import NodeSet, NotImportable, RelSet
+from csenet.graph.graph_sets import NodeFrame, NodeSet, NotImportable, RelFrame, RelSet
 from csenet.graph.params import ParameterError, cypher_header
 from csenet.graph.store import Progress, Record, ResultTooLarge, StoreError, StoreUnavailable, batch_params
 
@@ -302,7 +302,7 @@ class FalkorStore:
             self.server = None
 
     # -- FalkorDB specifics ------------------------------------------------------------
-    def bulk_create(self, sets: Iterable[NodeSet | RelSet]) -> dict[str, int]:
+    def bulk_create(self, sets: Iterable[NodeSet | RelSet | NodeFrame | RelFrame]) -> dict[str, int]:
         """Create the node and relationship `sets` (every node set first) in this graph,
         which must hold no node, by GRAPH.BULK (graph/falkordb_bulk.py), a set at a time.
         NotImportable, with the graph left empty and its schema built, when a value cannot

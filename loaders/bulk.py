@@ -121,9 +121,13 @@ def fact_stream(steps: list[tuple[str, str, Any]], load_id: str) -> Iterator[Nod
             raise NotImportable("no import form for a fact statement: %s" % query.strip().splitlines()[1])
 
 
+_SCALAR_KINDS = {"string", "integer", "floating", "boolean", "empty"}
+
+
 def _kept(column: pd.Series) -> pd.Series:
-    """A node column with its empty values (empty_value) made missing."""
-    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) != "mixed":
+    """A node column with its empty values (empty_value) made missing; a column of one
+    scalar type holds no list, so it is taken as it is."""
+    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) in _SCALAR_KINDS:
         return column
     name = column.name
     return column.map(lambda v: None if empty_value(name, v) else v)
