@@ -24,6 +24,7 @@ from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, 
 from csenet.audit.semantic import SemanticReader, default_semantic_reader, transaction_cues
 from csenet.audit.spelling import Speller, default_speller
 from csenet.audit.text import OVERRULED, Finding, Reader, clauses, normalise, settle
+from csenet.columns import isin
 
 AUDIT_VERSION = "audit-2"
 
@@ -349,7 +350,7 @@ def _suspect_genders(involvements: pd.DataFrame, persons: pd.DataFrame) -> dict[
     if involvements is None or involvements.empty or "gender" not in persons.columns:
         return {}
     roles = _col(involvements, "role").astype(str).str.upper().str.strip()
-    inv = involvements[roles.isin(["SUSPECT", "OFFENDER"])][["incident_id", "person_id"]]
+    inv = involvements[isin(roles, ["SUSPECT", "OFFENDER"])][["incident_id", "person_id"]]
     merged = inv.merge(persons[["person_id", "gender"]].drop_duplicates("person_id"), on="person_id", how="inner")
     out: dict[str, set[str]] = defaultdict(set)
     for inc, g in zip(merged["incident_id"].tolist(), merged["gender"].tolist()):

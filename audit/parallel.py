@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from csenet.audit.engine import audit_incidents
+from csenet.columns import isin
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,10 @@ def chunks(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.Data
     for idx in np.array_split(np.arange(len(incidents)), parts):
         chunk = incidents.iloc[idx]
         ids = set(chunk["incident_id"].astype(str))
-        inv = involvements[involvements["incident_id"].astype(str).isin(ids)]
-        people = persons[persons["person_id"].isin(set(inv["person_id"]))]
+        inv = involvements[isin(involvements["incident_id"].astype(str), ids)]
+        people = persons[isin(persons["person_id"], set(inv["person_id"]))]
         ctx = None if network_context is None else \
-            network_context[network_context["incident_id"].astype(str).isin(ids)]
+            network_context[isin(network_context["incident_id"].astype(str), ids)]
         out.append((chunk, inv, people, ctx))
     return out
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from csenet.columns import isin
 from csenet.settings import Settings
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders.progress import NullReporter, Reporter
@@ -274,8 +275,8 @@ def _reaudit(store: GraphStore, settings: Settings, inputs: tuple[pd.DataFrame, 
     incidents, involvements, persons = inputs
     for chosen, ctx in ((again, context), (alone, None)):
         if chosen:
-            picked = incidents[incidents["incident_id"].isin(chosen)]
-            write_verdicts(store, _audit(settings, picked, involvements[involvements["incident_id"].isin(chosen)],
+            picked = incidents[isin(incidents["incident_id"], chosen)]
+            write_verdicts(store, _audit(settings, picked, involvements[isin(involvements["incident_id"], chosen)],
                                          persons, ctx), settings.batch_size)
     store.sync()
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from csenet.columns import isin
 from csenet.graph.graph_sets import NodeFrame, NodeSet, NotImportable, RelFrame, RelSet
 from csenet.graph.neo4j_import import import_into, restart
 from csenet.graph.neo4j_local import LocalNeo4j
@@ -163,7 +164,7 @@ def fact_frames(steps: list[tuple[str, str, Any]], load_id: str) -> Iterator[Nod
             rtype, (a_label, a_col), (b_label, b_col), merge = RELS[query]
             frame = rows.frame
             none = pd.Index([])
-            frame = frame[frame[a_col].isin(keys.get(a_label, none)) & frame[b_col].isin(keys.get(b_label, none))]
+            frame = frame[isin(frame[a_col], keys.get(a_label, none)) & isin(frame[b_col], keys.get(b_label, none))]
             if len(merge) and frame[list(merge)].isna().to_numpy().any():
                 raise NotImportable("%s with a null %s cannot be merged" % (rtype, "/".join(merge)))
             repeated = frame.duplicated([a_col, b_col, *merge], keep=False).to_numpy()

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from csenet.columns import isin
 from csenet.settings import Settings
 from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
@@ -101,7 +102,7 @@ def kept_model(settings: Settings, records: pd.DataFrame, previous: dict[str, st
     """
     from csenet.resolution import model_store
 
-    new = int((~records["record_id"].isin(list(previous or {}))).sum())
+    new = int((~isin(records["record_id"], list(previous or {}))).sum())
     if not previous or new >= settings.retrain_share * len(records):
         return None
     kept = model_store.load(settings.models_path())
@@ -397,7 +398,7 @@ def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.D
         frame = existing[RECORD_FIELDS]
     else:
         new = incoming.reindex(columns=RECORD_FIELDS)
-        kept = existing[~existing["record_id"].isin(new["record_id"])][RECORD_FIELDS]
+        kept = existing[~isin(existing["record_id"], new["record_id"])][RECORD_FIELDS]
         frame = pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
     frame = frame.astype(object)
     return frame.where(frame.notna(), None).sort_values("record_id", kind="stable", ignore_index=True)
@@ -640,13 +641,13 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     """
     ent = resolution.entities
     changed, gone, moved = membership_changes(ent, previous)
-    in_bundle = ent["record_id"].isin(valid.frames["person_records"]["record_id"])
+    in_bundle = isin(ent["record_id"], valid.frames["person_records"]["record_id"])
     touched = ent[moved | in_bundle]
     bs = settings.batch_size
 
     written = changed | set(touched["person_id"])
-    people = everyone[everyone["person_id"].isin(written)] if everyone is not None else \
-        person_properties(records, ent[ent["person_id"].isin(written)])
+    people = everyone[isin(everyone["person_id"], written)] if everyone is not None else \
+        person_properties(records, ent[isin(ent["person_id"], written)])
     existed = set() if everyone is not None else known_ids(store, "Person", "person_id", people["person_id"].tolist())
     new = set(people["person_id"]) - existed
     redo = rebuilt_persons(ent, previous, changed, existed)

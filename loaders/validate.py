@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from csenet.columns import isin
 from csenet.loaders import normalise
 from csenet.loaders.read import RawBundle, RawFile
 from csenet.loaders.spec import BY_NAME, FILES
@@ -236,7 +237,7 @@ def _check_dob(raw, df, col, values, present, bad, issues, today) -> pd.Series:
 
 def _check_enum(raw, df, col, values, present, bad, issues, today) -> pd.Series:
     upper = values.str.upper()
-    wrong = present & ~upper.isin(col.enum)
+    wrong = present & ~isin(upper, col.enum)
     reason = "%s must be one of %s" % (col.name, ", ".join(col.enum))
     rows = df[wrong & ~bad]
     if col.required:
@@ -298,12 +299,12 @@ def _check_ref_column(raw: RawFile, df: pd.DataFrame, col, rejected: dict[str, p
     """One reference column: a required one rejects its row, an optional one loses only the link."""
     name, target = raw.spec.name, col.ref
     values = df[col.name]
-    unresolved = (values != "") & ~values.isin(accepted)
+    unresolved = (values != "") & ~isin(values, accepted)
     if unresolved.any() and known_in_graph is not None:
         _key, label, prop = REF_TARGETS[target]
         candidates = sorted(set(values[unresolved]) - rejected_ids)
         found = known_in_graph(label, prop, candidates) if candidates else set()
-        unresolved &= ~values.isin(found)
+        unresolved &= ~isin(values, found)
     if not unresolved.any():
         return
     target_file = target + ".csv"

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from csenet.columns import isin
 from csenet.networks.facts import MAX_SHARED_GROUP, Facts, by_key
 
 DERIVED_BY = "associations/1.0"
@@ -252,7 +253,7 @@ def _same_premises(links: Links, facts: Facts, suspects: dict[str, list[str]], r
     """Different suspects at the same premises, in CSE incidents close together in time."""
     inc = facts.incidents
     at = inc[inc["cse"] & inc["location_id"].notna() & inc["date"].notna()
-             & ~inc["location_kind"].isin(NOT_PREMISES) & inc["incident_id"].isin(list(suspects))]
+             & ~isin(inc["location_kind"], NOT_PREMISES) & isin(inc["incident_id"], list(suspects))]
     for loc, group in at.groupby("location_id", sort=True):
         events = sorted(zip(group["date"], group["incident_id"]))
         for x, (d1, i1) in enumerate(events):

@@ -26,6 +26,7 @@ from typing import Any
 
 import igraph as ig
 
+from csenet.columns import isin
 from csenet.networks import associations, facilitators
 from csenet.networks.describe import bridging_scores, describe
 from csenet.networks.facts import Facts
@@ -105,7 +106,7 @@ def _involved(facts: Facts, found: facilitators.Facilitation) -> _Involved:
     perp_incidents: dict[str, set[str]] = defaultdict(set)
     incident_suspects: dict[str, set[str]] = defaultdict(set)
     incident_victims: dict[str, set[str]] = defaultdict(set)
-    for r in facts.roles[facts.roles["incident_id"].isin(cse)].itertuples():
+    for r in facts.roles[isin(facts.roles["incident_id"], cse)].itertuples():
         if r.role in associations.PERPETRATOR_ROLES:
             perp_incidents[r.person_id].add(r.incident_id)
             incident_suspects[r.incident_id].add(r.person_id)

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 
 import igraph as ig
 
+from csenet.columns import isin
 from csenet.networks import associations
 from csenet.networks.facts import Facts
 from csenet.networks.model import DetectionParams
@@ -144,8 +145,8 @@ def associates(facts: Facts, links: associations.Links, people: list[str], group
             group_of[people[v]].append(k)
     victims = set(facts.roles.loc[facts.roles["role"] == "VICTIM", "person_id"])
     flagged = set(facts.incidents.loc[facts.incidents["flagged"], "incident_id"])
-    perps = facts.roles[facts.roles["role"].isin(associations.PERPETRATOR_ROLES)]
-    flagged_suspects = set(perps.loc[perps["incident_id"].isin(flagged), "person_id"])
+    perps = facts.roles[isin(facts.roles["role"], associations.PERPETRATOR_ROLES)]
+    flagged_suspects = set(perps.loc[isin(perps["incident_id"], flagged), "person_id"])
     ties: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     same_child: dict[str, set[int]] = defaultdict(set)
     for (a, b), ev in links.pairs.items():
@@ -202,7 +203,7 @@ def against_exploited_children(facts: Facts, cse: set[str], incident_victims: di
         return set()
     dob = dict(zip(facts.persons["person_id"], facts.persons["date_of_birth"]))
     date = facts.incidents.set_index("incident_id")["date"].to_dict()
-    roles = facts.roles[~facts.roles["incident_id"].isin(cse)]
+    roles = facts.roles[~isin(facts.roles["incident_id"], cse)]
     against = {r.incident_id for r in roles.itertuples()
                if r.role == "VICTIM" and r.person_id in exploited
                and associations.could_be_child(dob.get(r.person_id), date.get(r.incident_id))}

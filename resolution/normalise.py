@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from csenet.columns import isin
+
 NICKNAMES_CSV = Path(__file__).with_name("nicknames.csv")
 
 _TITLES = {"MR", "MRS", "MS", "MISS", "DR", "MX", "SIR", "REV"}
@@ -274,7 +276,7 @@ def prepare(records: pd.DataFrame) -> pa.Table:
     pc = _take(pcodes, pcs, postcode(None))
     ncodes, nids = _map_unique(get("national_id"), national_id)
     gender = get("gender").astype("string").str.strip().str.upper().str[:1]
-    gender = gender.where(gender.isin(["M", "F", "X"]))
+    gender = gender.where(isin(gender, ["M", "F", "X"]))
     initials = [None if not (a and b) else "".join(sorted((a[0], b[0]))) for a, b in zip(fam, fn)]
     return pa.table({
         "unique_id": pa.array(np.arange(n, dtype=np.int64)),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from csenet.columns import isin
+
 from .normalise import dob_compatible, dob_near
 
 AMBIGUITY_MARGIN = 5.0  # bits: a rival person within 32x the best match makes the choice a guess
@@ -48,7 +50,7 @@ def _both_ways(scored: Scored) -> pd.DataFrame:
 def _rivals(both: pd.DataFrame, us, anchored, labels) -> dict[int, list[tuple[int, float, bool]]]:
     """Per record: every person (or floating record v, as -1 - v) it might be, best weight
     and whether any of its links agrees on place."""
-    others = both[both.u.isin(us)]
+    others = both[isin(both.u, us)]
     others = others.assign(c=np.where(anchored[others.v.values], labels[others.v.values], -1 - others.v.values))
     others = others.groupby(["u", "c"]).agg(w=("w", "max"), pl=("pl", "max")).reset_index()
     out: dict[int, list[tuple[int, float, bool]]] = {}
