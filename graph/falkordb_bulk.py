@@ -39,7 +39,6 @@ _NULL, _BOOL, _DOUBLE, _STRING, _LONG, _ARRAY = (bytes([t]) for t in range(6))
 _TRUE, _FALSE = _BOOL + b"\x01", _BOOL + b"\x00"
 _Q = struct.Struct("<q")
 _D = struct.Struct("<d")
-_ENDS = struct.Struct("<QQ")
 
 
 def _text(value: str) -> bytes:
@@ -106,14 +105,22 @@ def _scalar(value: bytes) -> pa.Scalar:
 _EMPTY = _scalar(b"")
 
 
+SCALAR_KINDS = frozenset({"string", "integer", "floating", "boolean", "empty"})
+"""Pandas' inferred kinds of a column that encode_column packs by Arrow at once."""
+
+
+def _records(packed: np.ndarray) -> pa.Array:
+    """A structured array's records as binary values, one per record, without copying each."""
+    offsets = np.arange(len(packed) + 1, dtype=np.int64) * packed.dtype.itemsize
+    return pa.Array.from_buffers(pa.large_binary(), len(packed), [None, pa.py_buffer(offsets), pa.py_buffer(packed)])
+
+
 def _fixed(type_byte: bytes, values: np.ndarray, fmt: str) -> pa.Array:
     """One type byte and a fixed-width payload per value, without a Python object per value."""
     packed = np.empty(len(values), dtype=[("t", "u1"), ("v", fmt)])
     packed["t"] = type_byte[0]
     packed["v"] = values
-    width = packed.dtype.itemsize
-    offsets = np.arange(len(values) + 1, dtype=np.int64) * width
-    return pa.Array.from_buffers(pa.large_binary(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(packed)])
+    return _records(packed)
 
 
 def encode_column(values: pd.Series) -> pa.Array:
@@ -123,6 +130,8 @@ def encode_column(values: pd.Series) -> pa.Array:
     missing = values.isna().to_numpy(dtype=bool)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     try:
+        if kind not in SCALAR_KINDS:
+            raise TypeError(kind)
         if kind == "empty":
             return pa.array([_NULL] * len(values), pa.large_binary())
         if kind == "string":
@@ -137,10 +146,8 @@ def encode_column(values: pd.Series) -> pa.Array:
             if not np.isfinite(numbers).all():
                 raise NotImportable("non-finite number in a column")
             out = _fixed(_DOUBLE, numbers, "<f8")
-        elif kind == "boolean":
-            out = _fixed(_BOOL, values.where(~missing, False).to_numpy(dtype=bool).astype(np.uint8), "u1")
         else:
-            raise TypeError(kind)
+            out = _fixed(_BOOL, values.where(~missing, False).to_numpy(dtype=bool).astype(np.uint8), "u1")
     except (TypeError, ValueError, OverflowError, UnicodeError, pa.ArrowException):
         encode = encoder()  # one value at a time: it names what it refuses
         return pa.array([_NULL if gone else encode(v) for v, gone in zip(values.tolist(), missing)],
@@ -273,7 +280,5 @@ class Plan:
             return
         pair = np.empty(len(starts), dtype=[("a", "<u8"), ("b", "<u8")])
         pair["a"], pair["b"] = starts, ends
-        offsets = np.arange(len(starts) + 1, dtype=np.int64) * pair.dtype.itemsize
-        ids = pa.Array.from_buffers(pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(pair)])
         names, packed = _properties(rels.frame, rels.lists, rels.constants)
-        yield from _tokens(_header(rels.type, names), _entities([ids, *packed]))
+        yield from _tokens(_header(rels.type, names), _entities([_records(pair), *packed]))

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from csenet.columns import isin
+from csenet.graph.falkordb_bulk import SCALAR_KINDS
 from csenet.graph.graph_sets import NodeFrame, NodeSet, NotImportable, RelFrame, RelSet
 from csenet.graph.neo4j_import import import_into, restart
 from csenet.graph.neo4j_local import LocalNeo4j
@@ -122,13 +123,10 @@ def fact_stream(steps: list[tuple[str, str, Any]], load_id: str) -> Iterator[Nod
             raise NotImportable("no import form for a fact statement: %s" % query.strip().splitlines()[1])
 
 
-_SCALAR_KINDS = {"string", "integer", "floating", "boolean", "empty"}
-
-
 def _kept(column: pd.Series) -> pd.Series:
     """A node column with its empty values (empty_value) made missing; a column of one
     scalar type holds no list, so it is taken as it is."""
-    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) in _SCALAR_KINDS:
+    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) in SCALAR_KINDS:
         return column
     name = column.name
     return column.map(lambda v: None if empty_value(name, v) else v)
