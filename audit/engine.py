@@ -26,7 +26,7 @@ from csenet.audit.spelling import Speller, default_speller
 from csenet.audit.text import OVERRULED, Finding, Reader, clauses, normalise, settle
 from csenet.columns import isin
 
-AUDIT_VERSION = "audit-2"
+AUDIT_VERSION = "audit-3"
 
 
 AUDIT_COLUMNS = [
@@ -288,11 +288,9 @@ class Auditor:
         reasons += [_exchange_reason(f) for f in exchanges]
         if score is not None:
             reasons.append("CLASSIFIER:%.2f" % score)
-        if networks:
-            reasons.append("NETWORK:%s" % "+".join(networks[:3]))
-            if self.network_is_exchange and not exchange:
-                exchange = True
-                reasons.append("EXCHANGE:network_status")
+        if networks and self.network_is_exchange and not exchange:
+            exchange = True
+            reasons.append("EXCHANGE:network_status")
         if not exchange:
             reasons.append("NO_EXCHANGE")
 
@@ -305,6 +303,7 @@ class Auditor:
                     if not f.counted and f.kind in ("exchange", "gain", "sexual")]
         if read_as:
             reasons.append("READ_AS(%s)" % ",".join("%s>%s" % pair for pair in read_as[:6]))
+        reasons += network_reasons(networks)  # last: all a network changes but the exchange (with_networks)
 
         meets = child and sexual and exchange
         flagged = any(f.upper() == "CSE" for f in flags)
@@ -413,6 +412,23 @@ def _networks(network_context: pd.DataFrame | None) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def network_reasons(networks: list[str]) -> list[str]:
+    return ["NETWORK:%s" % "+".join(networks[:3])] if networks else []
+
+
+def with_networks(verdicts: pd.DataFrame, network_context: pd.DataFrame) -> pd.DataFrame:
+    """Verdicts audited without network context as audit_incidents gives them with it, no
+    summary read again: unless a network is taken as the exchange (`network_is_exchange`),
+    it changes only the reason that cites it, last, and `network_ids`."""
+    networks = _networks(network_context)
+    cited = [networks.get(i, []) for i in verdicts["incident_id"].astype(str).tolist()]
+    out = verdicts.copy()
+    out["reasons"] = [";".join([r, *network_reasons(n)] if r else network_reasons(n))
+                      for r, n in zip(out["reasons"].tolist(), cited)]
+    out["network_ids"] = [";".join(n) for n in cited]
+    return out
+
+
 def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
                     network_context: pd.DataFrame | None = None, lexicon: Lexicon | None = None, *,
                     codes: OffenceCodes | None = None, network_is_exchange: bool = False,
@@ -463,4 +479,5 @@ def current_version() -> str:
     return Auditor(classifier=False).version + "+classifier-" + default_version()
 
 
-__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "current_version", "flag_list"]
+__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "current_version", "flag_list",
+           "with_networks"]

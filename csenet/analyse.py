@@ -210,7 +210,7 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
         moved = {i for i in set(before) | set(after) if before.get(i) != after.get(i)}
         again, alone = set(after) & (ids | moved), (moved - set(after)) - ids
         incidents, involvements, persons = audit_inputs(store, again | alone)
-    _reaudit(store, settings, (incidents, involvements, persons), context, again, alone)
+    _reaudit(store, settings, (incidents, involvements, persons), context, again, alone, verdicts)
     store.write(ANALYSED, {"now": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                            "detection": detection})
     store.compact(past_limit=True)
@@ -267,13 +267,18 @@ def lineage_line(lineage: list[dict[str, Any]], shown: int = 8) -> str:
 
 
 def _reaudit(store: GraphStore, settings: Settings, inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
-             context: pd.DataFrame, again: set[str], alone: set[str]) -> None:
+             context: pd.DataFrame, again: set[str], alone: set[str], audited: pd.DataFrame) -> None:
     """Verdicts again for the incidents in networks (`again`, with their networks cited) and
-    for those a network no longer accounts for (`alone`, without)."""
+    for those a network no longer accounts for (`alone`, without). Those `audited` (this
+    run's verdicts, without networks) gain their networks' citation without being read again."""
+    from csenet.audit.engine import with_networks
     from csenet.audit.graph import write_verdicts
 
     incidents, involvements, persons = inputs
-    for chosen, ctx in ((again, context), (alone, None)):
+    known = audited[isin(audited["incident_id"], again)]
+    if len(known):
+        write_verdicts(store, with_networks(known, context), settings.batch_size)
+    for chosen, ctx in ((again - set(known["incident_id"]), context), (alone, None)):
         if chosen:
             picked = incidents[isin(incidents["incident_id"], chosen)]
             write_verdicts(store, _audit(settings, picked, involvements[isin(involvements["incident_id"], chosen)],

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         description="A first load into an empty FalkorDB graph creates its source facts with GRAPH.BULK "
         "(what falkordb-bulk-loader sends) instead of MERGE batches: the same graph, with the store's MERGE "
         "work off the cores resolution needs meanwhile (docs/scaling.md).")
+    falkordb_bulk_people: bool = Field(
+        default=True,
+        description="After a first load's facts went by GRAPH.BULK, its person layer (persons, RESOLVED_TO and "
+        "the person-level projections, computed from the frames) is appended by GRAPH.BULK too, not written by "
+        "MERGE statements: the same graph (docs/embedded-store.md).")
     falkordb_bulk_min_rows: int = Field(
         default=100_000, ge=0,
         description="The fewest rows a bundle must hold for GRAPH.BULK: its fixed costs (a new key, its schema and "

@@ -164,6 +164,16 @@ class EmbeddedServer:
                 log.warning("could not compact the store before stopping it: %s", exc)
             self.shutdown()
 
+    def sole_client(self) -> bool:
+        """Whether this process is the only live csenet process using the server."""
+        return self._live_clients() == [os.getpid()]
+
+    def restart(self) -> None:
+        """Stop the server cleanly and start it again: it loads its snapshot and AOF tail."""
+        with self._lock():
+            self.shutdown()
+            self._start()
+
     def compact_if_needed(self) -> bool:
         """Compact when the AOF's statement tail is longer than `aof_tail_mb`; True if it did."""
         if aof_files(self.data)["incr_bytes"] <= self.settings.aof_tail_mb * 1e6 or self.state() != READY:

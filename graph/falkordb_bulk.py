@@ -5,8 +5,10 @@ A first load's source facts sent as UNWIND ... MERGE batches cost the server a q
 plan, an index look-up per MERGE and a Cypher text per row (22 s of the medium force,
 while resolution waits for the same two cores). `GRAPH.BULK` (the command
 falkordb-bulk-loader drives) takes nodes and relationships as packed binary and creates
-them directly. It only creates, so it is used only on a graph with no node, and it is
-given exactly what the MERGE statements would leave there (loaders/bulk.fact_sets).
+them directly. It only creates, so it is used only on a graph with no node (and then to
+append the person layer to the graph it made: FalkorStore.bulk_append), and it is given
+exactly what the MERGE statements would leave there (loaders/bulk.fact_sets,
+loaders/person_layer.py).
 
 Node ids are positions: a relationship names its ends by the ids the server gives the
 nodes, which in a graph that never held a node are 0, 1, 2 … in the order sent. So the
@@ -244,6 +246,18 @@ class Plan:
                 self._rels = True
                 for token, n in self._relationships(item):
                     yield 0, n, [], [token]
+
+    @property
+    def next_id(self) -> int:
+        """The id the next node sent will get: the number of nodes sent."""
+        return self._next
+
+    def resume(self) -> None:
+        """Take node sets again after relationships, for commands that follow those sent
+        (their nodes' ids already checked)."""
+        self.checks = []
+        self._label = None
+        self._rels = False
 
     def id_of(self, label: str, keys: Sequence[Any]) -> np.ndarray:
         """The node id of each key value; -1 where no node of `label` has it."""

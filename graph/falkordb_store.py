@@ -71,6 +71,7 @@ class FalkorStore:
         self._unsnapshotted = 0  # bytes of statements written since the last compaction
         self._compact_after = settings.aof_tail_mb * 1e6
         self._compact_lock = threading.Lock()
+        self._bulk_plan: falkordb_bulk.Plan | None = None  # the node ids of the graph bulk_create made
         with driver_errors():
             self._open()
 
@@ -288,6 +289,12 @@ class FalkorStore:
         return created
 
     def close(self) -> None:
+        self._disconnect()
+        if self.server is not None:
+            self.server.release()
+            self.server = None
+
+    def _disconnect(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -297,9 +304,27 @@ class FalkorStore:
             except Exception:  # pragma: no cover - closing a dead connection
                 pass
         self._writers.clear()
-        if self.server is not None:
-            self.server.release()
-            self.server = None
+        self._bulk_plan = None
+
+    def can_reload(self) -> bool:
+        """Whether `reload` can run: an embedded server keeping an AOF, this process its only client."""
+        return self.server is not None and self._durable and self.server.sole_client()
+
+    def reload(self) -> None:
+        """The embedded server restarted from a snapshot taken now.
+
+        FalkorDB leaves the matrices GRAPH.BULK fills as it filled them: on the large force,
+        concurrent reads of relationships it had created crashed the server (SIGSEGV in
+        GraphBLAS, twice in two runs), and the same graph loaded from its snapshot, where
+        the server rebuilds every matrix whole, answered them. So a graph made by
+        GRAPH.BULK is reloaded before anyone reads it (docs/embedded-store.md)."""
+        if not self.can_reload():
+            raise StoreError("the embedded store cannot be reloaded: another process uses it, or it keeps no AOF")
+        self.compact()
+        self._disconnect()
+        with driver_errors():
+            self.server.restart()  # type: ignore[union-attr]
+            self._open()
 
     # -- FalkorDB specifics ------------------------------------------------------------
     def bulk_create(self, sets: Iterable[NodeSet | RelSet | NodeFrame | RelFrame]) -> dict[str, int]:
@@ -326,19 +351,8 @@ class FalkorStore:
         # CREATE INDEX would leave the people's MERGEs after the bulk scanning their label
         self.compact()
         plan = falkordb_bulk.Plan()
-        sent = {"bytes": 0, "nodes": 0, "relationships": 0}
-        checked = False
         try:
-            for node_count, rel_count, node_tokens, rel_tokens in plan.commands(sets):
-                if rel_count and not checked:
-                    checked = self._check_ids(plan.checks)
-                with driver_errors():
-                    conn.execute_command("GRAPH.BULK", name, node_count, rel_count, len(node_tokens),
-                                         len(rel_tokens), *node_tokens, *rel_tokens)
-                sent["bytes"] += sum(map(len, node_tokens)) + sum(map(len, rel_tokens))
-                sent["nodes"] += node_count
-                sent["relationships"] += rel_count
-            checked = checked or self._check_ids(plan.checks)
+            sent = self._send(plan, sets)
         except BaseException:
             try:  # empty again, with its schema in the snapshot, for the MERGE path
                 self.drop_graph()
@@ -346,6 +360,48 @@ class FalkorStore:
             except Exception as again:  # noqa: BLE001 - the first failure is the one to raise
                 log.error("the graph was not emptied after a failed GRAPH.BULK: %s", again)
             raise
+        self._bulk_plan = plan
+        return sent
+
+    def bulk_append(self, sets: Iterable[NodeSet | RelSet | NodeFrame | RelFrame],
+                    progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Add the `sets` to the graph the last bulk_create made, by GRAPH.BULK without BEGIN:
+        new nodes take the ids after its nodes, and a relationship may name any node sent
+        by either. NotImportable, with nothing sent, unless the graph holds exactly the
+        nodes bulk_create sent (a node written since would move every id); a failure part
+        way leaves what was sent, which the MERGE statements then complete. `progress` is
+        told the nodes and relationships of each command sent."""
+        plan, self._bulk_plan = self._bulk_plan, None
+        if plan is None:
+            raise NotImportable("no graph made by GRAPH.BULK in this process to append to")
+        with driver_errors():
+            held = self.graph.ro_query("MATCH (n) RETURN count(n)").result_set[0][0]
+        if held != plan.next_id:
+            raise NotImportable("the graph holds %d nodes, not the %d GRAPH.BULK sent" % (held, plan.next_id))
+        plan.resume()
+        return self._send(plan, sets, progress)
+
+    def _send(self, plan: falkordb_bulk.Plan, sets: Iterable[NodeSet | RelSet | NodeFrame | RelFrame],
+              progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """The sets' commands, each node set's ids checked before the first relationship."""
+        name = self.settings.graph_name
+        writer = self._writer()
+        conn = writer.connection
+        sent = {"bytes": 0, "nodes": 0, "relationships": 0}
+        checked = False
+        for node_count, rel_count, node_tokens, rel_tokens in plan.commands(sets):
+            if rel_count and not checked:
+                checked = self._check_ids(plan.checks)
+            with driver_errors():
+                conn.execute_command("GRAPH.BULK", name, node_count, rel_count, len(node_tokens),
+                                     len(rel_tokens), *node_tokens, *rel_tokens)
+            sent["bytes"] += sum(map(len, node_tokens)) + sum(map(len, rel_tokens))
+            sent["nodes"] += node_count
+            sent["relationships"] += rel_count
+            if progress is not None:
+                progress(node_count + rel_count)
+        if not checked:
+            self._check_ids(plan.checks)
         self._wait_durable(writer)
         self._written(sent["bytes"])
         return sent
@@ -361,6 +417,7 @@ class FalkorStore:
 
     def drop_graph(self) -> None:
         """Delete every node, relationship, index and constraint; the store stays usable."""
+        self._bulk_plan = None
         with driver_errors():
             try:
                 self.graph.delete()

@@ -7,8 +7,8 @@ graph: the node's key and properties with their provenance (`source`, `source_ro
 `load_ids`), the relationship's endpoints and merge properties. Rows are built by the
 same functions the MERGE path sends (node_rows, rel_rows), and repeated keys are folded
 in file order as successive MERGE ... SET would fold them, so both paths leave the same
-graph (tests/test_neo4j_import.py and tests/test_falkordb_bulk.py compare them). People are
-written by MERGE after it.
+graph (tests/test_neo4j_import.py and tests/test_falkordb_bulk.py compare them). People
+follow by MERGE, or, after GRAPH.BULK, appended by it (loaders/person_layer.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from csenet.graph.schema import NODE_KEYS
 from csenet.graph.store import GraphStore
 from csenet.loaders import statements as cy
 from csenet.loaders.fact_rows import NOT_PROPERTIES, FrameRows, RelRows, empty_value
+from csenet.loaders.person_layer import person_frames
+from csenet.loaders.progress import Reporter
+from csenet.loaders.validate import ValidBundle
 from csenet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -227,3 +230,20 @@ def bulk_facts(store: GraphStore, steps: list, load_id: str) -> dict[str, float]
         return None
     log.info("GRAPH.BULK created %(nodes)d nodes and %(relationships)d relationships (%(bytes)d bytes)", sent)
     return {"bulk": time.perf_counter() - began}
+
+
+def bulk_people(store: GraphStore, valid: ValidBundle, identifiers: pd.DataFrame, entities: pd.DataFrame,
+                everyone: pd.DataFrame, derived: Mapping[str, Any], reporter: Reporter) -> dict[str, float] | None:
+    """A first load's person layer appended by GRAPH.BULK to the facts bulk_facts created
+    (person_frames); None when it cannot be, and the caller writes it by MERGE, which
+    completes whatever part was sent."""
+    began = time.perf_counter()
+    try:
+        sets = list(person_frames(valid, identifiers, entities, everyone, derived))
+        step = reporter.stage("people by GRAPH.BULK", sum(len(s.frame) for s in sets))
+        sent = store.bulk_append(sets, progress=step)  # type: ignore[attr-defined]
+    except NotImportable as exc:
+        log.warning("people by MERGE, not by GRAPH.BULK: %s", exc)
+        return None
+    log.info("GRAPH.BULK appended %(nodes)d persons and %(relationships)d relationships (%(bytes)d bytes)", sent)
+    return {"people_bulk": time.perf_counter() - began}

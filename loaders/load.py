@@ -26,7 +26,7 @@ from csenet.settings import Settings
 from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
-from csenet.loaders.bulk import bulk_facts, import_facts
+from csenet.loaders.bulk import bulk_facts, bulk_people, import_facts
 from csenet.loaders.fact_rows import FrameRows, NodeRows, RelRows, frame_records
 from csenet.loaders.progress import NullReporter, Reporter
 from csenet.loaders.quality import quality_props
@@ -319,9 +319,11 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-keep-records") as pool:
         # the records are written out while the store does the people's MERGE work
         staged = pool.submit(stage_records, cache, records, resolution.entities, delta) if keep else None
-        changed, written, _, projected = write_people(store, records, resolution, previous, valid, settings,
-                                                      reporter, load_id, None if delta is None else delta.fact_people,
-                                                      everyone)
+        bulk = people_by_bulk(store, valid, resolution, previous, everyone, load_id, reporter, t) \
+            if empty and settings.falkordb_bulk_people and "bulk_bulk" in t else None
+        changed, written, _, projected = bulk or write_people(
+            store, records, resolution, previous, valid, settings, reporter, load_id,
+            None if delta is None else delta.fact_people, everyone)
         touched, people = mark_loaded(store, valid, set() if empty else written, written | projected, load_id, meta,
                                       folder)
         t["keep_records_waited"] = _waited(staged)
@@ -332,8 +334,12 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         cache.seal(state, cache_settings(settings, resolver))
     t["keep_records"] = time.perf_counter() - began
     began = time.perf_counter()
-    store.compact(past_limit=True)
-    t["compact"] = time.perf_counter() - began
+    if "bulk_bulk" in t:
+        store.reload()  # type: ignore[attr-defined]  # from a snapshot: see FalkorStore.reload
+        t["reload"] = time.perf_counter() - began
+    else:
+        store.compact(past_limit=True)
+        t["compact"] = time.perf_counter() - began
     t["resolve_and_load"] = time.perf_counter() - start
 
     summary = LoadSummary(
@@ -414,7 +420,7 @@ def source_facts(store: GraphStore, valid: ValidBundle, load_id: str, settings: 
     rows = sum(c.loaded for c in valid.counts.values())
     most = settings.falkordb_bulk_max_rows
     wanted = settings.falkordb_bulk_min_rows <= rows and (most is None or rows <= most)
-    if empty and settings.falkordb_bulk_load and wanted and hasattr(store, "bulk_create"):
+    if empty and settings.falkordb_bulk_load and wanted and hasattr(store, "bulk_create") and store.can_reload():
         step = reporter.stage("source facts by GRAPH.BULK", 1)
         sent = bulk_facts(store, fact_steps(valid), load_id)
         if sent is not None:
@@ -684,6 +690,22 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
             store.write_batches(cy.STALE_PROJECTIONS[rel], older, bs, extra={"load_id": load_id})
     projected = {p for persons in targets.values() for p in persons}
     return changed, set(people["person_id"]), int(ent["person_id"].nunique()), projected
+
+
+def people_by_bulk(store: GraphStore, valid: ValidBundle, resolution: Resolution, previous: dict[str, str],
+                   everyone: pd.DataFrame, load_id: str, reporter: Reporter, timings: dict[str, float]
+                   ) -> tuple[set[str], set[str], int, set[str]] | None:
+    """write_people's work and result for a first load whose facts went by GRAPH.BULK: the
+    persons and their projections appended by it, no statement per person. None when they
+    cannot be sent exactly; write_people then writes them by MERGE."""
+    ent = resolution.entities
+    sent = bulk_people(store, valid, identifier_links(valid), ent, everyone,
+                       {"derived_by": DERIVED_BY, "derived_load": load_id}, reporter)
+    if sent is None:
+        return None
+    timings.update(sent)
+    changed, _, _ = membership_changes(ent, previous)
+    return changed, set(everyone["person_id"]), int(ent["person_id"].nunique()), set()
 
 
 def write_issues(issues: pd.DataFrame, path: Path) -> None:

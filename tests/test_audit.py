@@ -11,6 +11,7 @@ import pytest
 
 from csenet.audit import AUDIT_CSV_COLUMNS, Lexicon, LexiconError, OffenceCodes, audit_incidents, write_audit_csv
 from csenet.audit.age import age_at, date_range, stated_ages, victim_age
+from csenet.audit.engine import with_networks
 from csenet.audit.graph import SET_VERDICTS, write_verdicts
 from csenet.audit.lexicon import default_lexicon
 from csenet.audit.text import Reader, normalise
@@ -326,6 +327,22 @@ def tiny_bundle_frames():
         ("P-9", "2007-03-03", "M", ["2007-03-03"]), ("P-10", None, "X", []),
     ], columns=["person_id", "date_of_birth", "gender", "dob_candidates"])
     return inc, inv, persons
+
+
+@pytest.mark.skipif(not TINY.exists(), reason="shared tiny bundle not present")
+def test_networks_cited_on_verdicts_audited_without_them_equal_an_audit_with_them():
+    """The re-audit after detection cites networks on this run's verdicts without reading
+    the summaries again (with_networks): it must give what an audit with the networks gives."""
+    inc, inv, persons = tiny_bundle_frames()
+    context = pd.DataFrame({"incident_id": ["INC-1", "INC-1", "INC-3"] + ["INC-2"] * 4 + ["INC-9"],
+                            "network_id": ["NET-2", "NET-1", "NET-1", "NET-4", "NET-3", "NET-2", "NET-1", "NET-1"]})
+    cited = audit_incidents(inc, inv, persons, context)
+    derived = with_networks(audit_incidents(inc, inv, persons), context)
+    pd.testing.assert_frame_equal(derived, cited)
+    rows = cited.set_index("incident_id")
+    assert rows.loc["INC-1", "reasons"].endswith(";NETWORK:NET-1+NET-2")
+    assert rows.loc["INC-2", "network_ids"] == "NET-1;NET-2;NET-3;NET-4"
+    assert "NETWORK" not in rows.loc["INC-4", "reasons"] and rows.loc["INC-4", "network_ids"] == ""
 
 
 @pytest.mark.skipif(not TINY.exists(), reason="shared tiny bundle not present")

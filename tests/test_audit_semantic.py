@@ -68,7 +68,7 @@ def test_an_exchange_the_lexicon_misses_meets_the_definition_and_is_quoted():
     clause, exemplar = quoted.split("~")
     assert "always sorted her out" in clause
     assert exemplar.strip('"') in {e for f in load_exemplars()["families"].values() for e in f["exemplars"]}
-    assert "+semantic-tokenlearn-static-model" in row["audit_version"] and row["audit_version"].startswith("audit-2")
+    assert "+semantic-tokenlearn-static-model" in row["audit_version"] and row["audit_version"].startswith("audit-3")
 
 
 def test_findings_carry_reader_exemplar_and_score(semantic):

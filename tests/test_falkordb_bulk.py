@@ -14,7 +14,7 @@ import pytest
 
 from csenet.graph import falkordb_bulk
 from csenet.graph.falkordb_store import FalkorStore
-from csenet.graph.graph_sets import NodeSet, NotImportable, RelSet
+from csenet.graph.graph_sets import NodeSet, NotImportable, RelFrame, RelSet
 from csenet.loaders import statements as cy
 from csenet.loaders.bulk import bulk_facts
 from csenet.loaders.load import load_bundle
@@ -231,4 +231,152 @@ def test_graph_bulk_is_taken_only_for_a_bundle_within_its_row_limits(tiny_bundle
         assert ("bulk_bulk" in summary.timings) is bulk
         assert store.read("MATCH (:PersonRecord)-[r:INVOLVED_IN]->(:Incident) RETURN count(r) AS n")[0]["n"] == 9
     finally:
+        store.close()
+
+
+def _people_bundle(tiny_bundle: Path) -> Path:
+    """The tiny force with what the person projections fold: two records of one person in
+    one incident, an association re-sent without a grade, reversed, without a reference and
+    between two records of one person, an identifier two records use, a second OCG member."""
+    with (tiny_bundle / "involvements.csv").open("a") as fh:
+        fh.write("INC-2,P-1,VICTIM\nINC-1,P-4,SUSPECT\nINC-1,P-4,WITNESS\n")
+    with (tiny_bundle / "associations.csv").open("a") as fh:
+        fh.write("P-4,P-6,ASSOCIATE,IR/2023/0042,,2023-04-05\n"
+                 "P-6,P-4,ASSOCIATE,IR/2023/0042,A1,2023-04-06\n"
+                 "P-3,P-6,ASSOCIATE,IR/2023/0050,,2023-04-07\n"
+                 "P-5,P-9,ASSOCIATE,,C3,2023-04-08\n"
+                 "P-1,P-2,FAMILY,IR/2023/0051,,2023-04-09\n")
+    with (tiny_bundle / "identifiers.csv").open("a") as fh:
+        fh.write("P-3,VEHICLE,AB12 CDE,2023-05-10\n")
+    with (tiny_bundle / "ocg_members.csv").open("a") as fh:
+        fh.write("OCG-1,Dock Row crew,P-6,DRUGS,2022-11-02\n")
+    return tiny_bundle
+
+
+def _load_both(bundle: Path, data: Path) -> tuple[list[dict], list]:
+    timings, dumps = [], []
+    for bulk in (True, False):
+        store = FalkorStore.embedded(_settings(data, "bulk" if bulk else "merge", bulk))
+        try:
+            summary = load_bundle(store, bundle, store.settings, rejects_path=data.parent / "rejects.csv")
+            assert summary.rows_rejected == 0
+            timings.append(summary.timings)
+            dumps.append(dump(store))
+        finally:
+            store.close()
+    return timings, dumps
+
+
+def test_the_person_layer_appended_by_graph_bulk_is_the_one_merge_writes(tiny_bundle, tmp_path):
+    timings, dumps = _load_both(_people_bundle(tiny_bundle), tmp_path / "d")
+    assert "people_bulk" in timings[0] and "people_bulk" not in timings[1]
+    assert [r for r in dumps[0][1] if r not in dumps[1][1]] == [r for r in dumps[1][1] if r not in dumps[0][1]]
+    assert dumps[0] == dumps[1]
+    settings = _settings(tmp_path / "d", "facts_only", True).model_copy(update={"falkordb_bulk_people": False})
+    store = FalkorStore.embedded(settings)
+    try:  # facts by GRAPH.BULK, people by MERGE when told so
+        summary = load_bundle(store, tiny_bundle, settings, rejects_path=tmp_path / "rejects.csv")
+        assert "bulk_bulk" in summary.timings and "people_bulk" not in summary.timings
+        assert dump(store) == dumps[0]
+    finally:
+        store.close()
+    store = FalkorStore.embedded(_settings(tmp_path / "d", "bulk", True))
+    try:
+        got = store.read("MATCH (:PersonRecord {record_id: 'P-4'})-[:RESOLVED_TO]->(p:Person)-[x:ASSOCIATE_OF]-"
+                         "(:Person)<-[:RESOLVED_TO]-(:PersonRecord {record_id: 'P-6'}) "
+                         "RETURN x.grades AS grades, x.source_refs AS refs, x.record_ids AS ids")
+        assert len(got) == 1 and sorted(got[0]["grades"]) == ["A1", "B2"]
+        assert sorted(got[0]["refs"]) == ["IR/2023/0042", "IR/2023/0050"]
+        multi = store.read("MATCH (p:Person)-[x]->() WHERE size(x.record_ids) > 1 RETURN type(x) AS t")
+        assert {r["t"] for r in multi} >= {"SUSPECT_IN", "USES"}
+        stamped = store.read("MATCH (:Person)-[x]->() WHERE x.derived_by IS NULL AND type(x) <> 'RESOLVED_TO' "
+                             "RETURN count(x) AS n")
+        assert stamped == [{"n": 0}]
+    finally:
+        store.close()
+
+
+def test_people_the_bulk_path_cannot_finish_are_completed_by_merge(tiny_bundle, tmp_path, monkeypatch):
+    """Persons sent, then a set it cannot pack: the MERGE statements write the rest, and the
+    graph is the one MERGE alone leaves."""
+    from csenet.loaders import bulk
+
+    def persons_then_refusal(*args, **kwargs):
+        persons, links, *_ = bulk_person_frames(*args, **kwargs)
+        unpackable = links.frame.assign(match_probability=float("inf"))
+        return [persons, RelFrame(links.type, links.start, links.end, links.starts, links.ends, unpackable)]
+
+    def append_then_count(self, sets, progress=None):
+        try:
+            return bulk_append(self, sets, progress)
+        except NotImportable:
+            persons_sent.append(self.read("MATCH (p:Person) RETURN count(p) AS n")[0]["n"])
+            raise
+
+    bulk_person_frames, bulk_append, persons_sent = bulk.person_frames, FalkorStore.bulk_append, []
+    monkeypatch.setattr(bulk, "person_frames", persons_then_refusal)
+    monkeypatch.setattr(FalkorStore, "bulk_append", append_then_count)
+    timings, dumps = _load_both(_people_bundle(tiny_bundle), tmp_path / "d")
+    assert "bulk_bulk" in timings[0] and "people_bulk" not in timings[0]
+    assert persons_sent and persons_sent[0] > 0
+    assert dumps[0] == dumps[1]
+
+
+def test_bulk_append_needs_the_graph_bulk_create_left(store):
+    with pytest.raises(NotImportable, match="no graph made by GRAPH.BULK"):
+        store.bulk_append([])
+    nodes, rels = _sets()
+    store.bulk_create(nodes + rels)
+    store.write("CREATE (:Location {location_id: 'L9'})")
+    person = NodeSet("Person", "person_id", {"P1": {"person_id": "P1"}})
+    with pytest.raises(NotImportable, match="holds 4 nodes, not the 3"):
+        store.bulk_append([person])
+    assert store.read("MATCH (p:Person) RETURN count(p) AS n") == [{"n": 0}]
+
+
+def test_bulk_append_continues_the_ids_and_joins_new_nodes_to_old(store):
+    nodes, rels = _sets()
+    store.bulk_create(nodes + rels)
+    person = NodeSet("Person", "person_id", {"P1": {"person_id": "P1"}, "P2": {"person_id": "P2", "n": 2}})
+    victim = RelSet("VICTIM_IN", ("Person", "person_id"), ("Incident", "incident_id"), [("P2", "I1", {"w": [1]})])
+    assert store.bulk_append([person, victim]) == {"bytes": pytest.approx(90, abs=60), "nodes": 2,
+                                                    "relationships": 1}
+    got = store.read("MATCH (p:Person)-[x:VICTIM_IN]->(i:Incident)-[:OCCURRED_AT]->(l:Location) "
+                     "RETURN p.person_id AS p, p.n AS n, x.w AS w, i.incident_id AS i, l.location_id AS l")
+    assert got == [{"p": "P2", "n": 2, "w": [1], "i": "I1", "l": "L2"}]
+    assert store.read("MATCH (p:Person {person_id: 'P1'}) RETURN id(p) AS id") == [{"id": 3}]
+
+
+def test_a_graph_made_by_graph_bulk_is_reloaded_from_its_snapshot_before_it_is_read(tiny_bundle, tmp_path):
+    """FalkorDB leaves the matrices GRAPH.BULK fills as it filled them (concurrent reads of
+    them crashed the server on the large force); the load restarts the server from a
+    snapshot, and the graph is whole after it."""
+    store = FalkorStore.embedded(_settings(tmp_path / "d", "g", True))
+    try:
+        before = store.server.data.joinpath("falkordb.pid").read_text()
+        summary = load_bundle(store, tiny_bundle, store.settings, rejects_path=tmp_path / "rejects.csv")
+        assert {"bulk_bulk", "people_bulk", "reload"} <= set(summary.timings)
+        assert store.server.data.joinpath("falkordb.pid").read_text() != before
+        got = store.read("MATCH (p:Person)<-[:RESOLVED_TO]-(:PersonRecord)-[:INVOLVED_IN]->(i:Incident) "
+                         "RETURN count(DISTINCT p) AS p, count(DISTINCT i) AS i")
+        assert got == [{"p": summary.persons_total, "i": 5}]
+    finally:
+        store.close()
+
+
+def test_graph_bulk_is_not_taken_while_another_process_uses_the_store(tiny_bundle, tmp_path):
+    """The graph it makes must be reloaded before it is read: not under another process."""
+    import subprocess
+    import sys
+
+    store = FalkorStore.embedded(_settings(tmp_path / "d", "g", True))
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        (store.server.clients / str(other.pid)).touch()
+        summary = load_bundle(store, tiny_bundle, store.settings, rejects_path=tmp_path / "rejects.csv")
+        assert "bulk_bulk" not in summary.timings and "reload" not in summary.timings
+        assert store.read("MATCH (:PersonRecord)-[r:INVOLVED_IN]->(:Incident) RETURN count(r) AS n")[0]["n"] == 9
+    finally:
+        other.kill()
+        other.wait()
         store.close()
