@@ -333,13 +333,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     if keep:
         cache.seal(state, cache_settings(settings, resolver))
     t["keep_records"] = time.perf_counter() - began
-    began = time.perf_counter()
-    if "bulk_bulk" in t:
-        store.reload()  # type: ignore[attr-defined]  # from a snapshot: see FalkorStore.reload
-        t["reload"] = time.perf_counter() - began
-    else:
-        store.compact(past_limit=True)
-        t["compact"] = time.perf_counter() - began
+    t.update(settle(store, bulk="bulk_bulk" in t))
     t["resolve_and_load"] = time.perf_counter() - start
 
     summary = LoadSummary(
@@ -349,6 +343,17 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         timings=t, resolved_records=len(records), incremental=delta is not None,
     )
     return summary
+
+
+def settle(store: GraphStore, bulk: bool) -> dict[str, float]:
+    """The loaded graph made durable as a snapshot: reloaded from one when GRAPH.BULK made
+    it (FalkorStore.reload), else compacted when its tail is long; the step's timing."""
+    began = time.perf_counter()
+    if bulk:
+        store.reload()  # type: ignore[attr-defined]
+        return {"reload": time.perf_counter() - began}
+    store.compact(past_limit=True)
+    return {"compact": time.perf_counter() - began}
 
 
 # -- reading what the graph already holds ------------------------------------------------
