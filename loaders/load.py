@@ -425,7 +425,9 @@ def source_facts(store: GraphStore, valid: ValidBundle, load_id: str, settings: 
     rows = sum(c.loaded for c in valid.counts.values())
     most = settings.falkordb_bulk_max_rows
     wanted = settings.falkordb_bulk_min_rows <= rows and (most is None or rows <= most)
-    if empty and settings.falkordb_bulk_load and wanted and hasattr(store, "bulk_create") and store.can_reload():
+    # GRAPH.BULK's graph is reloaded before it is read (FalkorStore.reload): only by its sole client
+    if empty and settings.falkordb_bulk_load and wanted and hasattr(store, "bulk_create") \
+            and store.can_reload():  # type: ignore[attr-defined]
         step = reporter.stage("source facts by GRAPH.BULK", 1)
         sent = bulk_facts(store, fact_steps(valid), load_id)
         if sent is not None:
