@@ -30,23 +30,34 @@ def small_bundle(tmp_path_factory) -> Path:
 
 
 class KillAt:
-    """A reporter that SIGKILLs the embedded server once a named stage has begun."""
+    """A reporter that SIGKILLs the embedded server once a named stage has begun, or
+    (`sent`) once its first rows are reported done."""
 
-    def __init__(self, store: FalkorStore, stage: str):
-        self.store, self.stage_name, self.fired = store, stage, threading.Event()
+    def __init__(self, store: FalkorStore, stage: str, sent: bool = False):
+        self.store, self.stage_name, self.sent, self.fired = store, stage, sent, threading.Event()
 
-    def stage(self, name: str, total: int):
-        if name == self.stage_name and not self.fired.is_set():
+    def _kill(self, n: int = 0) -> None:
+        if not self.fired.is_set():
             self.fired.set()
             self.store.server.kill()
-        return lambda n: None
+
+    def stage(self, name: str, total: int):
+        if name != self.stage_name:
+            return lambda n: None
+        if not self.sent:
+            self._kill()
+        return self._kill
 
 
-@pytest.mark.parametrize("bulk,stage", [(False, "involvements"), (True, "persons and their records")],
-                         ids=["mid-merge-facts", "after-graph-bulk"])
-def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp_path, bulk, stage):
-    """Killed while MERGE batches write the facts, or once GRAPH.BULK has created them (its
-    commands then come back from the append-only file) and people are being written."""
+@pytest.mark.parametrize("bulk,people,stage,sent", [
+    (False, False, "involvements", False),
+    (True, False, "persons and their records", False),
+    (True, True, "people by GRAPH.BULK", True),
+], ids=["mid-merge-facts", "after-graph-bulk", "mid-graph-bulk-people"])
+def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp_path, bulk, people, stage, sent):
+    """Killed while MERGE batches write the facts, once GRAPH.BULK has created them (its
+    commands then come back from the append-only file) and people are being written, or
+    once GRAPH.BULK has appended the persons and not yet their relationships."""
     clean_store = FalkorStore.embedded(Settings(data=tmp_path / "clean", graph_name="g"))
     try:
         load_bundle(clean_store, small_bundle, clean_store.settings, resolver=resolve_deterministic,
@@ -55,9 +66,10 @@ def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp
     finally:
         clean_store.close()
 
-    settings = Settings(data=tmp_path / "crash", graph_name="g", falkordb_bulk_load=bulk, falkordb_bulk_min_rows=0)
+    settings = Settings(data=tmp_path / "crash", graph_name="g", falkordb_bulk_load=bulk, falkordb_bulk_min_rows=0,
+                        falkordb_bulk_people=people)
     store = FalkorStore.embedded(settings)
-    killer = KillAt(store, stage)
+    killer = KillAt(store, stage, sent)
     with pytest.raises(Exception):
         load_bundle(store, small_bundle, settings, resolver=resolve_deterministic,
                     reporter=killer, rejects_path=tmp_path / "r2.csv")
@@ -70,6 +82,8 @@ def test_killed_mid_load_then_loaded_again_equals_a_clean_load(small_bundle, tmp
         partial = graph_counts(again)
         assert partial[0].get("Incident") == clean[0]["Incident"], "acknowledged incident batches were lost"
         assert "Load" not in partial[0], "an interrupted load must not be marked complete"
+        if sent:  # the persons' command was acknowledged, their relationships never sent
+            assert partial[0].get("Person") and not partial[1].get("RESOLVED_TO")
         load_bundle(again, small_bundle, settings, resolver=resolve_deterministic,
                     rejects_path=tmp_path / "r3.csv")
         assert graph_counts(again) == clean
