@@ -238,12 +238,17 @@ def bulk_people(store: GraphStore, valid: ValidBundle, identifiers: pd.DataFrame
     (person_frames); None when it cannot be, and the caller writes it by MERGE, which
     completes whatever part was sent."""
     began = time.perf_counter()
+    # at most one projection per fact row: the frames are built as they are sent, not counted first
+    most = len(everyone) + len(entities) + len(identifiers) + sum(
+        len(valid.frames[name]) for name in ("involvements", "associations", "ocg_members", "missing_episodes")
+        if name in valid.frames)
+    step = reporter.stage("people by GRAPH.BULK", most)
     try:
-        sets = list(person_frames(valid, identifiers, entities, everyone, derived))
-        step = reporter.stage("people by GRAPH.BULK", sum(len(s.frame) for s in sets))
-        sent = store.bulk_append(sets, progress=step)  # type: ignore[attr-defined]
+        sent = store.bulk_append(person_frames(valid, identifiers, entities, everyone, derived),  # type: ignore[attr-defined]
+                                 progress=step)
     except NotImportable as exc:
         log.warning("people by MERGE, not by GRAPH.BULK: %s", exc)
         return None
+    step(most - sent["nodes"] - sent["relationships"])
     log.info("GRAPH.BULK appended %(nodes)d persons and %(relationships)d relationships (%(bytes)d bytes)", sent)
     return {"people_bulk": time.perf_counter() - began}

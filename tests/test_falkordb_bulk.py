@@ -380,3 +380,25 @@ def test_graph_bulk_is_not_taken_while_another_process_uses_the_store(tiny_bundl
         other.kill()
         other.wait()
         store.close()
+
+
+def test_the_people_bulk_reports_its_progress_command_by_command(tiny_bundle, tmp_path):
+    """A bar with rows/s and an end: each command's nodes and relationships advance it, and
+    it is completed when the last is in (its total is an upper bound known before)."""
+    stages: dict[str, list[int]] = {}
+
+    class Recorder:
+        def stage(self, name: str, total: int):
+            stages[name] = [total]
+            return stages[name].append
+
+    store = FalkorStore.embedded(_settings(tmp_path / "d", "g", True))
+    try:
+        load_bundle(store, _people_bundle(tiny_bundle), store.settings, reporter=Recorder(),
+                    rejects_path=tmp_path / "rejects.csv")
+        total, *advances = stages["people by GRAPH.BULK"]
+        sent = store.read("MATCH (p:Person) RETURN count(p) AS n")[0]["n"] + store.read(
+            "MATCH (:Person)-[r]-() RETURN count(DISTINCT r) AS n")[0]["n"]
+        assert len(advances) > 2 and sum(advances) == total and sum(advances[:-1]) == sent
+    finally:
+        store.close()
