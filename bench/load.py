@@ -74,7 +74,8 @@ def peak_memory(data: Path) -> dict:
     import resource
 
     out = {"python_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
-           # the largest of the audit's worker processes (they run beside the load's writes)
+           # the largest child process waited for: an audit worker (they run beside the load's
+           # writes) or, after a load by GRAPH.BULK, the server its reload stopped
            "largest_worker_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2)}
     try:
         pid = int((data / "falkordb.pid").read_text().strip())
