@@ -27,6 +27,12 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*columns)]
 
 
+def referenced(associations: pd.DataFrame) -> pd.DataFrame:
+    """Recorded associations with their merge key whole: an association merges on its
+    source reference, and one without a reference on the empty text (a key cannot be null)."""
+    return associations.assign(source_ref=associations["source_ref"].where(associations["source_ref"].notna(), ""))
+
+
 NOT_PROPERTIES = ("_line", "source_row", "source")
 """Columns of a node's frame that are not its properties (its key is not either)."""
 

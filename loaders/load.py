@@ -27,7 +27,7 @@ from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders import statements as cy
 from csenet.loaders.bulk import bulk_facts, bulk_people, import_facts
-from csenet.loaders.fact_rows import FrameRows, NodeRows, RelRows, frame_records
+from csenet.loaders.fact_rows import FrameRows, NodeRows, RelRows, frame_records, referenced
 from csenet.loaders.progress import NullReporter, Reporter
 from csenet.loaders.quality import quality_props
 from csenet.loaders.record_cache import RecordCache, graph_state, rules_digest
@@ -320,7 +320,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         # the records are written out while the store does the people's MERGE work
         staged = pool.submit(stage_records, cache, records, resolution.entities, delta) if keep else None
         bulk = people_by_bulk(store, valid, resolution, previous, everyone, load_id, reporter, t) \
-            if empty and settings.falkordb_bulk_people and "bulk_bulk" in t else None
+            if settings.falkordb_bulk_people and "bulk_bulk" in t else None  # facts by GRAPH.BULK: a first load
         changed, written, _, projected = bulk or write_people(
             store, records, resolution, previous, valid, settings, reporter, load_id,
             None if delta is None else delta.fact_people, everyone)
@@ -482,10 +482,9 @@ def fact_steps(valid: ValidBundle) -> list[tuple[str, str, FrameRows]]:
         steps.append(("incident locations", cy.OCCURRED_AT, RelRows(located, ["incident_id", "location_id"])))
     steps.append(("involvements", cy.INVOLVED_IN, RelRows(f["involvements"], ["incident_id", "record_id", "role"])))
     if "associations" in f:
-        a = f["associations"].copy()
-        a["source_ref"] = a["source_ref"].where(a["source_ref"].notna(), "")
         steps.append(("associations", cy.RECORDED_ASSOCIATION,
-                      RelRows(a, ["record_id_a", "record_id_b", "kind", "source_ref"], ["grade", "recorded_at"])))
+                      RelRows(referenced(f["associations"]), ["record_id_a", "record_id_b", "kind", "source_ref"],
+                              ["grade", "recorded_at"])))
     if len(ident):
         steps.append(("identifier links", cy.HAS_IDENTIFIER,
                       RelRows(ident, ["record_id", "identifier_key"], ["recorded_at", "raw_value"])))

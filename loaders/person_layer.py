@@ -21,6 +21,7 @@ import pandas as pd
 from csenet.columns import isin
 from csenet.graph.graph_sets import NodeFrame, RelFrame
 from csenet.loaders import statements as cy
+from csenet.loaders.fact_rows import referenced
 from csenet.loaders.validate import ValidBundle
 
 PERSON = ("Person", "person_id")
@@ -51,8 +52,7 @@ def _collected(pairs: pd.DataFrame, start: str, end: str, rel: str, target: tupl
 def _associates(associations: pd.DataFrame, person_of: pd.Series, records: pd.Index,
                 derived: Mapping[str, Any]) -> Iterator[RelFrame]:
     """ASSOCIATE_OF between the persons of two associated records (cy.ASSOCIATE_OF)."""
-    a = associations.copy()
-    a["source_ref"] = a["source_ref"].where(a["source_ref"].notna(), "")
+    a = referenced(associations)
     a = a[_exists(a, "record_id_a", records) & _exists(a, "record_id_b", records)]
     keys = ["record_id_a", "record_id_b", "kind", "source_ref"]
     grade = a["grade"] if "grade" in a.columns else pd.Series(None, index=a.index, dtype=object)
@@ -99,26 +99,22 @@ def person_frames(valid: ValidBundle, identifiers: pd.DataFrame, entities: pd.Da
                    ent[["match_probability", "method", "model_version"]])
     person_of = pd.Series(ent["person_id"].to_numpy(dtype=object), index=ent["record_id"].to_numpy(dtype=object))
 
-    def of(frame: pd.DataFrame, column: str, source: str) -> pd.DataFrame:
-        """Rows whose record and `column` node (from frame `source`) are both nodes, with their person."""
-        nodes = pd.Index(f[source][column].unique()) if source in f else pd.Index([])
-        rows = frame[_exists(frame, "record_id", records) & _exists(frame, column, nodes)]
+    def of(frame: pd.DataFrame, column: str, nodes: pd.DataFrame) -> pd.DataFrame:
+        """Rows whose record and `column` node (a key of `nodes`) are both nodes, with their person."""
+        rows = frame[_exists(frame, "record_id", records) & _exists(frame, column, pd.Index(nodes[column].unique()))]
         return rows.assign(person_id=rows["record_id"].map(person_of)).dropna(subset=["person_id"])
 
-    inv = of(f["involvements"][["incident_id", "record_id", "role"]], "incident_id", "incidents")
+    inv = of(f["involvements"][["incident_id", "record_id", "role"]], "incident_id",
+             f.get("incidents", pd.DataFrame(columns=["incident_id"])))
     for role, rel in cy.ROLE_TYPES.items():
         yield from _collected(inv[inv["role"] == role], "person_id", "incident_id", rel, ("Incident", "incident_id"),
                               derived)
     if "associations" in f:
         yield from _associates(f["associations"], person_of, records, derived)
-    ident = identifiers[["record_id", "identifier_key"]]
-    ident = ident[_exists(ident, "record_id", records)].assign(person_id=lambda x: x["record_id"].map(person_of))
-    yield from _collected(ident.dropna(subset=["person_id"]), "person_id", "identifier_key", "USES",
-                          ("Identifier", "identifier_key"), derived)
-    if "ocg_members" in f:
-        members = of(f["ocg_members"][["record_id", "ocg_id"]], "ocg_id", "ocg_members")
-        yield from _collected(members, "person_id", "ocg_id", "MAPPED_TO", ("OCG", "ocg_id"), derived)
-    if "missing_episodes" in f:
-        missing = of(f["missing_episodes"][["record_id", "episode_id"]], "episode_id", "missing_episodes")
-        yield from _collected(missing, "person_id", "episode_id", "WENT_MISSING", ("MissingEpisode", "episode_id"),
-                              derived)
+    links = [("USES", identifiers, "identifier_key", ("Identifier", "identifier_key")),
+             ("MAPPED_TO", f.get("ocg_members"), "ocg_id", ("OCG", "ocg_id")),
+             ("WENT_MISSING", f.get("missing_episodes"), "episode_id", ("MissingEpisode", "episode_id"))]
+    for rel, frame, column, target in links:
+        if frame is not None:
+            yield from _collected(of(frame[["record_id", column]], column, frame), "person_id", column, rel, target,
+                                  derived)
