@@ -63,6 +63,18 @@ class _Victim:
     gender: str | None
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the audit takes from an incident's own words, before its people are known: the
+    summary as read (normalised, misspellings read as meant), the corrections, the ages it
+    states, the readers' findings, and when the offence was (age.offence_dates)."""
+    summary: str
+    read_as: tuple[tuple[str, str], ...]
+    stated: tuple[StatedAge, ...]
+    found: tuple[Finding, ...]
+    on: tuple | None
+
+
 @dataclass
 class _Age:
     side: str | None          # child | adult | None
@@ -127,7 +139,7 @@ class Auditor:
             hit = self._victim_ages[key] = victim_age(v.dob, v.candidates, on)
         return hit
 
-    def victim_statements(self, summary: str | None, victims: list[_Victim],
+    def victim_statements(self, stated: tuple[StatedAge, ...], victims: list[_Victim],
                           suspect_genders: frozenset[str] = frozenset()) -> list[StatedAge]:
         """Ages the (normalised) summary gives the victim.
 
@@ -135,7 +147,6 @@ class Auditor:
         noun ("Female (15)", "a 41-year-old man") is the victim's when the summary opens
         with it, or when the victim is of that sex and no suspect is.
         """
-        stated = self.stated(summary)
         named = [s for s in stated if s.subject == "victim"]
         if named:
             return named
@@ -148,7 +159,7 @@ class Auditor:
                 return [s]
         return []
 
-    def age(self, victims: list[_Victim], on: tuple | None, summary: str | None, offence: Offence | None,
+    def age(self, victims: list[_Victim], on: tuple | None, reading: Reading, offence: Offence | None,
             offence_text: str | None, suspect_genders: frozenset[str] = frozenset()) -> _Age:
         """Child, adult or unknown, and on what evidence.
 
@@ -162,7 +173,7 @@ class Auditor:
         child = [a for a in ages if a.side == "child"]
         all_adult = bool(ages) and all(a.side == "adult" for a in ages)
         conflicts = [a for a in ages if a.conflict]
-        statements = self.victim_statements(summary, victims, suspect_genders)
+        statements = self.victim_statements(reading.stated, victims, suspect_genders)
         sides = {"child" if s.age < 18 else "adult" for s in statements}
         stated = None
         if len(sides) == 1:
@@ -185,7 +196,7 @@ class Auditor:
             return _Age("adult", youngest.age.low, youngest.age.high, "dob", "AGE>=18:%s" % youngest.age.text())
 
         note = ";AGE:CONFLICT(dob records disagree %s)" % "/".join(conflicts[0].conflict) if conflicts else ""
-        described = self.child_descriptor(summary)
+        described = self.child_descriptor(reading.summary)
         if described is not None:
             return _Age("child", None, 17, "summary", 'AGE<18:described("%s")%s' % (_quote(described), note),
                         conflict=bool(conflicts))
@@ -263,13 +274,47 @@ class Auditor:
         return score, [Finding("exchange", "classifier", "classifier", d.clause, reader="classifier",
                                exemplar=", ".join(d.terms), score=d.score)], []
 
+    def judge(self, incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
+              network_context: pd.DataFrame | None, readings: list[Reading]) -> pd.DataFrame:
+        """audit_incidents' verdicts, from the incidents' readings (`read`, row for row) and their people."""
+        victims = _victims(involvements, persons)
+        suspects = _suspect_genders(involvements, persons)
+        networks = _networks(network_context)
+        rows = []
+        for inc, reading, flags, code, offence in zip(
+                incidents["incident_id"].astype(str).tolist(), readings, _col(incidents, "flags").tolist(),
+                _texts(incidents, "offence_code"), _texts(incidents, "offence")):
+            rows.append(self.audit_one(inc, flag_list(flags), code, offence, reading,
+                                       victims.get(inc, []), networks.get(inc, []), suspects.get(inc, frozenset())))
+        return _judged(rows)
+
+    def read(self, incidents: pd.DataFrame) -> list[Reading]:
+        """Each incident's reading, row for row, which needs none of its people: what can be computed while
+        they are still being resolved (audit.parallel.StagedAudit). The semantic reader embeds
+        every clause, and the classifier scores every summary of a sexual offence, in one batch."""
+        summaries = [self.prepare(t) for t in _texts(incidents, "summary")]
+        texts = [t for t, _ in summaries]
+        offences = _texts(incidents, "offence")
+        if self.semantic is not None:
+            self.semantic.prime(texts)
+        if self.classifier is not None:
+            self.classifier.prime(self.sexual_offences(texts, _texts(incidents, "offence_code"), offences))
+        dates: dict[tuple, tuple | None] = {}
+        out = []
+        for (t, read_as), offence, occ, rep in zip(summaries, offences, _texts(incidents, "occurred_at"),
+                                                   _texts(incidents, "reported_at")):
+            on = dates.get((occ, rep), False)
+            if on is False:
+                on = dates[(occ, rep)] = offence_dates(occ, rep)
+            out.append(Reading(t, read_as, self.stated(t), tuple(self.findings(t, offence)), on))
+        return out
+
     def audit_one(self, incident_id: str, flags: list[str], code: str | None, offence_text: str | None,
-                  summary: str | None, on: tuple | None, victims: list[_Victim], networks: list[str],
+                  reading: Reading, victims: list[_Victim], networks: list[str],
                   suspect_genders: frozenset[str] = frozenset()) -> dict:
         offence = self._offence(code, offence_text)
-        summary, read_as = self.prepare(summary)
-        age = self.age(victims, on, summary, offence, offence_text, suspect_genders)
-        found = self.findings(summary, offence_text)
+        summary, read_as, found, on = reading.summary, reading.read_as, reading.found, reading.on
+        age = self.age(victims, on, reading, offence, offence_text, suspect_genders)
         counted = [f for f in found if f.counted]
 
         reasons = [age.reason]
@@ -443,26 +488,10 @@ def audit_incidents(incidents: pd.DataFrame, involvements: pd.DataFrame, persons
     group) only when `network_is_exchange` is set.
     """
     auditor = Auditor(lexicon, codes, network_is_exchange, semantic, spelling, classifier)
-    prepared = [auditor.prepare(t)[0] for t in _texts(incidents, "summary")]
-    if auditor.semantic is not None:
-        auditor.semantic.prime(prepared)
-    if auditor.classifier is not None:
-        auditor.classifier.prime(auditor.sexual_offences(prepared, _texts(incidents, "offence_code"),
-                                                      _texts(incidents, "offence")))
-    victims = _victims(involvements, persons)
-    suspects = _suspect_genders(involvements, persons)
-    networks = _networks(network_context)
-    ids = incidents["incident_id"].astype(str).tolist()
-    rows = []
-    dates: dict[tuple, tuple | None] = {}
-    for inc, flags, code, offence, summary, occ, rep in zip(
-            ids, _col(incidents, "flags").tolist(), _texts(incidents, "offence_code"), _texts(incidents, "offence"),
-            _texts(incidents, "summary"), _texts(incidents, "occurred_at"), _texts(incidents, "reported_at")):
-        on = dates.get((occ, rep), False)
-        if on is False:
-            on = dates[(occ, rep)] = offence_dates(occ, rep)
-        rows.append(auditor.audit_one(inc, flag_list(flags), code, offence, summary, on,
-                                      victims.get(inc, []), networks.get(inc, []), suspects.get(inc, frozenset())))
+    return auditor.judge(incidents, involvements, persons, network_context, auditor.read(incidents))
+
+
+def _judged(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
     for col in ("victim_age", "victim_age_max"):
         out[col] = out[col].astype("Int64")
@@ -479,5 +508,5 @@ def current_version() -> str:
     return Auditor(classifier=False).version + "+classifier-" + default_version()
 
 
-__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "audit_incidents", "current_version", "flag_list",
+__all__ = ["AUDIT_COLUMNS", "AUDIT_VERSION", "Auditor", "Reading", "audit_incidents", "current_version", "flag_list",
            "with_networks"]

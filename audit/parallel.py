@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -71,3 +72,100 @@ def audit_in_parallel(incidents: pd.DataFrame, involvements: pd.DataFrame, perso
         log.warning("the audit's worker processes failed; auditing %d incidents in this process", len(incidents))
         return audit_incidents(incidents, involvements, persons, network_context, **options)
     return pd.concat(results, ignore_index=True)
+
+
+NICE = 19
+"""How far a reading worker yields where it cannot be made idle-only (_background)."""
+
+
+class StagedAudit:
+    """audit_in_parallel in two stages, for a first load: worker processes read the summaries
+    (Auditor.read: their words alone) as soon as the incidents are validated, at low priority
+    while people are resolved, then judge each incident once its people are known (`finish`).
+    The verdicts equal audit_incidents' (tests/test_audit_parallel.py)."""
+
+    def __init__(self, incidents: pd.DataFrame, *, workers: int, min_chunk: int = MIN_CHUNK, **options: Any):
+        self.incidents = incidents
+        self.options = options
+        parts = max(1, min(workers, len(incidents) // max(1, min_chunk)))
+        self._parts = [incidents.iloc[idx] for idx in np.array_split(np.arange(len(incidents)), parts)]
+        context = multiprocessing.get_context("spawn")
+        self._workers: list[tuple[Any, Any]] = []
+        for part in self._parts:
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_staged, args=(theirs, options), daemon=True,
+                                      name="csenet-audit-reader")
+            process.start()
+            theirs.close()
+            mine.send(part)
+            self._workers.append((process, mine))
+
+    def finish(self, involvements: pd.DataFrame, persons: pd.DataFrame,
+               network_context: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The verdicts, once each part's people are sent to the worker that read it."""
+        try:
+            for part, (process, conn) in zip(self._parts, self._workers):
+                _foreground(process.pid)  # what is left of its reading is now what the load waits for
+                conn.send(chunks(part, involvements, persons, network_context, 1)[0][1:])
+            results = [_answer(conn) for _, conn in self._workers]
+        except (EOFError, OSError) as exc:
+            log.warning("an audit worker failed (%s); auditing %d incidents in this process", exc, len(self.incidents))
+            return audit_incidents(self.incidents, involvements, persons, network_context, **self.options)
+        finally:
+            self.close()
+        return pd.concat(results, ignore_index=True)
+
+    def close(self) -> None:
+        for process, conn in self._workers:
+            conn.close()
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        self._workers = []
+
+
+def _answer(conn: Any) -> pd.DataFrame:
+    kind, value = conn.recv()
+    if kind == "error":
+        raise RuntimeError("the audit failed in a worker process:\n%s" % value)
+    return value
+
+
+def _background() -> None:
+    """This process runs only on a core nothing else wants (SCHED_IDLE; threads it starts
+    inherit it), where the platform has it; else at the lowest priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(NICE)
+
+
+def _foreground(pid: int | None) -> None:
+    """A background process (its main thread) back to the ordinary policy; an unprivileged
+    process may do this for its own children (not undo a nice)."""
+    try:
+        if pid is not None:
+            os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+
+def _staged(conn: Any, options: dict[str, Any]) -> None:
+    """One StagedAudit worker: read its incidents in the background, wait for their people, judge."""
+    import traceback
+
+    from csenet.audit.engine import Auditor
+
+    _background()
+    try:
+        incidents = conn.recv()
+        auditor = Auditor(**options)
+        readings = auditor.read(incidents)
+        involvements, persons, network_context = conn.recv()
+        conn.send(("verdicts", auditor.judge(incidents, involvements, persons, network_context, readings)))
+    except EOFError:
+        pass  # closed before its people came: the load failed or stopped
+    except Exception:  # noqa: BLE001 - the parent raises it
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()

@@ -13,6 +13,7 @@ this gives the verdicts a full audit would (tests/test_incremental.py proves it)
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import os
 import time
 from collections.abc import Collection, Iterator
@@ -25,6 +26,8 @@ from csenet.columns import isin
 from csenet.settings import Settings
 from csenet.graph.store import GraphStore, read_paged
 from csenet.loaders.progress import NullReporter, Reporter
+
+log = logging.getLogger(__name__)
 
 INCIDENTS = """
 MATCH (i:Incident) WHERE i.incident_id > $after
@@ -135,25 +138,52 @@ class FirstAudit:
     """The flag audit of a first load, computed from the load's own view of the graph
     (loaders.load.first_view) while its people are written: the store is busy then and
     csenet's process mostly waits. `run_analyses` takes its verdicts instead of reading
-    the whole graph back and auditing it."""
+    the whole graph back and auditing it. With many incidents, their summaries are read
+    before that, while people are resolved (`read`, audit.parallel.StagedAudit)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-first-audit")
+        self._staged: Future | None = None
         self._verdicts: Future | None = None
+
+    def read(self, incidents: pd.DataFrame) -> None:
+        """Start the workers reading the first load's validated incidents, if there are enough for two."""
+        from csenet.audit.parallel import MIN_CHUNK, StagedAudit
+
+        workers = self.settings.audit_workers or os.cpu_count() or 1
+        if self.settings.audit_read_ahead and min(workers, len(incidents) // MIN_CHUNK) >= 2:
+            # sending each worker its part waits for the worker to start: not on the load's thread
+            self._staged = self._pool.submit(StagedAudit, incidents, workers=workers, min_chunk=MIN_CHUNK)
 
     def start(self, view: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
         self.inputs = view
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-first-audit")
-        self._verdicts = self._pool.submit(_audit, self.settings, *view, None, here=False)
+        self._verdicts = self._pool.submit(self._audit, view)
+
+    def _audit(self, view: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+        if self._staged is not None:
+            try:
+                staged = self._staged.result()
+            except Exception:  # noqa: BLE001 - no worker started; the audit is the same without them
+                log.warning("the audit's readers did not start; auditing after resolution", exc_info=True)
+            else:
+                return staged.finish(view[1], view[2])
+        return _audit(self.settings, *view, None, here=False)
 
     def verdicts(self) -> pd.DataFrame | None:
         return None if self._verdicts is None else self._verdicts.result()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._staged is not None:
+            self._staged.add_done_callback(_close_staged)
+
+
+def _close_staged(started: Future) -> None:
+    """Stop the readers of a first audit, whether or not they were waited for."""
+    if not started.cancelled() and started.exception() is None:
+        started.result().close()
 
 
 def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | None = None,

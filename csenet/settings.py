@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     audit_workers: int = Field(
         default=0, ge=0, le=64,
         description="Processes the flag audit of many incidents runs in (0: one per core; 1: this one only).")
+    audit_read_ahead: bool = Field(
+        default=True,
+        description="A first load of many incidents: its audit workers read the summaries, at low priority, "
+                    "while people are resolved, and judge once they are (docs/flag-audit.md).")
 
     # Person resolution
     match_threshold: float = Field(default=0.95, gt=0, lt=1, description="Splink match probability to link.")

@@ -273,11 +273,13 @@ FirstView = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
                 reporter: Reporter | None = None, encoding: str | None = None,
-                on_first_view: Callable[[FirstView], None] | None = None) -> LoadSummary:
+                on_first_view: Callable[[FirstView], None] | None = None,
+                on_first_incidents: Callable[[pd.DataFrame], None] | None = None) -> LoadSummary:
     """Validate, resolve and write one bundle; the analyses are csenet.pipeline's to run.
 
-    Into an empty graph, `on_first_view` is given the graph this load will leave (see
-    `first_view`) as soon as people are resolved, while their writing is still to come."""
+    Into an empty graph, `on_first_incidents` is given the incidents this load will leave
+    once they are validated, and `on_first_view` the whole graph (see `first_view`) as soon
+    as people are resolved, while their writing is still to come."""
     reporter = reporter or NullReporter()
     folder = Path(folder)
     t: dict[str, float] = {}
@@ -306,6 +308,9 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
             t["resolve"] = time.perf_counter() - began
 
     empty = store.read(cy.ANY_NODE)[0]["n"] == 0
+    incidents = first_incidents(valid) if empty and on_first_incidents is not None else None
+    if incidents is not None:
+        on_first_incidents(incidents)  # type: ignore[misc]
     cache.invalidate()  # from the first write on, until the records are kept again below
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
@@ -313,7 +318,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         t.update(source_facts(store, valid, load_id, settings, reporter, empty))
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
-    everyone = first_people(valid, records, resolution.entities, on_first_view) if empty else None
+    everyone = first_people(valid, records, resolution.entities, on_first_view, incidents) if empty else None
     began = time.perf_counter()
     keep = resolver is None or bool(getattr(resolver, "neighbourhood_rules", None))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-keep-records") as pool:
@@ -550,25 +555,31 @@ def person_properties(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataF
 
 
 def first_people(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame,
-                 on_first_view: Callable[[FirstView], None] | None) -> pd.DataFrame:
+                 on_first_view: Callable[[FirstView], None] | None,
+                 incidents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every person of a load into an empty graph (all of them new), shown to `on_first_view`."""
     everyone = person_properties(records, entities)
     if on_first_view is not None:
-        on_first_view(first_view(valid, records, entities, everyone))
+        on_first_view(first_view(valid, records, entities, everyone, incidents))
     return everyone
 
 
+def first_incidents(valid: ValidBundle) -> pd.DataFrame:
+    """The incidents a first load leaves, as the audit reads them back (first_view's first frame)."""
+    cols = ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "district", "summary"]
+    inc = valid.frames.get("incidents", pd.DataFrame(columns=cols))
+    incidents = pd.DataFrame({c: inc[c] if c in inc.columns else None for c in cols})
+    return incidents.astype(object).where(incidents.notna(), None).sort_values("incident_id", ignore_index=True)
+
+
 def first_view(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame,
-               everyone: pd.DataFrame) -> FirstView:
+               everyone: pd.DataFrame, incidents: pd.DataFrame | None = None) -> FirstView:
     """After a first load, the graph's incidents, who was involved in each and in what role,
     and those people, from the load's own frames: equal to reading them back
     (tests/test_incremental.py), without waiting for the people to be written or the read.
     `everyone`: person_properties of every person."""
     f = valid.frames
-    cols = ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "district", "summary"]
-    inc = f["incidents"] if "incidents" in f else pd.DataFrame(columns=cols)
-    incidents = pd.DataFrame({c: inc[c] if c in inc.columns else None for c in cols})
-    incidents = incidents.astype(object).where(incidents.notna(), None).sort_values("incident_id", ignore_index=True)
+    incidents = first_incidents(valid) if incidents is None else incidents
     person_of = entities[["record_id", "person_id"]]
     involvements = (f["involvements"][["incident_id", "record_id", "role"]].merge(person_of, on="record_id")
                     [["incident_id", "person_id", "role"]].drop_duplicates().sort_values(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pandas as pd
 import pytest
 
@@ -74,3 +77,64 @@ def test_a_script_that_runs_itself_again_on_import_still_gets_its_verdicts(tmp_p
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "VERDICTS 40 40" in proc.stdout
     assert "auditing 40 incidents in this process" in proc.stderr
+
+
+@pytest.mark.parametrize("with_context", [False, True])
+def test_workers_that_read_before_the_people_are_known_give_the_verdicts_of_one(force, with_context):
+    """StagedAudit: each worker reads its incidents' summaries alone, then judges them with the
+    people sent after."""
+    from csenet.audit.parallel import StagedAudit
+
+    context = force["context"] if with_context else None
+    staged = StagedAudit(force["incidents"], workers=3, min_chunk=100)
+    assert len(staged._workers) == 3
+    apart = staged.finish(force["involvements"], force["persons"], context)
+    assert staged._workers == []
+    together = audit_incidents(force["incidents"], force["involvements"], force["persons"], context)
+    pd.testing.assert_frame_equal(apart, together)
+
+
+def test_a_reader_that_dies_leaves_the_verdicts_to_this_process(force, caplog):
+    from csenet.audit.parallel import StagedAudit
+
+    staged = StagedAudit(force["incidents"], workers=2, min_chunk=100)
+    process = staged._workers[1][0]
+    process.kill()
+    process.join()
+    apart = staged.finish(force["involvements"], force["persons"], force["context"])
+    together = audit_incidents(force["incidents"], force["involvements"], force["persons"], force["context"])
+    pd.testing.assert_frame_equal(apart, together)
+    assert "auditing %d incidents in this process" % len(force["incidents"]) in caplog.text
+
+
+def test_a_reader_s_error_is_raised_here_with_its_traceback(force):
+    from csenet.audit.parallel import StagedAudit, _answer
+
+    staged = StagedAudit(force["incidents"], workers=2, min_chunk=100)
+    try:
+        conn = staged._workers[0][1]
+        conn.send("not the people")
+        with pytest.raises(RuntimeError, match="(?s)the audit failed in a worker process.*ValueError"):
+            _answer(conn)
+    finally:
+        staged.close()
+    assert staged._workers == []
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="a platform without SCHED_IDLE: the readers are niced")
+def test_readers_run_only_on_idle_cores_until_their_people_come(force):
+    """While people are resolved the readers take only cores nothing else wants; once the
+    people are sent, what is left of their work is what the load waits for."""
+    from csenet.audit.parallel import StagedAudit, _foreground
+
+    staged = StagedAudit(force["incidents"], workers=2, min_chunk=100)
+    try:
+        pids = [process.pid for process, _ in staged._workers]
+        deadline = time.monotonic() + 60
+        while any(os.sched_getscheduler(pid) != os.SCHED_IDLE for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [os.sched_getscheduler(pid) for pid in pids] == [os.SCHED_IDLE] * 2
+        _foreground(pids[0])
+        assert os.sched_getscheduler(pids[0]) == os.SCHED_OTHER
+    finally:
+        staged.close()

@@ -108,22 +108,37 @@ def test_a_first_load_is_audited_from_its_own_frames_as_from_the_graph(store, ba
     from csenet.analyse import audit_inputs
     from csenet.loaders.load import load_bundle
 
-    views = []
+    views, validated = [], []
     base = extracts["base"]
     load_bundle(store, base, backend_settings, resolver=resolve_deterministic, on_first_view=views.append,
-                rejects_path=base.parent / "first-rejects.csv")
+                on_first_incidents=validated.append, rejects_path=base.parent / "first-rejects.csv")
     assert len(views) == 1
     assert _canonical(views[0]) == _canonical(audit_inputs(store))
     assert len(views[0][0]) > 0 and len(views[0][1]) > 0
+    pd.testing.assert_frame_equal(validated[0], views[0][0])  # what the audit's readers were given early
 
     day = extracts["days"][0]
     load_bundle(store, day, backend_settings, resolver=resolve_deterministic, on_first_view=views.append,
-                rejects_path=day.parent / "first-rejects.csv")
-    assert len(views) == 1, "a graph that holds a load is not empty: its audit reads the graph"
+                on_first_incidents=validated.append, rejects_path=day.parent / "first-rejects.csv")
+    assert len(views) == 1 and len(validated) == 1, "a graph that holds a load is not empty: its audit reads the graph"
 
 
-def test_the_first_load_s_early_audit_gives_the_verdicts_of_a_whole_audit(store, backend_settings, extracts):
-    _load(store, extracts["base"], backend_settings)
+@pytest.mark.parametrize("read_ahead", [False, True])
+def test_the_first_load_s_early_audit_gives_the_verdicts_of_a_whole_audit(store, backend_settings, extracts,
+                                                                          monkeypatch, read_ahead):
+    """`read_ahead`: two worker processes read the summaries while people are resolved
+    (audit.parallel.StagedAudit; a medium force is the smallest that takes it by default)."""
+    from csenet.audit import parallel
+
+    finished = []
+    if read_ahead:
+        monkeypatch.setattr(parallel, "MIN_CHUNK", 50)
+        finish = parallel.StagedAudit.finish
+        monkeypatch.setattr(parallel.StagedAudit, "finish",
+                            lambda self, *a: finished.append(len(self._workers)) or finish(self, *a))
+    settings = backend_settings.model_copy(update={"audit_workers": 2, "audit_read_ahead": read_ahead})
+    _load(store, extracts["base"], settings)
+    assert finished == ([2] if read_ahead else [])
     early = store.read(AUDIT)
     assert len(early) > 0 and all(r["verdict"] for r in early)
     run_analyses(store, backend_settings)  # no touched incidents: the whole graph read back and audited
