@@ -91,14 +91,18 @@ class StagedAudit:
         self._parts = [incidents.iloc[idx] for idx in np.array_split(np.arange(len(incidents)), parts)]
         context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[Any, Any]] = []
-        for part in self._parts:
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_staged, args=(theirs, options), daemon=True,
-                                      name="csenet-audit-reader")
-            process.start()
-            theirs.close()
-            mine.send(part)
-            self._workers.append((process, mine))
+        try:
+            for part in self._parts:
+                mine, theirs = context.Pipe()
+                process = context.Process(target=_staged, args=(theirs, options), daemon=True,
+                                          name="csenet-audit-reader")
+                process.start()
+                theirs.close()
+                self._workers.append((process, mine))
+                mine.send(part)
+        except BaseException:
+            self.close()
+            raise
 
     def finish(self, involvements: pd.DataFrame, persons: pd.DataFrame,
                network_context: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -109,6 +113,7 @@ class StagedAudit:
                 conn.send(chunks(part, involvements, persons, network_context, 1)[0][1:])
             results = [_answer(conn) for _, conn in self._workers]
         except (EOFError, OSError) as exc:
+            self.close()
             log.warning("an audit worker failed (%s); auditing %d incidents in this process", exc, len(self.incidents))
             return audit_incidents(self.incidents, involvements, persons, network_context, **self.options)
         finally:

@@ -308,9 +308,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
             t["resolve"] = time.perf_counter() - began
 
     empty = store.read(cy.ANY_NODE)[0]["n"] == 0
-    incidents = first_incidents(valid) if empty and on_first_incidents is not None else None
-    if incidents is not None:
-        on_first_incidents(incidents)  # type: ignore[misc]
+    incidents = shown_incidents(valid, on_first_incidents) if empty else None
     cache.invalidate()  # from the first write on, until the records are kept again below
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
@@ -562,6 +560,16 @@ def first_people(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFra
     if on_first_view is not None:
         on_first_view(first_view(valid, records, entities, everyone, incidents))
     return everyone
+
+
+def shown_incidents(valid: ValidBundle, on_first_incidents: Callable[[pd.DataFrame], None] | None
+                    ) -> pd.DataFrame | None:
+    """A first load's incidents (first_incidents), shown to `on_first_incidents` before resolution starts."""
+    if on_first_incidents is None:
+        return None
+    incidents = first_incidents(valid)
+    on_first_incidents(incidents)
+    return incidents
 
 
 def first_incidents(valid: ValidBundle) -> pd.DataFrame:
