@@ -47,17 +47,23 @@ def chunks(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.Data
     return out
 
 
+def processes_for(incidents: int, workers: int, min_chunk: int | None = None) -> int:
+    """How many processes `incidents` are split over: at most `workers`, each given at least
+    `min_chunk` (MIN_CHUNK unless given)."""
+    return max(1, min(workers, incidents // max(1, MIN_CHUNK if min_chunk is None else min_chunk)))
+
+
 def _audit(chunk: Chunk, options: dict[str, Any]) -> pd.DataFrame:
     return audit_incidents(*chunk, **options)
 
 
 def audit_in_parallel(incidents: pd.DataFrame, involvements: pd.DataFrame, persons: pd.DataFrame,
                       network_context: pd.DataFrame | None = None, *, workers: int,
-                      min_chunk: int = MIN_CHUNK, here: bool = True, **options: Any) -> pd.DataFrame:
+                      min_chunk: int | None = None, here: bool = True, **options: Any) -> pd.DataFrame:
     """`audit_incidents` in up to `workers` processes, each given at least `min_chunk`
     incidents; this process takes one share unless `here` is false (its thread has other
     work beside: a load still writing); `options` are audit_incidents' keywords (picklable)."""
-    parts = max(1, min(workers, len(incidents) // max(1, min_chunk)))
+    parts = processes_for(len(incidents), workers, min_chunk)
     if parts < 2:
         return audit_incidents(incidents, involvements, persons, network_context, **options)
     shares = chunks(incidents, involvements, persons, network_context, parts)
@@ -84,10 +90,10 @@ class StagedAudit:
     while people are resolved, then judge each incident once its people are known (`finish`).
     The verdicts equal audit_incidents' (tests/test_audit_parallel.py)."""
 
-    def __init__(self, incidents: pd.DataFrame, *, workers: int, min_chunk: int = MIN_CHUNK, **options: Any):
+    def __init__(self, incidents: pd.DataFrame, *, workers: int, min_chunk: int | None = None, **options: Any):
         self.incidents = incidents
         self.options = options
-        parts = max(1, min(workers, len(incidents) // max(1, min_chunk)))
+        parts = processes_for(len(incidents), workers, min_chunk)
         self._parts = [incidents.iloc[idx] for idx in np.array_split(np.arange(len(incidents)), parts)]
         context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[Any, Any]] = []

@@ -150,12 +150,12 @@ class FirstAudit:
 
     def read(self, incidents: pd.DataFrame) -> None:
         """Start the workers reading the first load's validated incidents, if there are enough for two."""
-        from csenet.audit.parallel import MIN_CHUNK, StagedAudit
+        from csenet.audit.parallel import StagedAudit, processes_for
 
         workers = self.settings.audit_workers or os.cpu_count() or 1
-        if self.settings.audit_read_ahead and min(workers, len(incidents) // MIN_CHUNK) >= 2:
+        if self.settings.audit_read_ahead and processes_for(len(incidents), workers) >= 2:
             # sending each worker its part waits for the worker to start: not on the load's thread
-            self._staged = self._pool.submit(StagedAudit, incidents, workers=workers, min_chunk=MIN_CHUNK)
+            self._staged = self._pool.submit(StagedAudit, incidents, workers=workers)
 
     def start(self, view: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
         self.inputs = view
