@@ -148,10 +148,11 @@ def read_file(spec: FileSpec, path: Path, codec: str = "utf-8-sig", scratch: Pat
         source = utf8_copy(path, codec, scratch or Path(tempfile.gettempdir()))
     table = _arrow_table(path, source, lowered, codec)
     nul, formulas = _cells_matching(table, "\x00", regex=False), _cells_matching(table, FORMULA, regex=True)
+    lines = _line_numbers(table)
     frame = table.to_pandas()
     for c in lowered:
         frame[c] = frame[c].astype(object)
-    frame["_line"] = _line_numbers(frame, lowered)
+    frame["_line"] = lines
     for c in spec.column_names:
         if c not in frame.columns:
             frame[c] = ""
@@ -208,18 +209,15 @@ def _arrow_table(path: Path, source: Path, lowered: list[str], codec: str) -> pa
         raise BundleError("%s: cannot be read: %s" % (path.name, exc)) from None
 
 
-def _line_numbers(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+def _line_numbers(table: pa.Table) -> np.ndarray:
     """Physical line of each row: 2 for the first, advanced by newlines inside quoted cells."""
-    n = len(frame)
-    if n == 0:
-        return pd.Series([], dtype="int64")
-    embedded = pd.Series(0, index=frame.index, dtype="int64")
-    for c in columns:
-        col = frame[c]
-        if col.str.contains("\n", regex=False).any():
-            embedded = embedded + col.str.count("\n").astype("int64")
-    previous = embedded.cumsum().shift(1, fill_value=0)
-    return pd.Series(range(2, n + 2), index=frame.index, dtype="int64") + previous
+    embedded = np.zeros(table.num_rows, dtype=np.int64)
+    for name in table.column_names:
+        col = table.column(name)
+        if pc.any(pc.match_substring(col, "\n")).as_py():
+            embedded += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
+    previous = np.cumsum(embedded) - embedded
+    return np.arange(2, table.num_rows + 2, dtype=np.int64) + previous
 
 
 def bundle_digest(paths: list[Path]) -> str:

@@ -340,7 +340,7 @@ def _per_unique(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
 
 def _shape_person_records(out: pd.DataFrame, df: pd.DataFrame, source_default: str) -> None:
     phones = _list(df["phone"])
-    out["phones"] = phones.map(lambda ps: sorted({normalise.phone(p) for p in ps if normalise.phone(p)}))
+    out["phones"] = phones.map(lambda ps: sorted({q for q in map(normalise.phone, ps) if q}))
     out["source"] = out["source"].where(out["source"].notna(), source_default)
     # Indexed look-up keys for person search: misspellings rarely touch the first letters.
     # The same folding person search applies to a query (Ó Súilleabháin -> os, Łukasz -> lu).
