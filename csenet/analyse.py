@@ -211,27 +211,24 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
             ids = None  # most of the graph: its paged whole reads are quicker than lookups by id
         else:
             before = _contexts(network_context(store))
-    verdicts = None
-    if ids is None and first is not None and first.inputs is not None:
-        (incidents, involvements, persons), verdicts = first.inputs, first.verdicts()
-    else:
-        incidents, involvements, persons = audit_inputs(store, ids)
-    step = reporter.stage("flag audit", len(incidents))
-    if verdicts is None:
-        verdicts = _audit(settings, incidents, involvements, persons)
-    write_verdicts(store, verdicts, settings.batch_size)
-    store.sync()
-    step(len(incidents))
+    (incidents, involvements, persons), verdicts, later = _flag_audit(store, settings, reporter, ids, first)
     scope = "" if ids is None else " (%d incidents audited after this load)" % len(incidents)
-    result["flag audit"] = verdict_counts(store) + scope + " (%.1f s)" % (time.perf_counter() - start)
+    took = time.perf_counter() - start
 
     start = time.perf_counter()
     step = reporter.stage("network detection", 1)
     detection = params_digest(DetectionParams.from_settings(settings))
-    summary = _detect(store, settings, detection, None if ids is None or people is None
-                      else set(involvements["person_id"]) | set(people))
-    store.sync()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-verdicts") as pool:
+        beside = None if later is None else pool.submit(write_verdicts, store, verdicts[later], settings.batch_size)
+        summary = _detect(store, settings, detection, None if ids is None or people is None
+                          else set(involvements["person_id"]) | set(people))
+        store.sync()
+        if beside is not None:
+            beside.result()
+            store.sync()
+            scope += " (%d verdicts written beside network detection)" % int(later.sum())
     step(1)
+    result["flag audit"] = verdict_counts(store) + scope + " (%.1f s)" % took
     context = network_context(store)
     if ids is None:
         again, alone = set(context["incident_id"]), set()
@@ -273,6 +270,36 @@ def _detect(store: GraphStore, settings: Settings, detection: str, around: set[s
     if not most:
         return detect_networks(store, settings)
     return detect_networks(store, settings, around=around, max_people=most, components=short_networks(store))
+
+
+def _flag_audit(store: GraphStore, settings: Settings, reporter: Reporter, ids: set[str] | None,
+                first: FirstAudit | None) -> tuple[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], pd.DataFrame,
+                                                   pd.Series | None]:
+    """The audit's inputs and verdicts, written but for those left to write beside network
+    detection (the third value, a mask): a first load's graph holds no verdict yet, and
+    detection reads only the incidents CSE by the definition or by the flag."""
+    from csenet.audit.graph import write_verdicts
+
+    verdicts, later = None, None
+    if ids is None and first is not None and first.inputs is not None:
+        inputs, verdicts = first.inputs, first.verdicts()
+    else:
+        inputs = audit_inputs(store, ids)
+    step = reporter.stage("flag audit", len(inputs[0]))
+    if verdicts is None:
+        verdicts = _audit(settings, *inputs)
+    else:
+        later = unread_by_detection(verdicts)
+    write_verdicts(store, verdicts if later is None else verdicts[~later], settings.batch_size)
+    store.sync()
+    step(len(inputs[0]))
+    return inputs, verdicts, later
+
+
+def unread_by_detection(verdicts: pd.DataFrame) -> pd.Series:
+    """Verdicts network detection does not read: neither meeting the definition nor flagged CSE
+    (networks.facts_queries.Q_CSE_INCIDENTS). Unwritten, such an incident reads the same."""
+    return ~(verdicts["meets_cse_definition"].astype(bool) | verdicts["flagged_cse"].astype(bool))
 
 
 def stale_incidents(store: GraphStore, version: str) -> set[str]:
