@@ -195,7 +195,6 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     evidence the load changed; None: not known, the whole graph). Both cover everything
     when an earlier load was never analysed (a crash, `--no-analyse`). `first`: the audit
     of a first load, already under way."""
-    from csenet.audit.engine import current_version
     from csenet.audit.graph import write_verdicts
     from csenet.networks.detection import DetectionParams
     from csenet.networks.partial import params_digest
@@ -203,14 +202,7 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     reporter = reporter or NullReporter()
     result: dict[str, Any] = {}
     start = time.perf_counter()
-    ids: set[str] | None = None
-    before: dict[str, tuple[str, ...]] = {}
-    if touched is not None and store.read(UNANALYSED_LOADS, {"load_id": load_id or ""})[0]["n"] == 0:
-        ids = set(touched) | stale_incidents(store, current_version())
-        if len(ids) * 2 > store.read(INCIDENT_COUNT)[0]["n"]:
-            ids = None  # most of the graph: its paged whole reads are quicker than lookups by id
-        else:
-            before = _contexts(network_context(store))
+    ids, before = _audit_scope(store, touched, load_id)
     (incidents, involvements, persons), verdicts, later = _flag_audit(store, settings, reporter, ids, first)
     scope = "" if ids is None else " (%d incidents audited after this load)" % len(incidents)
     took = time.perf_counter() - start
@@ -270,6 +262,24 @@ def _detect(store: GraphStore, settings: Settings, detection: str, around: set[s
     if not most:
         return detect_networks(store, settings)
     return detect_networks(store, settings, around=around, max_people=most, components=short_networks(store))
+
+
+def _audit_scope(store: GraphStore, touched: Collection[str] | None, load_id: str | None
+                 ) -> tuple[set[str] | None, dict[str, tuple[str, ...]]]:
+    """The incidents to audit (None: the whole graph) and, for a part, their networks before.
+    Most of the graph is read whole: its paged reads are quicker than lookups by id (a first
+    load touched every incident, and reading which are stale would read them all again)."""
+    from csenet.audit.engine import current_version
+
+    if touched is None or store.read(UNANALYSED_LOADS, {"load_id": load_id or ""})[0]["n"] > 0:
+        return None, {}
+    count = store.read(INCIDENT_COUNT)[0]["n"]
+    if len(touched) * 2 > count:
+        return None, {}
+    ids = set(touched) | stale_incidents(store, current_version())
+    if len(ids) * 2 > count:
+        return None, {}
+    return ids, _contexts(network_context(store))
 
 
 def _flag_audit(store: GraphStore, settings: Settings, reporter: Reporter, ids: set[str] | None,
