@@ -151,12 +151,11 @@ def _background() -> None:
         os.nice(NICE)
 
 
-def _foreground(pid: int | None) -> None:
+def _foreground(pid: int) -> None:
     """A background process (its main thread) back to the ordinary policy; an unprivileged
     process may do this for its own children (not undo a nice)."""
     try:
-        if pid is not None:
-            os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+        os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
     except (AttributeError, OSError):
         pass
 

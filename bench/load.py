@@ -11,8 +11,9 @@ an empty graph, 3. time bare batched `UNWIND ... MERGE` of the same number of no
 label and relationships per type into another empty graph on the same server (the same
 durable write path, none of csenet's work), 4. print both and their ratio. The load is
 timed with its analyses (flag audit, networks) as `csenet load` runs them: a first load's
-audit runs while its people are written, so `pipeline_s` is the whole minus what the
-analyses took after the load (`analyses_s`), and `load_and_analyses_s` is the whole.
+audit reads its summaries while people are resolved and judges while they are written
+(CSENET_AUDIT_READ_AHEAD=false: only the latter), so `pipeline_s` is the whole minus what
+the analyses took after the load (`analyses_s`), and `load_and_analyses_s` is the whole.
 """
 
 from __future__ import annotations
