@@ -182,7 +182,7 @@ def _classify(words: list[str], lexicon: Lexicon, nearest_last: bool) -> str:
     "19-year-old female friend" is the friend's)."""
     if nearest_last:
         for i in range(len(words) - 1, -1, -1):
-            for j in (i, i - 1, i - 2):
+            for j in (i - 2, i - 1, i):  # the longest noun phrase: "older boy (19)" is not "boy (19)"
                 if j >= 0:
                     found = _noun(" ".join(words[j:i + 1]), lexicon)
                     if found:

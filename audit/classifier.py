@@ -12,10 +12,11 @@ and word pairs, trained on labelled summaries written by several independent wri
   already scoped for negation and attribution and need the summary to say clearly that
   there was no exchange ("it was alleged he gave her vodka for sex … no drink ever
   changed hands");
-- it *decides* an exchange the readers missed only at a high score (>= `decide`), and
-  only on a clause with a word of transaction in it (gave, paid, owed, promised …):
-  trained on a few thousand summaries, it also learns what merely travels with an
-  exchange in them ("the men at the flat"), and that is never enough on its own.
+- it *decides* an exchange the readers missed only at a high score: >= `decide` on a
+  clause with a word of transaction in it (gave, paid, owed, promised …), and only at
+  >= `decide_uncued` where no clause has one ("least i get 2 eat"): trained on a few
+  thousand summaries, it also learns what merely travels with an exchange in them ("the
+  men at the flat"), and that is never enough on its own.
 
 It reads only incidents that already have a child and sexual activity: that is what the
 labelled summaries describe, and the exchange element is all it is trained to answer.
@@ -46,8 +47,14 @@ LABELLED = Path(__file__).with_name("labelled")
 LABELS = ("exchange", "no_exchange", "negated")
 # Chosen on the development writers scored leave-one-writer-out and on the generator's
 # force (docs/flag-audit.md, "Choosing the thresholds"); never on a held-out set.
-CONFIRM = {"semantic": 0.35, "lexicon": 0.15}
+CONFIRM = {"semantic": 0.35, "lexicon": 0.2}
 DECIDE = 0.7
+DECIDE_UNCUED = 0.9
+"""Deciding on a summary with no word of transaction in any clause ("least i get 2 eat", "if
+I do what he wants I get to ride on the bikes"): left out of the cues, these were refused at
+any score. At 0.9, on the development writers scored leave one writer out, recall rose
+0.954 -> 0.967 at the same precision, and the generator's force gained recall with no
+false exchange; at 0.8 the generator's "Strategy meeting: ..." summaries crossed it."""
 C = 16.0
 TERMS = 3
 TOKEN = r"(?u)\b[^\W\d_][\w']+\b"
@@ -126,7 +133,7 @@ def _load_fitted(version: str) -> tuple[Any, Any] | None:
 
 
 def model_version(sets: dict[str, pd.DataFrame], confirm: dict[str, float], decide: float, c: float,
-                  sklearn_version: str | None = None) -> str:
+                  sklearn_version: str | None = None, decide_uncued: float = DECIDE_UNCUED) -> str:
     """What the model trained on `sets` with these settings is called, known without training it."""
     if sklearn_version is None:
         from importlib.metadata import version
@@ -135,7 +142,8 @@ def model_version(sets: dict[str, pd.DataFrame], confirm: dict[str, float], deci
     for name in sorted(sets):
         digest.update(name.encode())
         digest.update(pd.util.hash_pandas_object(sets[name][["text", "label"]], index=False).to_numpy().tobytes())
-    digest.update(json.dumps([confirm, decide, c, TOKEN, sorted(WHO), sklearn_version], sort_keys=True).encode())
+    digest.update(json.dumps([confirm, decide, c, TOKEN, sorted(WHO), sklearn_version, decide_uncued],
+                             sort_keys=True).encode())
     return "exchange-lr-%d-%s" % (sum(len(df) for df in sets.values()), digest.hexdigest()[:8])
 
 
@@ -149,6 +157,7 @@ class ExchangeClassifier:
 
     def __init__(self, prepare: Callable[[str], str], sets: dict[str, pd.DataFrame] | None = None,
                  confirm: dict[str, float] | None = None, decide: float = DECIDE, c: float = C,
+                 decide_uncued: float = DECIDE_UNCUED,
                  clause_spans: Callable[[str], Iterable[tuple[int, int]]] | None = None,
                  cache_size: int = 400_000, prepared_by: str | None = None):
         from sklearn import __version__ as sklearn_version
@@ -160,8 +169,9 @@ class ExchangeClassifier:
             raise ValueError("the exchange classifier needs labelled summaries (%s is empty)" % LABELLED)
         self.confirm = dict(CONFIRM if confirm is None else confirm)
         self.decide = decide
+        self.decide_uncued = decide_uncued
         self.clause_spans = clause_spans
-        self.version = model_version(sets, self.confirm, decide, c, sklearn_version)
+        self.version = model_version(sets, self.confirm, decide, c, sklearn_version, decide_uncued)
         # what prepares the training texts is part of what was fitted: without its name, train
         kept = None if prepared_by is None else "%s-%s" % (self.version, hashlib.sha256(
             json.dumps([prepared_by, VECTORIZER], sort_keys=True).encode()).hexdigest()[:8])

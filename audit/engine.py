@@ -21,7 +21,7 @@ from csenet.audit.classifier import ExchangeClassifier, default_classifier
 from csenet.audit.lexicon import Lexicon, default_lexicon
 from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_age_in_title
 from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, _sexual, _uncounted_reason, _verdict
-from csenet.audit.semantic import SemanticReader, default_semantic_reader, transaction_cues
+from csenet.audit.semantic import SemanticReader, decide_cues, default_semantic_reader, transaction_cues
 from csenet.audit.spelling import Speller, default_speller
 from csenet.audit.text import OVERRULED, Finding, Reader, clauses, normalise, settle
 from csenet.columns import isin
@@ -113,6 +113,7 @@ class Auditor:
             classifier = default_classifier(lambda t: self.prepare(t)[0], prepared_by, partial(clauses, lexicon=self.lex))
         self.classifier: ExchangeClassifier | None = classifier or None
         self._transaction = transaction_cues(self.semantic.raw if self.semantic is not None else None)
+        self._decide_cues = decide_cues(self.semantic.raw if self.semantic is not None else None)
         if self.classifier is not None:
             self.version += "+classifier-%s" % self.classifier.version
         self._ages: dict[str, tuple[StatedAge, ...]] = {}
@@ -259,7 +260,7 @@ class Auditor:
 
         Each is kept when the summary scores at least its reader's `confirm`, overruled
         below; where the readers found none, the classifier's own finding at `decide` or more,
-        on a clause with a word of transaction."""
+        on a clause with a word of transaction, or at `decide_uncued` on one with a thing had or a condition set."""
         clf = self.classifier
         assert clf is not None
         score = clf.score(summary)
@@ -269,6 +270,8 @@ class Auditor:
         if score < clf.decide:
             return score, [], []
         d = clf.explain(summary, self._transaction.search if self._transaction is not None else None)
+        if d is None and score >= clf.decide_uncued and self._decide_cues is not None:
+            d = clf.explain(summary, self._decide_cues.search)
         if d is None:
             return score, [], []
         return score, [Finding("exchange", "classifier", "classifier", d.clause, reader="classifier",

@@ -233,6 +233,13 @@ def transaction_cues(raw: dict[str, Any] | None = None) -> re.Pattern[str] | Non
     return _alternation(cues)
 
 
+def decide_cues(raw: dict[str, Any] | None = None) -> re.Pattern[str] | None:
+    """Words of a thing had or a condition set, on which the classifier decides only at its higher
+    `decide_uncued` score (the exemplar file's `decide_cues`)."""
+    raw = raw if raw is not None else load_exemplars()
+    return _alternation(raw.get("decide_cues"))
+
+
 def _alternation(patterns) -> re.Pattern[str] | None:
     patterns = [str(p) for p in patterns or []]
     return re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join("(?:%s)" % p for p in patterns)) if patterns else None

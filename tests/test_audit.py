@@ -242,6 +242,10 @@ def test_dob_records_that_disagree_about_childhood_are_a_conflict():
     ("the suspects, 24 and 31, were arrested", 24, "other"),
     ("her 19-year-old ex-boyfriend", 19, "other"),
     ("female (15) located at the address", 15, "female"),
+    # the one the victim is set beside, not the victim: the longest noun phrase decides
+    ("told her an older boy (19) would look after her", 19, "other"),
+    ("an older female (19) recruits girls from the park", 19, "other"),
+    ("the estate's young girl (13) was seen", 13, "victim"),
 ])
 def test_ages_stated_in_the_summary_and_whose_they_are(text, age, subject):
     found = stated_ages(normalise(text), default_lexicon())

@@ -93,6 +93,31 @@ def test_an_exchange_no_reader_lists_is_decided_by_the_classifier_with_its_evide
     assert float(score) >= clf.decide and clause.strip('"') and all(t in terms for t in decision.terms)
 
 
+UNCUED = ("Girl (15) texted her friend: omw 2 his again, least i get 2 eat. She has disclosed sex with the man "
+          "at each visit.")
+
+
+def test_without_a_word_of_transaction_it_decides_only_at_the_higher_bar_on_a_thing_had(auditor):
+    """"least i get 2 eat" holds no word of transaction (gave, paid …): the classifier decides on it only
+    at `decide_uncued`, and only on a clause with a thing had or a condition set; a summary with neither
+    is never an exchange, whatever it scores."""
+    import copy
+
+    clf = auditor.classifier
+    score = clf.score(auditor.prepare(UNCUED)[0])
+    assert clf.decide <= score and clf.explain(auditor.prepare(UNCUED)[0], auditor._transaction.search) is None
+    for bar, decided in ((score - 0.01, True), (score + 0.01, False)):
+        moved = copy.copy(clf)
+        moved.decide_uncued = bar
+        row = audit(UNCUED, semantic=False, classifier=moved)
+        assert row["meets_cse_definition"] is decided, row["reasons"]
+        assert ('least i get 2 eat"~' if decided else "NO_EXCHANGE") in row["reasons"]
+    bare = "She disclosed sexual activity with the men at the flat."
+    moved = copy.copy(clf)
+    moved.decide_uncued = 0.0
+    assert audit(bare, classifier=moved)["meets_cse_definition"] is False
+
+
 def test_it_reads_only_a_child_s_sexual_offence():
     adult = audit(UNLISTED.replace("Girl, 15", "Woman, 25"), dob="1998-01-01")
     assert "CLASSIFIER:" not in adult["reasons"] and adult["meets_cse_definition"] is False
