@@ -16,7 +16,7 @@ import datetime as _dt
 import logging
 import os
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -211,12 +211,19 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     step = reporter.stage("network detection", 1)
     detection = params_digest(DetectionParams.from_settings(settings))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-verdicts") as pool:
-        beside = None if later is None else pool.submit(write_verdicts, store, verdicts[later], settings.batch_size)
+        beside: list[Future] = []
+
+        def write_the_rest() -> None:
+            """Once detection has read the graph: writes beside its read slowed it twice over."""
+            if later is not None and not beside:
+                beside.append(pool.submit(write_verdicts, store, verdicts[later], settings.batch_size))
+
         summary = _detect(store, settings, detection, None if ids is None or people is None
-                          else set(involvements["person_id"]) | set(people))
+                          else set(involvements["person_id"]) | set(people), after_read=write_the_rest)
+        write_the_rest()
         store.sync()
-        if beside is not None:
-            beside.result()
+        if later is not None:
+            beside[0].result()
             store.sync()
             scope += " (%d verdicts written beside network detection)" % int(later.sum())
     step(1)
@@ -248,9 +255,11 @@ def run_analyses(store: GraphStore, settings: Settings, reporter: Reporter | Non
     return result
 
 
-def _detect(store: GraphStore, settings: Settings, detection: str, around: set[str] | None) -> Any:
+def _detect(store: GraphStore, settings: Settings, detection: str, around: set[str] | None,
+            after_read: Callable[[], None] | None = None) -> Any:
     """Network detection: around the people a delta touched when the last analysis ran
-    under the same detection settings (`detection`, their digest), else the whole graph."""
+    under the same detection settings (`detection`, their digest), else the whole graph.
+    `after_read`: as for detect_networks."""
     from csenet.networks.partial import short_networks
     from csenet.networks.projection import detect_networks
 
@@ -260,8 +269,9 @@ def _detect(store: GraphStore, settings: Settings, detection: str, around: set[s
         if last and last[0]["detection"] == detection:
             most = int(settings.network_part_max_share * store.read(PERSON_COUNT)[0]["n"])
     if not most:
-        return detect_networks(store, settings)
-    return detect_networks(store, settings, around=around, max_people=most, components=short_networks(store))
+        return detect_networks(store, settings, after_read=after_read)
+    return detect_networks(store, settings, around=around, max_people=most, components=short_networks(store),
+                           after_read=after_read)
 
 
 def _audit_scope(store: GraphStore, touched: Collection[str] | None, load_id: str | None

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Collection, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 from csenet import csvsafe
 from csenet.settings import Settings
@@ -195,12 +195,14 @@ class NetworkSummary:
 def detect_networks(store: GraphStore, settings: Settings | None = None, *, window_days: int = 90,
                     progress: Progress | None = None, params: DetectionParams | None = None,
                     around: Collection[str] | None = None, components: Collection[str] = (),
-                    max_people: int = 0) -> NetworkSummary:
+                    max_people: int = 0, after_read: Callable[[], None] | None = None) -> NetworkSummary:
     """Find networks in the graph and replace the previous ones; `progress` gets rows written.
 
     With `around` (people a load touched) only the part of the graph they are in is
     detected again (networks/partial.py), unless that part would read more than
-    `max_people` people; `components` adds the people of those previous components."""
+    `max_people` people; `components` adds the people of those previous components.
+    `after_read` is called once the graph is read: writes that detection does not read
+    can start then without slowing its read."""
     started = time.perf_counter()
     params = params or DetectionParams.from_settings(settings, window_days=window_days)
     timings: dict[str, float] = {}
@@ -213,10 +215,14 @@ def detect_networks(store: GraphStore, settings: Settings | None = None, *, wind
             began = time.perf_counter()
             facts = load_facts(store)
             timings["read"] = time.perf_counter() - began
+            if after_read is not None:
+                after_read()
             result, part = detect(facts, params), None
             timings["detect"] = time.perf_counter() - began - timings["read"]
         else:
             result, part = found_part
+            if after_read is not None:
+                after_read()
         found = time.perf_counter()
         lineage: list[dict[str, Any]] = []
         changed = write_detection(store, result, progress, lineage, None if part is None else part.people)

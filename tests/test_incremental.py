@@ -123,6 +123,34 @@ def test_a_first_load_is_audited_from_its_own_frames_as_from_the_graph(store, ba
     assert len(views) == 1 and len(validated) == 1, "a graph that holds a load is not empty: its audit reads the graph"
 
 
+def test_a_first_load_writes_the_verdicts_detection_does_not_read_once_detection_has_read(
+        store, backend_settings, extracts, monkeypatch):
+    """Written beside detection's read, they slowed it twice over on large (stop 32)."""
+    from csenet.audit import graph as audit_graph
+    from csenet.networks import projection
+
+    events: list = []
+    read, write = projection.load_facts, audit_graph.write_verdicts
+
+    def reading(*args, **kwargs):
+        facts = read(*args, **kwargs)
+        events.append("detection read")
+        return facts
+
+    def writing(store_, verdicts, *args, **kwargs):
+        events.append(("verdicts", len(verdicts)))
+        return write(store_, verdicts, *args, **kwargs)
+
+    monkeypatch.setattr(projection, "load_facts", reading)
+    monkeypatch.setattr(audit_graph, "write_verdicts", writing)
+    _load(store, extracts["base"], backend_settings)
+    written = [e for e in events if e != "detection read"]
+    assert events.index("detection read") == 1 and len(written) >= 2, events
+    total = store.read("MATCH (i:Incident) RETURN count(i) AS n")[0]["n"]
+    assert written[1][1] > 0 and written[0][1] + written[1][1] == total
+    assert all(r["verdict"] for r in store.read(AUDIT))
+
+
 @pytest.mark.parametrize("read_ahead", [False, True])
 def test_the_first_load_s_early_audit_gives_the_verdicts_of_a_whole_audit(store, backend_settings, extracts,
                                                                           monkeypatch, read_ahead):
