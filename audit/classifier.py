@@ -47,7 +47,7 @@ LABELLED = Path(__file__).with_name("labelled")
 LABELS = ("exchange", "no_exchange", "negated")
 # Chosen on the development writers scored leave-one-writer-out and on the generator's
 # force (docs/flag-audit.md, "Choosing the thresholds"); never on a held-out set.
-CONFIRM = {"semantic": 0.35, "lexicon": 0.2}
+CONFIRM = {"semantic": 0.35, "lexicon": 0.175}
 DECIDE = 0.7
 DECIDE_UNCUED = 0.9
 """Deciding on a summary with no word of transaction in any clause ("least i get 2 eat", "if
