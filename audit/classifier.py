@@ -51,10 +51,11 @@ CONFIRM = {"semantic": 0.35, "lexicon": 0.175}
 DECIDE = 0.7
 DECIDE_UNCUED = 0.9
 """Deciding on a summary with no word of transaction in any clause ("least i get 2 eat", "if
-I do what he wants I get to ride on the bikes"): left out of the cues, these were refused at
-any score. At 0.9, on the development writers scored leave one writer out, recall rose
-0.954 -> 0.967 at the same precision, and the generator's force gained recall with no
-false exchange; at 0.8 the generator's "Strategy meeting: ..." summaries crossed it."""
+I do what he wants I get to ride on the bikes"), on a clause with a thing had or a condition
+set (semantic.yaml's `decide_cues`): these were refused at any score. At 0.9, on the
+development writers scored leave one writer out, recall rose 0.959 -> 0.972 (dev-dev19)
+and the generator's force gained recall with no false exchange; at 0.8 the generator's
+"Strategy meeting: ..." summaries crossed it (docs/flag-audit.md, stop 33)."""
 C = 16.0
 TERMS = 3
 TOKEN = r"(?u)\b[^\W\d_][\w']+\b"
