@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 LABELLED = Path(__file__).with_name("labelled")
 LABELS = ("exchange", "no_exchange", "negated")
 # Chosen on the development writers scored leave-one-writer-out and on the generator's
-# force (docs/flag-audit.md, "Choosing the thresholds"); never on a held-out set.
+# force (docs/flag-audit.md, "How the rule was chosen" and stop 33's section); never on a held-out set.
 CONFIRM = {"semantic": 0.35, "lexicon": 0.175}
 DECIDE = 0.7
 DECIDE_UNCUED = 0.9
