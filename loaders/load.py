@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from csenet.columns import isin
+from csenet.columns import TEXT, isin
 from csenet.settings import Settings
 from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
@@ -414,7 +414,8 @@ def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.D
         new = incoming.reindex(columns=RECORD_FIELDS)
         kept = existing[~isin(existing["record_id"], new["record_id"])][RECORD_FIELDS]
         frame = pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
-    frame = frame.astype(object)
+    # whole text stays Arrow-backed (columns.compact_text); the rest is object, None unknown
+    frame = frame.astype({c: object for c in frame.columns if frame[c].dtype != TEXT or frame[c].hasnans})
     return frame.where(frame.notna(), None).sort_values("record_id", kind="stable", ignore_index=True)
 
 

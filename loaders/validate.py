@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from csenet.columns import isin
+from csenet.columns import compact_text, isin
 from csenet.loaders import normalise
 from csenet.loaders.read import RawBundle, RawFile
 from csenet.loaders.spec import BY_NAME, FILES
@@ -386,4 +386,4 @@ def _shape(name: str, df: pd.DataFrame, bundle: RawBundle) -> pd.DataFrame:
     for extra in raw.extra_columns:
         out[normalise.property_name(extra)] = _none(_stripped(df, extra))
     out["_line"] = df["_line"]
-    return out.reset_index(drop=True)
+    return compact_text(out.reset_index(drop=True))
