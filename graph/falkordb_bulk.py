@@ -36,6 +36,9 @@ from csenet.graph.graph_sets import NodeFrame, NodeSet, NotImportable, RelFrame,
 
 TOKEN_BYTES = 32 * 2**20
 """Bytes per token, and about per command: far under Redis's 512 MB argument limit."""
+ENCODE_ROWS = 200_000
+"""Rows of a set packed at a time: a large force's set packed whole held a gigabyte of
+Arrow buffers besides its frame. A part's token leaves out a property none of its rows has."""
 
 _NULL, _BOOL, _DOUBLE, _STRING, _LONG, _ARRAY = (bytes([t]) for t in range(6))
 _TRUE, _FALSE = _BOOL + b"\x01", _BOOL + b"\x00"
@@ -281,9 +284,10 @@ class Plan:
         self.ids.setdefault(nodes.label, []).append((first, keys))
         self._next += len(keys)
         self.checks += [(nodes.label, nodes.key, keys[0], first), (nodes.label, nodes.key, keys[-1], self._next - 1)]
-        names, packed = _properties(nodes.frame, nodes.lists, nodes.constants)
-        for token, n in _tokens(_header(nodes.label, names), _entities(packed)):
-            yield n, 0, [token], []
+        for at in range(0, len(keys), ENCODE_ROWS):
+            names, packed = _properties(nodes.frame.iloc[at:at + ENCODE_ROWS], nodes.lists, nodes.constants)
+            for token, n in _tokens(_header(nodes.label, names), _entities(packed)):
+                yield n, 0, [token], []
 
     def _relationships(self, rels: RelFrame) -> Iterator[tuple[bytes, int]]:
         starts = self.id_of(rels.start[0], rels.starts.to_numpy(dtype=object))
@@ -294,5 +298,6 @@ class Plan:
             return
         pair = np.empty(len(starts), dtype=[("a", "<u8"), ("b", "<u8")])
         pair["a"], pair["b"] = starts, ends
-        names, packed = _properties(rels.frame, rels.lists, rels.constants)
-        yield from _tokens(_header(rels.type, names), _entities([_records(pair), *packed]))
+        for at in range(0, len(pair), ENCODE_ROWS):
+            names, packed = _properties(rels.frame.iloc[at:at + ENCODE_ROWS], rels.lists, rels.constants)
+            yield from _tokens(_header(rels.type, names), _entities([_records(pair[at:at + ENCODE_ROWS]), *packed]))

@@ -50,6 +50,28 @@ def test_graph_bulk_leaves_exactly_the_graph_merge_leaves(both):
     assert rels == merge_graph[1]
 
 
+def test_sets_packed_in_parts_leave_the_graph_merge_leaves(both, small_bundle, monkeypatch):  # noqa: F811
+    """A large set is packed a part at a time (ENCODE_ROWS); a part in which no row has a
+    property leaves it out of its token, and the graph is still MERGE's."""
+    data, out = both
+    monkeypatch.setattr(falkordb_bulk, "ENCODE_ROWS", 7)
+    sent = []
+    real = falkordb_bulk._header
+    monkeypatch.setattr(falkordb_bulk, "_header", lambda name, props: sent.append((name, tuple(props))) or
+                        real(name, props))
+    store = FalkorStore.embedded(_settings(data, "bulk_parts", True))
+    try:
+        store.drop_graph()
+        summary = load_bundle(store, small_bundle, store.settings, rejects_path=data.parent / "rejects.csv")
+        assert "bulk_bulk" in summary.timings and "people_bulk" in summary.timings
+        assert dump(store) == out[False][1]
+    finally:
+        store.drop_graph()
+        store.close()
+    records = [props for name, props in sent if name == "PersonRecord"]
+    assert len(records) > 10 and len(set(records)) > 1  # parts of one set, not all with the same properties
+
+
 def test_a_graph_made_by_graph_bulk_comes_back_after_a_restart_with_its_indexes(both):
     data, out = both
     store = FalkorStore.embedded(_settings(data, "bulk", True))
