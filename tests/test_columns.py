@@ -26,3 +26,30 @@ def test_isin_answers_as_pandas_for_a_text_column(values):
                                     pd.Series([True, False])])
 def test_other_columns_go_to_pandas(column):
     assert isin(column, [1, "a", True]).tolist() == column.isin([1, "a", True]).tolist()
+
+
+def test_compact_text_makes_whole_text_arrow_backed_and_leaves_the_rest():
+    from csenet.columns import TEXT as ARROW_TEXT, compact_text
+
+    frame = pd.DataFrame({"ids": pd.Series(["R-1", "R-2", "R-é"], dtype=object),
+                          "unknown": pd.Series(["x", None, "y"], dtype=object),
+                          "lists": pd.Series([["a"], [], ["b"]], dtype=object),
+                          "mixed": pd.Series(["1", 2, "3"], dtype=object),
+                          "year": [2020, 2021, 2022]})
+    out = compact_text(frame)
+    assert out["ids"].dtype == ARROW_TEXT and out["ids"].tolist() == ["R-1", "R-2", "R-é"]
+    assert {c: out[c].dtype for c in ("unknown", "lists", "mixed")} == {c: object for c in ("unknown", "lists", "mixed")}
+    assert out["unknown"].tolist()[1] is None  # an unknown stays None, not NaN
+    assert out["year"].dtype == np.int64
+
+
+def test_validated_frames_keep_unknowns_as_none_beside_arrow_text(tiny_bundle):
+    from csenet.columns import TEXT as ARROW_TEXT
+    from csenet.loaders.read import read_bundle
+    from csenet.loaders.validate import validate
+
+    records = validate(read_bundle(tiny_bundle)).frames["person_records"]
+    assert records["record_id"].dtype == ARROW_TEXT
+    dob = records["date_of_birth"]
+    assert dob.dtype == object and dob.isna().any()
+    assert all(v is None or isinstance(v, str) for v in dob)
