@@ -45,12 +45,27 @@ def rss_gb(pid: int) -> float:
 
 
 def children_gb(pid: int, skip: int) -> float:
-    """The audit's spawned workers (the store is a child too: counted apart)."""
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as fh:
-            return sum(rss_gb(int(c)) for c in fh.read().split() if int(c) != skip)
-    except OSError:
-        return 0.0
+    """Every process below `pid` but the store (the audit's spawned workers and theirs): a
+    thread's children are listed under that thread's task."""
+    total, seen, todo = 0.0, {pid, skip}, [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir("/proc/%d/task" % parent)
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open("/proc/%d/task/%s/children" % (parent, task)) as fh:
+                    kids = [int(c) for c in fh.read().split()]
+            except OSError:
+                continue
+            for kid in kids:
+                if kid not in seen:
+                    seen.add(kid)
+                    todo.append(kid)
+                    total += rss_gb(kid)
+    return total
 
 
 class Sampler:
