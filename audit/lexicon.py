@@ -187,6 +187,30 @@ class Lexicon:
         else:
             self.giver_before = self.giver_after = None
         self.benign = _compile(att.get("benign"), "attribution.benign")
+        # the thing goes to the other person: "gave the defendant £50", "buys cigarettes for an older man"
+        to = att.get("other_recipients") or []
+        _compile(to, "attribution.other_recipients")
+        weak = att.get("other_recipients_for") or []
+        _compile(weak, "attribution.other_recipients_for")
+
+        def recipient(nouns: list) -> str:  # "the yard owner", "her older boyfriend, 20,", "her neighbour (32)"
+            return (r"(?:the |a |an |his |her |their |my |your |this |that )?"
+                    r"(?:(?!(?:and|or|her|him|them|me|you|us)\b)[\w-]+ ){0,2}?(?:%s)(?: \(\d+\)|,? \d+,?)?" % _words(nouns))
+        # between the transfer word and the thing: the recipient, then at most four words
+        # (earlier things: "gave the yard owner cigarettes and cash")
+        self.to_other = re.compile(r"^ %s (?:[\w'-]+,? ){0,4}$" % recipient(to)) if to else None
+        # after the thing: "to the defendant", "for an older man"
+        self.for_other = re.compile(r"^(?: and [\w ]{1,25}?)? (?:to %s|for %s)\b"
+                                    % (recipient(to), recipient(list(to) + list(weak)))) if to else None
+        self.sale = _compile(att.get("sale"), "attribution.sale")
+        shared = att.get("shared_recipients") or []
+        _compile(shared, "attribution.shared_recipients")
+        # the recipients named right after the transfer word, or as "to"/"for" after the thing
+        self.shared = re.compile(r"^ (?:%s)\b(?!['’]s)" % _words(shared)) if shared else None
+        self.shared_after = re.compile(r"^(?: [\w-]+){0,3}? (?:to|for) (?:%s)\b(?!['’]s)" % _words(shared)) if shared else None
+        payers = att.get("paying_others") or []
+        _compile(payers, "attribution.paying_others")
+        self.paying_others = re.compile(r"(?<!\w)(?:%s)(?!\w)" % _words(payers)) if payers else None
         nag = att.get("not_a_gift_when_followed_by") or []
         _compile(nag, "attribution.not_a_gift_when_followed_by")
         self.not_a_gift = re.compile(r"^ (?:%s)\b" % _words(nag)) if nag else None

@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from csenet.audit.lexicon import Lexicon, LexiconError, not_told
-from csenet.audit.text import BENIGN, COUNTED, NEGATED, OWN, THIRD_PARTY, Finding, clauses
+from csenet.audit.text import BENIGN, COUNTED, NEGATED, NOT_A_GIFT, OWN, THIRD_PARTY, Finding, clauses
 
 DEFAULT_PATH = Path(__file__).with_name("semantic.yaml")
 MODEL_NAME = "tokenlearn-static-model-0.1.1"
@@ -222,6 +222,8 @@ class SemanticReader:
             return THIRD_PARTY
         if lex.benign is not None and lex.benign.search(scope):
             return BENIGN
+        if lex.sale is not None and lex.sale.search(scope):
+            return NOT_A_GIFT  # "sold her old phone to him": a sale of her things, not of her
         return COUNTED
 
 

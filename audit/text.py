@@ -21,8 +21,15 @@ OWN = "own"
 THIRD_PARTY = "third_party"
 BENIGN = "benign"
 NOT_A_GIFT = "not_a_gift"
+TO_OTHER = "to_other"      # the child (or someone else) gives it to the other person: "gave the defendant £50"
 OVERRULED = "overruled"    # found by a reader, outweighed by the classifier reading the whole summary
+ATTRIBUTED = (THIRD_PARTY, BENIGN, TO_OTHER)
+"""The lexicon's readings of a thing as another's gift, everyone's, or given to the other person: a
+semantic match over the same words takes the reading ("i gave him my money" is not "the man gave her
+money"). Not OWN ("yeah i gave her weed" may be the suspect's words) nor NOT_A_GIFT ("weed on tick"
+is still a debt)."""
 
+SUBSTANCES = frozenset({"alcohol", "drugs", "cigarettes"})  # handed to a whole group of children, still a lure
 VERB_BEFORE_ITEM = 60  # characters from a transfer word to the item it governs
 VERB_AFTER_ITEM = 35   # passive: "cider was supplied", "money changed hands"
 OWN_AFTER_ITEM = 32    # "bought sweets with my pocket money"
@@ -59,6 +66,7 @@ def normalise(text: object) -> str:
 
 
 _SENTENCE_END = re.compile(r"[.;!?\n](?!\d)")
+_RAISED_AFTER = re.compile(r"[^.;!?\n]{0,30}?\b(?:suspected|alleged|believed|thought|rumou?red|reported|said|claimed|understood) (?:to|of)\b")
 
 
 def raised_then_refuted(text: str, evidence: str, lexicon: Lexicon, denials: tuple[int, ...] = ()) -> bool:
@@ -75,7 +83,9 @@ def raised_then_refuted(text: str, evidence: str, lexicon: Lexicon, denials: tup
     start = starts[-1] if starts else 0
     if lexicon.question is not None and lexicon.question.search(text, start, end) is not None:
         return not _answered_yes(text, end, lexicon)
-    if lexicon.raised is None or lexicon.raised.search(text, start, end) is None:
+    # raised before the words, or just after them ("payments from men suspected to be for access")
+    if lexicon.raised is None or (lexicon.raised.search(text, start, end) is None
+                                  and _RAISED_AFTER.match(text, end) is None):
         return False
     if any(d >= end for d in denials):
         return True
@@ -111,6 +121,8 @@ def settle(text: str, found: list[Finding], lexicon: Lexicon) -> list[Finding]:
     exchange = [f.kind in ("exchange", "gain") for f in found]
     denied = [(f, sp) for f, sp, ex in zip(found, spans, exchange) if ex and sp and f.status == NEGATED]
     lexicon_denied = [sp for f, sp in denied if f.reader == "lexicon"]
+    attributed = [(f.status, sp) for f, sp, ex in zip(found, spans, exchange)
+                  if ex and sp and f.reader == "lexicon" and f.status in ATTRIBUTED]
     starts = tuple(sorted(sp[0] for _, sp in denied))
     waived = [sp for f, sp in zip(found, spans) if sp and f.counted and lexicon.categories.get(f.category)
               and lexicon.categories[f.category].negation_inside]
@@ -123,6 +135,11 @@ def settle(text: str, found: list[Finding], lexicon: Lexicon) -> list[Finding]:
                 or (f.reader == "semantic" and any(a < sp[1] and sp[0] < b for a, b in lexicon_denied))
                 or raised_then_refuted(text, f.evidence, lexicon, starts)):
             f = replace(f, status=NEGATED)
+        elif f.counted and ex and sp and f.reader == "semantic":
+            # the lexicon read these words as another's thing or gift ("i gave him my money")
+            other = next((st for st, (a, b) in attributed if a < sp[1] and sp[0] < b), None)
+            if other is not None:
+                f = replace(f, status=other)
         out.append(f)
     return out
 
@@ -187,6 +204,8 @@ class Reader:
                         status = THIRD_PARTY  # "the complainant's mother paid him"
                     elif cat.reason == "money" and lex.own_subject is not None and lex.own_subject.search(seg[:m.start()]):
                         status = OWN  # "she paid him rent from her wages"
+                    elif cat.reason == "money" and lex.sale is not None and lex.sale.search(seg, 0, m.start()):
+                        status = NOT_A_GIFT  # "sold him her old phone for £80": the price of a sale
                     elif self._negated(seg, [c for c in negs if not cat.negation_inside or c[1] <= m.start()],
                                        m.start(), m.end()):
                         status = NEGATED
@@ -258,8 +277,15 @@ class Reader:
             evidence = seg[s0:s1]
             if any(b0 < i1 and i0 < b1 for b0, b1 in benign):
                 status = BENIGN
+            elif cat.reason == "money" and lex.sale is not None and lex.sale.search(seg, 0, i0):
+                status = NOT_A_GIFT
+            elif (lex.shared is not None and v0 < i0 and cat.reason not in SUBSTANCES
+                  and (lex.shared.match(seg[v1:i0]) or lex.shared_after.match(seg[i1:]))):
+                status = BENIGN  # "gives all the grandchildren a fiver": everyone's, not the child's reward
             elif lex.not_a_gift is not None and lex.not_a_gift.match(seg[i1:]):
                 status = NOT_A_GIFT
+            elif self._to_other(seg, v0, v1, i0, i1, to_subject):
+                status = TO_OTHER
             elif self._own(seg, v0, v1, i0, i1, to_subject):
                 status = OWN
             elif self._third_party(seg, v0, i1, to_subject):
@@ -282,6 +308,17 @@ class Reader:
             return lex.own_subject.search(seg[:v0]) is not None
         # "the alcohol she had bought": the buyer named between the thing and the verb
         return v0 >= i1 and len(seg[i1:v0].split()) <= 3 and lex.own_subject.search(seg[i1:v0]) is not None
+
+    def _to_other(self, seg: str, v0: int, v1: int, i0: int, i1: int, to_subject: bool) -> bool:
+        """The thing goes to the other person ("gave the defendant £50", "buys cigarettes for an
+        older man"), given by someone who is not paying for the child ("men paid the suspect":
+        the perpetrator's gain, which counts)."""
+        lex = self.lex
+        if to_subject or lex.to_other is None or v0 > i0 or _PASSIVE.match(seg, v0):
+            return False
+        if not (lex.to_other.match(seg[v1:i0]) or lex.for_other.match(seg[i1:])):
+            return False
+        return lex.paying_others is None or lex.paying_others.search(seg[:v0]) is None
 
     def _third_party(self, seg: str, v0: int, i1: int, to_subject: bool) -> bool:
         lex = self.lex
@@ -312,7 +349,7 @@ def _nearest(transfers: list[tuple[int, int, bool]], i0: int, i1: int) -> tuple[
     return best
 
 
-_RANK = {COUNTED: 0, NEGATED: 1, OWN: 2, THIRD_PARTY: 3, NOT_A_GIFT: 4, BENIGN: 5}
+_RANK = {COUNTED: 0, NEGATED: 1, OWN: 2, THIRD_PARTY: 3, NOT_A_GIFT: 4, BENIGN: 5, TO_OTHER: 6}
 
 
 def _dedupe(findings: list[Finding]) -> tuple[Finding, ...]:

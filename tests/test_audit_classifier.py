@@ -20,7 +20,8 @@ from csenet.audit.engine import Auditor
 
 REFUTED = ("It was suggested the man gave the girl (14) vodka for sex. She has since made clear no money, drink or "
            "gifts ever changed hands; she describes being raped by him in the park.")
-CORRECTED = ("It was alleged he gave her vodka for sex. Enquiries show the girl (14) bought the vodka herself; she "
+# a correction the lexicon does not read (it reads "bought the vodka herself": tests/test_audit_direction.py)
+CORRECTED = ("It was alleged he gave her vodka for sex. CCTV shows the girl (14) buying the vodka at the shop; she "
              "says he raped her at the party.")
 UNLISTED = ("Girl, 15, says the man at the garage lets her have whatever she likes from the shop as long as she "
             "keeps him happy in the back office, where he has had sex with her several times.")
