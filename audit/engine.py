@@ -85,6 +85,10 @@ class _Age:
     conflict: bool = False
 
 
+READ_ROWS = 50_000
+"""Incidents `Auditor.read` embeds at once."""
+
+
 class Auditor:
     """Holds the compiled lexicon, the code table and the text caches for one run."""
 
@@ -293,8 +297,18 @@ class Auditor:
 
     def read(self, incidents: pd.DataFrame) -> list[Reading]:
         """Each incident's reading, row for row, which needs none of its people: what can be computed while
-        they are still being resolved (audit.parallel.StagedAudit). The semantic reader embeds
-        every clause, and the classifier scores every summary of a sexual offence, in one batch."""
+        they are still being resolved (audit.parallel.StagedAudit). A part of READ_ROWS at a time:
+        the semantic reader embeds every clause of the part, and the classifier scores every
+        summary of a sexual offence, in one batch; the part's clause vectors are then let go
+        (half a million summaries' held 2 GB in each worker until their people came)."""
+        out: list[Reading] = []
+        for at in range(0, len(incidents), READ_ROWS):
+            out += self._read(incidents.iloc[at:at + READ_ROWS])
+            if self.semantic is not None:
+                self.semantic.forget()
+        return out
+
+    def _read(self, incidents: pd.DataFrame) -> list[Reading]:
         summaries = [self.prepare(t) for t in _texts(incidents, "summary")]
         texts = [t for t, _ in summaries]
         offences = _texts(incidents, "offence")

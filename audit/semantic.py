@@ -145,6 +145,10 @@ class SemanticReader:
                 break
             self._vectors[clause] = vec
 
+    def forget(self) -> None:
+        """Let go of the clause vectors `prime` and `score` kept (they only save time)."""
+        self._vectors = {}
+
     def eligible(self, window: str) -> np.ndarray:
         """Which exemplars may match: a family with its own cues only where one of them is written
         (being let stay somewhere is read only where staying is), the rest always."""

@@ -138,3 +138,19 @@ def test_readers_run_only_on_idle_cores_until_their_people_come(force):
         assert os.sched_getscheduler(pids[0]) == os.SCHED_OTHER
     finally:
         staged.close()
+
+
+def test_summaries_read_a_part_at_a_time_give_the_verdicts_of_one_read(force, monkeypatch):
+    """Auditor.read embeds READ_ROWS incidents at once and lets their clause vectors go."""
+    from csenet.audit import engine
+    from csenet.audit.semantic import SemanticReader
+
+    args = (force["incidents"], force["involvements"], force["persons"], force["context"])
+    together = audit_incidents(*args)
+    kept: list[int] = []
+    forget = SemanticReader.forget
+    monkeypatch.setattr(SemanticReader, "forget", lambda self: kept.append(len(self._vectors)) or forget(self))
+    monkeypatch.setattr(engine, "READ_ROWS", 7)
+    apart = audit_incidents(*args)
+    pd.testing.assert_frame_equal(apart, together)
+    assert len(kept) == -(-len(force["incidents"]) // 7) and max(kept) > 0
