@@ -300,7 +300,7 @@ class Auditor:
         they are still being resolved (audit.parallel.StagedAudit). A part of READ_ROWS at a time:
         the semantic reader embeds every clause of the part, and the classifier scores every
         summary of a sexual offence, in one batch; the part's clause vectors are then let go
-        (half a million summaries' held 2 GB in each worker until their people came)."""
+        (a reader's half a million summaries kept theirs until their people came)."""
         out: list[Reading] = []
         for at in range(0, len(incidents), READ_ROWS):
             out += self._read(incidents.iloc[at:at + READ_ROWS])

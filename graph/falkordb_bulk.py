@@ -37,8 +37,8 @@ from csenet.graph.graph_sets import NodeFrame, NodeSet, NotImportable, RelFrame,
 TOKEN_BYTES = 32 * 2**20
 """Bytes per token, and about per command: far under Redis's 512 MB argument limit."""
 ENCODE_ROWS = 200_000
-"""Rows of a set packed at a time: a large force's set packed whole held a gigabyte of
-Arrow buffers besides its frame. A part's token leaves out a property none of its rows has."""
+"""Rows of a set packed at a time, so the packing does not grow with a set (on large it was
+not where memory peaked). A part's token leaves out a property none of its rows has."""
 
 _NULL, _BOOL, _DOUBLE, _STRING, _LONG, _ARRAY = (bytes([t]) for t in range(6))
 _TRUE, _FALSE = _BOOL + b"\x01", _BOOL + b"\x00"

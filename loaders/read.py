@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 import yaml
 from csenet.loaders.spec import FILES, FileSpec
 
+from csenet.columns import TEXT
 from csenet.errors import InputError
 
 
@@ -151,7 +152,7 @@ def read_file(spec: FileSpec, path: Path, codec: str = "utf-8-sig", scratch: Pat
     lines = _line_numbers(table)
     # Arrow-backed text ("str"): a third of the memory of Python str objects; validation
     # takes each column as object once it checks it (validate._stripped)
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
     del table
     frame["_line"] = lines
     for c in spec.column_names:
