@@ -183,9 +183,14 @@ class Lexicon:
                    r"that|who)\b)[a-z,']+){0,3}")
         if givers:
             self.giver_before = re.compile(r"(?<!\w)%s(?:%s)(?!['’]s)%s%s $" % (not_told(), _words(givers), between, aux))
-            self.giver_after = re.compile(r"^[^,]{0,25}?\bby (?:%s)(?!['’]s)\b" % _words(givers))
+            parents = att.get("parent_givers") or []
+            _compile(parents, "attribution.parent_givers")
+            self.giver_after = re.compile(r"^[^,]{0,25}?\b(?:by (?:%s)|from (?:%s))(?!['’]s)\b"
+                                          % (_words(givers), _words(parents or givers)))
+            # ... or between the transfer word and the thing: "received a phone from her mother as a gift"
+            self.giver_from = re.compile(r"\bfrom (?:%s)(?!['’]s)\b" % _words(parents)) if parents else None
         else:
-            self.giver_before = self.giver_after = None
+            self.giver_before = self.giver_after = self.giver_from = None
         self.benign = _compile(att.get("benign"), "attribution.benign")
         # the thing goes to the other person: "gave the defendant £50", "buys cigarettes for an older man"
         to = att.get("other_recipients") or []
@@ -203,6 +208,9 @@ class Lexicon:
         self.for_other = re.compile(r"^(?: and [\w ]{1,25}?)? (?:to %s|for %s)\b"
                                     % (recipient(to), recipient(list(to) + list(weak)))) if to else None
         self.sale = _compile(att.get("sale"), "attribution.sale")
+        self.mutual = _compile(att.get("mutual"), "attribution.mutual")
+        self.routine = _compile(att.get("routine"), "attribution.routine")
+        self.return_stated = _compile(att.get("return_stated"), "attribution.return_stated")
         shared = att.get("shared_recipients") or []
         _compile(shared, "attribution.shared_recipients")
         # the recipients named right after the transfer word, or as "to"/"for" after the thing

@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from csenet.audit.lexicon import Lexicon, LexiconError, not_told
-from csenet.audit.text import BENIGN, COUNTED, NEGATED, NOT_A_GIFT, OWN, THIRD_PARTY, Finding, clauses
+from csenet.audit.text import BENIGN, COUNTED, MUTUAL, NEGATED, NOT_A_GIFT, OWN, ROUTINE, THIRD_PARTY, Finding, clauses
 
 DEFAULT_PATH = Path(__file__).with_name("semantic.yaml")
 MODEL_NAME = "tokenlearn-static-model-0.1.1"
@@ -226,6 +226,11 @@ class SemanticReader:
             return THIRD_PARTY
         if lex.benign is not None and lex.benign.search(scope):
             return BENIGN
+        if lex.mutual is not None and lex.mutual.search(clause):
+            return MUTUAL  # "he buys her lunch and she pays for him just as often"
+        if lex.routine is not None and lex.routine.search(clause) and (lex.return_stated is None
+                                                                    or not lex.return_stated.search(clause)):
+            return ROUTINE  # "the home provides his food and clothes as usual"
         if lex.sale is not None and lex.sale.search(scope):
             return NOT_A_GIFT  # "sold her old phone to him": a sale of her things, not of her
         return COUNTED

@@ -22,8 +22,10 @@ THIRD_PARTY = "third_party"
 BENIGN = "benign"
 NOT_A_GIFT = "not_a_gift"
 TO_OTHER = "to_other"      # the child (or someone else) gives it to the other person: "gave the defendant £50"
+MUTUAL = "mutual"          # bought in turn or for each other: "they take turns paying for the cinema and food"
+ROUTINE = "routine"        # provided as a matter of course: "home provides his food and clothes as usual"
 OVERRULED = "overruled"    # found by a reader, outweighed by the classifier reading the whole summary
-ATTRIBUTED = (THIRD_PARTY, BENIGN, TO_OTHER)
+ATTRIBUTED = (THIRD_PARTY, BENIGN, TO_OTHER, MUTUAL, ROUTINE)
 """The lexicon's readings of a thing as another's gift, everyone's, or given to the other person: a
 semantic match over the same words takes the reading ("i gave him my money" is not "the man gave her
 money"). Not OWN ("yeah i gave her weed" may be the suspect's words) nor NOT_A_GIFT ("weed on tick"
@@ -39,6 +41,10 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": 
 _WORDS = re.compile(r"\S+")
 _QUOTE_MARK = re.compile(r"(?<![A-Za-z])'|'(?![A-Za-z])|\"")  # a quoted 'be nice' reads as be nice; don't stays
 _OWN_AFTER = re.compile(r" own\b")
+_TO_HIM = re.compile(r"[\w']+ (him|you|u)\b")  # a transfer word, then the one it goes to: "gave him"
+_SENT = re.compile(r"(?:sent|send|sends|sending) ")
+_CHILD_SUBJECT = re.compile(r"(?<![\w'])(i|(?:the )?(?:victim|complainant|complainer|child|ip|yp|vic)|v)"
+                            r"(?: (?:had|has|then|also|later|once|just|would|often|always|keep|keeps|kept|kept on|used to))* $")
 _PASSIVE = re.compile(r"(?:was|were|been|being|is|are|get|gets|got|given)\b")
 
 
@@ -144,6 +150,24 @@ def settle(text: str, found: list[Finding], lexicon: Lexicon) -> list[Finding]:
     return out
 
 
+def _child_to_him(seg: str, v0: int) -> bool:
+    """The child, named just before the transfer word at `v0`, gives to him: "i gave him my money",
+    "i keep giving him money", "the victim gave you money". Not "she gave him" (a woman's gift to a
+    boy), not "i bought you" (often the suspect's words), not "sent him" (pictures)."""
+    to = _TO_HIM.match(seg, v0)
+    if to is None or _SENT.match(to.group(0)):
+        return False
+    subject = _CHILD_SUBJECT.search(seg[:v0])
+    return subject is not None and (subject.group(1) != "i" or to.group(1) == "him")
+
+
+def sentence_of(text: str, at: int) -> str:
+    """The sentence of `text` around position `at`."""
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    end = _SENTENCE_END.search(text, at)
+    return text[starts[-1] if starts else 0:end.start() if end else len(text)]
+
+
 def clauses(text: str, lexicon: Lexicon) -> list[tuple[int, int]]:
     """Spans of the clauses negation scope is confined to."""
     spans, start = [], 0
@@ -202,6 +226,8 @@ class Reader:
                         status = OWN
                     elif cat.kind == "exchange" and lex.giver_before is not None and lex.giver_before.search(seg[:m.start()]):
                         status = THIRD_PARTY  # "the complainant's mother paid him"
+                    elif cat.reason == "money" and _child_to_him(seg, m.start()):
+                        status = TO_OTHER  # "i gave him my money", "i keep giving him money"
                     elif cat.reason == "money" and lex.own_subject is not None and lex.own_subject.search(seg[:m.start()]):
                         status = OWN  # "she paid him rent from her wages"
                     elif cat.reason == "money" and lex.sale is not None and lex.sale.search(seg, 0, m.start()):
@@ -219,7 +245,23 @@ class Reader:
                 denied = self._denied_exchange(seg, negs)
                 if denied is not None:
                     findings.append(denied)
-        return _dedupe(findings)
+        return _dedupe([self._no_reward(t, f) for f in findings])
+
+    def _no_reward(self, t: str, f: Finding) -> Finding:
+        """A counted exchange bought in turn ("they take turns paying for food", in its sentence);
+        or, where the summary states no return, one given as a matter of course ("foster carer
+        buys her clothes as normal", in its sentence)."""
+        lex = self.lex
+        if not f.counted or f.kind not in ("exchange", "gain"):
+            return f
+        at = t.find(f.evidence)
+        if lex.mutual is not None and at >= 0 and lex.mutual.search(sentence_of(t, at)):
+            return replace(f, status=MUTUAL)
+        if lex.return_stated is not None and lex.return_stated.search(t):
+            return f
+        if lex.routine is not None and at >= 0 and lex.routine.search(sentence_of(t, at)):
+            return replace(f, status=ROUTINE)
+        return f
 
     def _denied_exchange(self, seg: str, negs: list[tuple[int, int]]) -> Finding | None:
         """'Nothing was offered or given': an exchange denied without naming a thing, kept as evidence."""
@@ -286,9 +328,11 @@ class Reader:
                 status = NOT_A_GIFT
             elif self._to_other(seg, v0, v1, i0, i1, to_subject):
                 status = TO_OTHER
+            elif v0 < i0 and not to_subject and _child_to_him(seg, v0):
+                status = TO_OTHER  # "i bought him cigs", "the victim gave you money"
             elif self._own(seg, v0, v1, i0, i1, to_subject):
                 status = OWN
-            elif self._third_party(seg, v0, i1, to_subject):
+            elif self._third_party(seg, v0, v1, i1, to_subject):
                 status = THIRD_PARTY
             elif self._negated(seg, negs, s0, s1):
                 status = NEGATED
@@ -320,11 +364,14 @@ class Reader:
             return False
         return lex.paying_others is None or lex.paying_others.search(seg[:v0]) is None
 
-    def _third_party(self, seg: str, v0: int, i1: int, to_subject: bool) -> bool:
+    def _third_party(self, seg: str, v0: int, v1: int, i1: int, to_subject: bool) -> bool:
         lex = self.lex
-        if to_subject or lex.giver_before is None:
+        if lex.giver_before is None:
             return False
-        if lex.giver_before.search(seg[:v0]):
+        if not to_subject and lex.giver_before.search(seg[:v0]):
+            return True
+        # after the thing, by or from the giver: "received a new phone from her mother"
+        if lex.giver_from is not None and v1 < i1 and lex.giver_from.search(seg, v1, i1):
             return True
         return lex.giver_after.match(seg[max(v0, i1):]) is not None
 
@@ -349,7 +396,8 @@ def _nearest(transfers: list[tuple[int, int, bool]], i0: int, i1: int) -> tuple[
     return best
 
 
-_RANK = {COUNTED: 0, NEGATED: 1, OWN: 2, THIRD_PARTY: 3, NOT_A_GIFT: 4, BENIGN: 5, TO_OTHER: 6}
+_RANK = {COUNTED: 0, NEGATED: 1, OWN: 2, THIRD_PARTY: 3, NOT_A_GIFT: 4, BENIGN: 5, TO_OTHER: 6,
+         MUTUAL: 7, ROUTINE: 8}
 
 
 def _dedupe(findings: list[Finding]) -> tuple[Finding, ...]:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Who gives what to whom: the child as giver, a gift to a whole group, the price of a sale,
-and an exchange raised and then disproved by a record. No database; the classifier is not used."""
+an exchange raised and then disproved by a record, paying in turn, a parent's gift, and
+routine provision. No database; the classifier is not used."""
 
 from __future__ import annotations
 
@@ -111,4 +112,90 @@ def test_an_exchange_raised_then_disproved_is_denied(auditor, text):
     "The man who brought her to the UK provided accommodation and food and she had to have sex with him to repay the journey.",
 ])
 def test_a_stated_exchange_is_not_disproved_by_a_denial_or_a_repayment(auditor, text):
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- paying in turn: what two people or a group buy each other -----------------------------
+
+@pytest.mark.parametrize("text", [
+    "Girl 16 and her partner (18) take turns paying for the cinema and food.",
+    "They bought each other drinks at the bar before he assaulted her.",
+    "They each buy their own food at the van; he touched her in his car later.",
+    "At the party everyone had chipped in for the drinks; she was assaulted upstairs.",
+    "He sometimes buys her lunch and she pays for him just as often.",
+    "Drinks at the party were bought by the group.",
+])
+def test_paying_in_turn_is_not_an_exchange(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Lads each chipped in a tenner to an older boy for time with a 14yo girl.",
+    "He gives her vodka; two friends of his, who she said chip in for the drink, had sex with her too.",
+    "He buys her vodka and she pays him back with sex.",
+    "Older boys give her cans and weed and then take turns having sex with her.",
+    "He paid for the cinema and food and then said she owed him sex.",
+])
+def test_an_exchange_beside_turns_or_chipping_in_still_counts(auditor, text):
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- a parent's gift, named by or from --------------------------------------------------
+
+@pytest.mark.parametrize("text, category", [
+    ("A 12-year-old girl received a new phone from her mother for her birthday.", "phone"),
+    ("The boy was given money from his mum for food; a man in the park assaulted him.", "money"),
+    ("Pt says my nan gives me money every week, that's it.", "money"),
+])
+def test_a_parents_gift_is_not_an_exchange(reader, text, category):
+    assert statuses(reader, text).get(category) == {"third_party"}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("Girls aged 14-16 attending, receiving free shisha, vapes and lifts home from staff.", "transport"),
+    ("She got a phone from the man and his mate.", "phone"),
+    ("She received money from her mother's boyfriend after he abused her.", "money"),
+])
+def test_a_gift_from_another_still_counts(reader, text, category):
+    assert "counted" in statuses(reader, text).get(category, set())
+
+
+# ---- the child gives to "him" ------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "I gave him my money because he said he was broke.",
+    "i keep giving him money from my job cos he says hes skint.",
+    "The victim gave you money from her wages.",
+])
+def test_the_child_giving_to_him_is_not_an_exchange(reader, text):
+    assert statuses(reader, text).get("money") == {"to_other"}
+
+
+@pytest.mark.parametrize("text", [
+    "She's 35 and she gives him money for cigs every time he goes round.",
+    "I sent him the pics and he sent me £30 on PayPal.",
+    "He gave her £20 and she gave him a blowjob.",
+])
+def test_money_with_him_in_the_sentence_is_not_read_as_the_childs_gift(reader, text):
+    # "she" may be a woman giving to a boy; "sent him" is pictures; "he gave her" is to the child
+    assert "to_other" not in statuses(reader, text).get("money", set())
+
+
+# ---- routine provision -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Boy 15 in a children's home. The home provides his food and clothes as usual. A carer touched him.",
+    "Foster carer buys her clothes and gives her pocket money as normal. She disclosed abuse by a boy at school.",
+    "His PA gave him a food voucher as part of his pathway plan; he disclosed abuse by a cousin.",
+])
+def test_routine_provision_is_not_an_exchange(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Text from suspect: 'free ride as always, u kno how 2 say thanks'. V had sex with him.",
+    "He buys her vodka as usual and she has to have sex with him in return.",
+    "He gave her cannabis as normal and said she owed him.",
+])
+def test_an_exchange_given_as_usual_with_a_return_still_counts(auditor, text):
     assert counted_exchange(auditor, text) != []
