@@ -230,7 +230,7 @@ class SemanticReader:
             return MUTUAL  # "he buys her lunch and she pays for him just as often"
         if lex.routine is not None and lex.routine.search(clause) and (lex.return_stated is None
                                                                     or not lex.return_stated.search(clause)):
-            return ROUTINE  # "the home provides his food and clothes as usual"
+            return ROUTINE  # "a food voucher as part of his pathway plan"
         if lex.sale is not None and lex.sale.search(scope):
             return NOT_A_GIFT  # "sold her old phone to him": a sale of her things, not of her
         return COUNTED

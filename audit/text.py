@@ -23,7 +23,7 @@ BENIGN = "benign"
 NOT_A_GIFT = "not_a_gift"
 TO_OTHER = "to_other"      # the child (or someone else) gives it to the other person: "gave the defendant £50"
 MUTUAL = "mutual"          # bought in turn or for each other: "they take turns paying for the cinema and food"
-ROUTINE = "routine"        # provided as a matter of course: "home provides his food and clothes as usual"
+ROUTINE = "routine"        # provided as part of a plan: "a food voucher as part of his pathway plan"
 OVERRULED = "overruled"    # found by a reader, outweighed by the classifier reading the whole summary
 ATTRIBUTED = (THIRD_PARTY, BENIGN, TO_OTHER, MUTUAL, ROUTINE)
 """The lexicon's readings of a thing as another's gift, everyone's, or given to the other person: a
@@ -249,8 +249,8 @@ class Reader:
 
     def _no_reward(self, t: str, f: Finding) -> Finding:
         """A counted exchange bought in turn ("they take turns paying for food", in its sentence);
-        or, where the summary states no return, one given as a matter of course ("foster carer
-        buys her clothes as normal", in its sentence)."""
+        or, where the summary states no return, one given as part of a plan ("a food voucher as
+        part of his pathway plan", in its sentence)."""
         lex = self.lex
         if not f.counted or f.kind not in ("exchange", "gain"):
             return f

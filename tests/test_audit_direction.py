@@ -184,8 +184,7 @@ def test_money_with_him_in_the_sentence_is_not_read_as_the_childs_gift(reader, t
 # ---- routine provision -------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
-    "Boy 15 in a children's home. The home provides his food and clothes as usual. A carer touched him.",
-    "Foster carer buys her clothes and gives her pocket money as normal. She disclosed abuse by a boy at school.",
+    "Boy 15 in a children's home: clothes and a phone were bought as part of his placement. A carer touched him.",
     "His PA gave him a food voucher as part of his pathway plan; he disclosed abuse by a cousin.",
 ])
 def test_routine_provision_is_not_an_exchange(auditor, text):
@@ -196,6 +195,7 @@ def test_routine_provision_is_not_an_exchange(auditor, text):
     "Text from suspect: 'free ride as always, u kno how 2 say thanks'. V had sex with him.",
     "He buys her vodka as usual and she has to have sex with him in return.",
     "He gave her cannabis as normal and said she owed him.",
+    "He gave her weed as usual before the sex at his flat.",
 ])
 def test_an_exchange_given_as_usual_with_a_return_still_counts(auditor, text):
     assert counted_exchange(auditor, text) != []
