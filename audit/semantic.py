@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from csenet.audit.lexicon import Lexicon, LexiconError, not_told
-from csenet.audit.text import BENIGN, COUNTED, MUTUAL, NEGATED, NOT_A_GIFT, OWN, ROUTINE, THIRD_PARTY, Finding, clauses
+from csenet.audit.text import BENIGN, COUNTED, NEGATED, NOT_A_GIFT, OWN, THIRD_PARTY, Finding, clauses, no_reward
 
 DEFAULT_PATH = Path(__file__).with_name("semantic.yaml")
 MODEL_NAME = "tokenlearn-static-model-0.1.1"
@@ -176,8 +176,8 @@ class SemanticReader:
             if hit is None:
                 continue
             text, ex, pos = hit
-            f = Finding(ex.kind, "semantic_" + ex.family, ex.reason, text, self.status(clause, text),
-                        reader="semantic", exemplar=ex.text, score=round(pos, 3))
+            f = no_reward(t, Finding(ex.kind, "semantic_" + ex.family, ex.reason, text, self.status(clause, text),
+                                     reader="semantic", exemplar=ex.text, score=round(pos, 3)), self.lex)
             held = out.get(f.category)
             if held is None or (not held.counted and f.counted):
                 out[f.category] = f
@@ -226,11 +226,6 @@ class SemanticReader:
             return THIRD_PARTY
         if lex.benign is not None and lex.benign.search(scope):
             return BENIGN
-        if lex.mutual is not None and lex.mutual.search(clause):
-            return MUTUAL  # "he buys her lunch and she pays for him just as often"
-        if lex.routine is not None and lex.routine.search(clause) and (lex.return_stated is None
-                                                                    or not lex.return_stated.search(clause)):
-            return ROUTINE  # "a food voucher as part of his pathway plan"
         if lex.sale is not None and lex.sale.search(scope):
             return NOT_A_GIFT  # "sold her old phone to him": a sale of her things, not of her
         return COUNTED

@@ -168,6 +168,22 @@ def sentence_of(text: str, at: int) -> str:
     return text[starts[-1] if starts else 0:end.start() if end else len(text)]
 
 
+def no_reward(t: str, f: Finding, lex: Lexicon) -> Finding:
+    """A counted exchange bought in turn ("they take turns paying for food", in its sentence);
+    or, where the summary `t` states no return, one given as part of a plan ("a food voucher as
+    part of his pathway plan", in its sentence). Both readers' findings pass through it."""
+    if not f.counted or f.kind not in ("exchange", "gain"):
+        return f
+    at = t.find(f.evidence)
+    if lex.mutual is not None and at >= 0 and lex.mutual.search(sentence_of(t, at)):
+        return replace(f, status=MUTUAL)
+    if lex.return_stated is not None and lex.return_stated.search(t):
+        return f
+    if lex.routine is not None and at >= 0 and lex.routine.search(sentence_of(t, at)):
+        return replace(f, status=ROUTINE)
+    return f
+
+
 def clauses(text: str, lexicon: Lexicon) -> list[tuple[int, int]]:
     """Spans of the clauses negation scope is confined to."""
     spans, start = [], 0
@@ -245,23 +261,7 @@ class Reader:
                 denied = self._denied_exchange(seg, negs)
                 if denied is not None:
                     findings.append(denied)
-        return _dedupe([self._no_reward(t, f) for f in findings])
-
-    def _no_reward(self, t: str, f: Finding) -> Finding:
-        """A counted exchange bought in turn ("they take turns paying for food", in its sentence);
-        or, where the summary states no return, one given as part of a plan ("a food voucher as
-        part of his pathway plan", in its sentence)."""
-        lex = self.lex
-        if not f.counted or f.kind not in ("exchange", "gain"):
-            return f
-        at = t.find(f.evidence)
-        if lex.mutual is not None and at >= 0 and lex.mutual.search(sentence_of(t, at)):
-            return replace(f, status=MUTUAL)
-        if lex.return_stated is not None and lex.return_stated.search(t):
-            return f
-        if lex.routine is not None and at >= 0 and lex.routine.search(sentence_of(t, at)):
-            return replace(f, status=ROUTINE)
-        return f
+        return _dedupe([no_reward(t, f, self.lex) for f in findings])
 
     def _denied_exchange(self, seg: str, negs: list[tuple[int, int]]) -> Finding | None:
         """'Nothing was offered or given': an exchange denied without naming a thing, kept as evidence."""
