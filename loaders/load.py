@@ -331,6 +331,17 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                                       folder)
         t["keep_records_waited"] = _waited(staged)
     t["write_people"] = time.perf_counter() - began
+    summary = LoadSummary(
+        load_id=load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
+        issues=valid.issues, rejects_path=rejects_path, records_total=0, persons_total=0,
+        persons_changed=len(changed), touched_incidents=touched, touched_persons=people,
+        resolution_method=",".join(sorted(set(resolution.entities["method"]))),
+        timings=t, resolved_records=len(records), incremental=delta is not None,
+    )
+    # Everything is written: the frames go before the reload and the analyses, which
+    # would otherwise run beside them (on large, 2-3 GB; docs/scaling.md, stop 35).
+    del valid, records, resolution, everyone, incidents, delta
+    gc.collect()
     began = time.perf_counter()
     state = graph_state(store)
     if keep:
@@ -338,13 +349,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     t["keep_records"] = time.perf_counter() - began
     t.update(settle(store, bulk="bulk_bulk" in t))
     t["resolve_and_load"] = time.perf_counter() - start
-
-    summary = LoadSummary(
-        load_id=load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
-        issues=valid.issues, rejects_path=rejects_path, records_total=state["records"], persons_total=state["persons"],
-        persons_changed=len(changed), touched_incidents=touched, touched_persons=people, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
-        timings=t, resolved_records=len(records), incremental=delta is not None,
-    )
+    summary.records_total, summary.persons_total = state["records"], state["persons"]
     return summary
 
 
