@@ -9,7 +9,6 @@ cut short (a crash, a kill) is finished by loading the same bundle again.
 from __future__ import annotations
 
 import datetime as _dt
-import gc
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from csenet.columns import TEXT, isin
+from csenet.memory import give_back
 from csenet.settings import Settings
 from csenet.graph.neo4j_import import import_target
 from csenet.graph.store import GraphStore, read_paged
@@ -280,23 +280,45 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     Into an empty graph, `on_first_incidents` is given the incidents this load will leave
     once they are validated, and `on_first_view` the whole graph (see `first_view`) as soon
     as people are resolved, while their writing is still to come."""
-    reporter = reporter or NullReporter()
-    folder = Path(folder)
     t: dict[str, float] = {}
+    cache = RecordCache(settings.records_path())
+    keep = resolver is None or bool(getattr(resolver, "neighbourhood_rules", None))
+    summary, start = write_bundle(store, Path(folder), settings, cache, t, keep, rejects_path=rejects_path,
+                                  resolver=resolver, reporter=reporter or NullReporter(), encoding=encoding,
+                                  on_first_view=on_first_view, on_first_incidents=on_first_incidents)
+    # write_bundle's frames went with it: the reload and the analyses do not run beside them
+    # (on large, about 2 GB; docs/scaling.md, stop 35)
+    give_back()
+    began = time.perf_counter()
+    state = graph_state(store)
+    if keep:
+        cache.seal(state, cache_settings(settings, resolver))
+    t["keep_records"] = time.perf_counter() - began
+    t.update(settle(store, bulk="bulk_bulk" in t))
+    t["resolve_and_load"] = time.perf_counter() - start
+    summary.records_total, summary.persons_total = state["records"], state["persons"]
+    return summary
 
+
+def write_bundle(store: GraphStore, folder: Path, settings: Settings, cache: RecordCache, t: dict[str, float],
+                 keep: bool, *, rejects_path: Path | None, resolver: Resolver | None, reporter: Reporter,
+                 encoding: str | None, on_first_view: Callable[[FirstView], None] | None,
+                 on_first_incidents: Callable[[pd.DataFrame], None] | None) -> tuple[LoadSummary, float]:
+    """load_bundle's writing: every fact and person, and (`keep`) the resolved records staged
+    in `cache`; the summary, and when resolution's part of the load began. Its frames are
+    its own: they go when it returns."""
     start = time.perf_counter()
     raw = read_bundle(folder, encoding)
     store.ensure_schema()
     valid = validate(raw, known_in_graph=lambda label, key, ids: known_ids(store, label, key, ids))
     load_id, meta = raw.load_id, raw.meta
     del raw  # the source text of every file, as read: as large again as the validated frames
-    gc.collect()
+    give_back()
     t["read_validate"] = time.perf_counter() - start
     rejects_path = Path(rejects_path) if rejects_path else folder / "rejects.csv"
     write_issues(valid.issues, rejects_path)
 
     start = time.perf_counter()
-    cache = RecordCache(settings.records_path())
     records, previous, resolve, delta = records_to_resolve(store, cache, valid, settings, resolver)
     t["read_existing_records"] = time.perf_counter() - start
 
@@ -309,7 +331,7 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
 
     empty = store.read(cy.ANY_NODE)[0]["n"] == 0
     incidents = shown_incidents(valid, on_first_incidents) if empty else None
-    cache.invalidate()  # from the first write on, until the records are kept again below
+    cache.invalidate()  # from the first write on, until the records are kept again
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
         pending = pool.submit(timed_resolution)
@@ -317,8 +339,9 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     everyone = first_people(valid, records, resolution.entities, on_first_view, incidents) if empty else None
+    del incidents
+    keep_what_is_read(valid)
     began = time.perf_counter()
-    keep = resolver is None or bool(getattr(resolver, "neighbourhood_rules", None))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-keep-records") as pool:
         # the records are written out while the store does the people's MERGE work
         staged = pool.submit(stage_records, cache, records, resolution.entities, delta) if keep else None
@@ -331,26 +354,31 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                                       folder)
         t["keep_records_waited"] = _waited(staged)
     t["write_people"] = time.perf_counter() - began
-    summary = LoadSummary(
+    return LoadSummary(
         load_id=load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
-        issues=valid.issues, rejects_path=rejects_path, records_total=0, persons_total=0,
-        persons_changed=len(changed), touched_incidents=touched, touched_persons=people,
-        resolution_method=",".join(sorted(set(resolution.entities["method"]))),
+        issues=valid.issues, rejects_path=rejects_path, persons_changed=len(changed), touched_incidents=touched,
+        touched_persons=people, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
         timings=t, resolved_records=len(records), incremental=delta is not None,
-    )
-    # Everything is written: the frames go before the reload and the analyses, which
-    # would otherwise run beside them (on large, 2-3 GB; docs/scaling.md, stop 35).
-    del valid, records, resolution, everyone, incidents, delta
-    gc.collect()
-    began = time.perf_counter()
-    state = graph_state(store)
-    if keep:
-        cache.seal(state, cache_settings(settings, resolver))
-    t["keep_records"] = time.perf_counter() - began
-    t.update(settle(store, bulk="bulk_bulk" in t))
-    t["resolve_and_load"] = time.perf_counter() - start
-    summary.records_total, summary.persons_total = state["records"], state["persons"]
-    return summary
+    ), start
+
+
+READ_AFTER_FACTS = {
+    "incidents": ["incident_id"],
+    "locations": ["location_id"],
+    "person_records": ["record_id", "phones", "source", "source_row"],
+}
+"""What the person layer and the load's report read of these frames once their facts are
+written and the records to resolve are taken (touched_incidents, touched_people, identifier_links)."""
+
+
+def keep_what_is_read(valid: ValidBundle) -> None:
+    """The validated frames cut to READ_AFTER_FACTS: on large, 1.5 GB that would otherwise sit
+    beside the person layer as it is built and written."""
+    for name, columns in READ_AFTER_FACTS.items():
+        frame = valid.frames.get(name)
+        if frame is not None:
+            valid.frames[name] = frame[[c for c in columns if c in frame.columns]]
+    give_back()
 
 
 def settle(store: GraphStore, bulk: bool) -> dict[str, float]:

@@ -346,3 +346,25 @@ def test_a_key_sent_twice_in_one_file_ends_as_its_later_row_says(store, backend_
     graded = store.read("MATCH (:PersonRecord {record_id: 'P-4'})-[r:RECORDED_ASSOCIATION]->"
                         "(:PersonRecord {record_id: 'P-6'}) RETURN r.grade AS g, r.recorded_at AS at")
     assert graded == [{"g": "C3", "at": "2023-04-02"}]
+
+
+def test_a_load_lets_its_frames_go_before_the_graph_is_made_durable(store, backend_settings, tiny_bundle,
+                                                                    monkeypatch):
+    """The reload (or compaction) and the analyses after it run without the bundle's frames beside them."""
+    import gc
+
+    import csenet.loaders.load as loader
+
+    alive: list[list[str]] = []
+    settle = loader.settle
+
+    def looking(*args, **kw):
+        gc.collect()
+        alive.append(sorted(name for o in gc.get_objects() if isinstance(o, pd.DataFrame)
+                            for name in ("given_names", "summary", "address") if name in o.columns))
+        return settle(*args, **kw)
+
+    monkeypatch.setattr(loader, "settle", looking)
+    summary = load(store, tiny_bundle, backend_settings)
+    assert summary.records_total == 10 and summary.persons_total > 0
+    assert alive == [[]]
