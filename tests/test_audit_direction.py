@@ -199,3 +199,28 @@ def test_routine_provision_is_not_an_exchange(auditor, text):
 ])
 def test_an_exchange_given_as_usual_with_a_return_still_counts(auditor, text):
     assert counted_exchange(auditor, text) != []
+
+
+# ---- raised by another's account, disproved by another source (stop 35) ----------------------
+
+@pytest.mark.parametrize("text", [
+    "Her sister told police that a man gave her a phone for sex. Her school pays for the phone, it is on her plan.",
+    "Intel suggested the man paid her for sex. No financial evidence was found on review.",
+    "Boy previously told staff he was given weed by the men for it. He now says that wasn't true.",
+    "It was alleged he gave the girl (14) a bike for sex. Her dad produced the receipts.",
+    "Girl 15 was reported by a neighbour as getting free taxis from a driver for sex. All her rides were paid by her college bursary.",
+    "Log said she was given vodka by the man at the flat. She says she took the vodka from home.",
+    "I asked the boy (15) was the man giving him weed. He said no, it's his own.",
+])
+def test_an_exchange_raised_by_another_then_disproved_is_denied(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "She told police the man gave her vodka for sex. He denies the offence.",
+    "Her sister told police the man gives her weed for sex, and the girl (14) confirmed this in interview.",
+    "Intel suggests the man gives the girl (15) cannabis for sex; she is often missing from home.",
+    "The man asked her to do sexual acts for £50 and she did.",
+])
+def test_a_stated_exchange_is_not_disproved_by_an_account_or_a_home(auditor, text):
+    assert counted_exchange(auditor, text) != []
