@@ -45,6 +45,9 @@ _TO_HIM = re.compile(r"[\w']+ (him|you|u)\b")  # a transfer word, then the one i
 _SENT = re.compile(r"(?:sent|send|sends|sending) ")
 _CHILD_SUBJECT = re.compile(r"(?<![\w'])(i|(?:the )?(?:victim|complainant|complainer|child|ip|yp|vic)|v)"
                             r"(?: (?:had|has|then|also|later|once|just|would|often|always|keep|keeps|kept|kept on|used to))* $")
+_CHILDS_OWN = re.compile(r" (?:him|you|u|them) (?:her|my)(?: [\w'-]+){0,2} $")
+"""Between a transfer word and the thing: the thing is hers, handed to him -- "handing him her Greggs
+money", "gave him my phone". What the man gives is "his" or "her" alone, never "him her"."""
 _PASSIVE = re.compile(r"(?:was|were|been|being|is|are|get|gets|got|given)\b")
 
 
@@ -330,6 +333,8 @@ class Reader:
                 status = TO_OTHER
             elif v0 < i0 and not to_subject and _child_to_him(seg, v0):
                 status = TO_OTHER  # "i bought him cigs", "the victim gave you money"
+            elif v0 < i0 and not to_subject and _CHILDS_OWN.match(seg[v1:i0]):
+                status = TO_OTHER  # "handing him her greggs money": hers, given to him
             elif self._own(seg, v0, v1, i0, i1, to_subject):
                 status = OWN
             elif self._third_party(seg, v0, v1, i1, to_subject):

@@ -224,3 +224,23 @@ def test_an_exchange_raised_by_another_then_disproved_is_denied(auditor, text):
 ])
 def test_a_stated_exchange_is_not_disproved_by_an_account_or_a_home(auditor, text):
     assert counted_exchange(auditor, text) != []
+
+
+# ---- the child's own, handed to him (stop 35) -------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "She had been handing him her dinner money to make him leave her alone.",
+    "I gave him my phone because he said his was broken.",
+    "The girl bought him cigarettes and gave him money from her Saturday job.",
+])
+def test_the_childs_own_handed_to_him_is_not_an_exchange(reader, text):
+    assert "counted" not in {s for v in statuses(reader, text).values() for s in v}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("He gave her his old phone and then had sex with her.", "phone"),
+    ("The man gave her money from his wages every week after the sex.", "money"),
+    ("He handed her £20 and told her to get in the car.", "money"),
+])
+def test_his_things_given_to_her_still_count(reader, text, category):
+    assert "counted" in statuses(reader, text).get(category, set())
