@@ -243,7 +243,7 @@ class Reader:
                     cat = lex.categories[groups[m.lastgroup]]
                     if _OWN_AFTER.match(seg, m.end()):  # "paid her own way"
                         status = OWN
-                    elif cat.kind == "exchange" and lex.giver_before is not None and lex.giver_before.search(seg[:m.start()]):
+                    elif cat.kind == "exchange" and self._giver_opens(seg, m.start()):
                         status = THIRD_PARTY  # "the complainant's mother paid him"
                     elif cat.reason == "money" and _child_to_him(seg, m.start()):
                         status = TO_OTHER  # "i gave him my money", "i keep giving him money"
@@ -369,11 +369,20 @@ class Reader:
             return False
         return lex.paying_others is None or lex.paying_others.search(seg[:v0]) is None
 
+    def _giver_opens(self, seg: str, v0: int, active: bool = True) -> bool:
+        """A giver who is not a perpetrator just before the transfer word at `v0` ("her mother had
+        given her money"), or, before the thing, a service as the whole subject of the clause ("home
+        provides his food"; not "accommodation provided by ...", where the service is the thing)."""
+        lex = self.lex
+        if lex.giver_before is not None and lex.giver_before.search(seg[:v0]):
+            return True
+        return active and lex.institution_before is not None and lex.institution_before.match(seg[:v0]) is not None
+
     def _third_party(self, seg: str, v0: int, v1: int, i1: int, to_subject: bool) -> bool:
         lex = self.lex
         if lex.giver_before is None:
             return False
-        if not to_subject and lex.giver_before.search(seg[:v0]):
+        if not to_subject and self._giver_opens(seg, v0, active=v0 < i1):
             return True
         # after the thing, by or from the giver: "received a new phone from her mother"
         if lex.giver_from is not None and v1 < i1 and lex.giver_from.search(seg, v1, i1):

@@ -244,3 +244,23 @@ def test_the_childs_own_handed_to_him_is_not_an_exchange(reader, text):
 ])
 def test_his_things_given_to_her_still_count(reader, text, category):
     assert "counted" in statuses(reader, text).get(category, set())
+
+
+# ---- a service as the subject (stop 35) ------------------------------------------------------
+
+@pytest.mark.parametrize("text, category", [
+    ("Boy 16 sleeping rough. The night shelter gave him food and a sleeping bag; a man assaulted him in the park.", "food"),
+    ("School had provided free breakfast; a cousin abused her at home.", "food"),
+    ("The children's home buys her clothes every month; a man at the shop touched her.", "clothes"),
+])
+def test_a_service_as_the_subject_is_not_the_abuser(reader, text, category):
+    assert statuses(reader, text).get(category) == {"third_party"}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("The man at the home gave her cigarettes and touched her.", "cigarettes"),
+    ("A youth worker from the hostel gave her vodka in his car.", "alcohol"),
+    ("Instead of school he gives her money to stay at his flat.", "money"),
+])
+def test_someone_at_a_service_still_counts(reader, text, category):
+    assert "counted" in statuses(reader, text).get(category, set())
