@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from csenet.audit.lexicon import Lexicon
+from csenet.audit.lexicon import Category, Lexicon
 
 COUNTED = "counted"
 NEGATED = "negated"
@@ -241,22 +241,7 @@ class Reader:
             for pattern, groups in lex.phrase_sets:
                 for m in pattern.finditer(seg):
                     cat = lex.categories[groups[m.lastgroup]]
-                    if _OWN_AFTER.match(seg, m.end()):  # "paid her own way"
-                        status = OWN
-                    elif cat.kind == "exchange" and self._giver_opens(seg, m.start()):
-                        status = THIRD_PARTY  # "the complainant's mother paid him"
-                    elif cat.reason == "money" and _child_to_him(seg, m.start()):
-                        status = TO_OTHER  # "i gave him my money", "i keep giving him money"
-                    elif cat.reason == "money" and lex.own_subject is not None and lex.own_subject.search(seg[:m.start()]):
-                        status = OWN  # "she paid him rent from her wages"
-                    elif cat.reason == "money" and lex.sale is not None and lex.sale.search(seg, 0, m.start()):
-                        status = NOT_A_GIFT  # "sold him her old phone for £80": the price of a sale
-                    elif self._negated(seg, [c for c in negs if not cat.negation_inside or c[1] <= m.start()],
-                                       m.start(), m.end()):
-                        status = NEGATED
-                    else:
-                        status = COUNTED
-                    findings.append(Finding(cat.kind, cat.name, cat.reason, m.group(0), status))
+                    findings.append(Finding(cat.kind, cat.name, cat.reason, m.group(0), self._phrase_status(seg, m, cat, negs)))
             before = len(findings)
             if lex.items is not None:
                 findings.extend(self._items(seg, negs))
@@ -265,6 +250,30 @@ class Reader:
                 if denied is not None:
                     findings.append(denied)
         return _dedupe([no_reward(t, f, self.lex) for f in findings])
+
+    def _phrase_status(self, seg: str, m: re.Match[str], cat: Category, negs: list[tuple[int, int]]) -> str:
+        """How a self-contained phrase of `cat` matched at `m` is read: own, another's, the child's
+        giving, a sale, benign, negated or counted."""
+        lex = self.lex
+        if _OWN_AFTER.match(seg, m.end()):  # "paid her own way"
+            status = OWN
+        elif lex.benign is not None and any(b.start() <= m.start() and m.end() <= b.end()
+                                             for b in lex.benign.finditer(seg)):
+            status = BENIGN  # "struggling for money": a benign phrase holds it
+        elif cat.kind == "exchange" and self._giver_opens(seg, m.start()):
+            status = THIRD_PARTY  # "the complainant's mother paid him"
+        elif cat.reason == "money" and _child_to_him(seg, m.start()):
+            status = TO_OTHER  # "i gave him my money", "i keep giving him money"
+        elif cat.reason == "money" and lex.own_subject is not None and lex.own_subject.search(seg[:m.start()]):
+            status = OWN  # "she paid him rent from her wages"
+        elif cat.reason == "money" and lex.sale is not None and lex.sale.search(seg, 0, m.start()):
+            status = NOT_A_GIFT  # "sold him her old phone for £80": the price of a sale
+        elif self._negated(seg, [c for c in negs if not cat.negation_inside or c[1] <= m.start()],
+                           m.start(), m.end()):
+            status = NEGATED
+        else:
+            status = COUNTED
+        return status
 
     def _denied_exchange(self, seg: str, negs: list[tuple[int, int]]) -> Finding | None:
         """'Nothing was offered or given': an exchange denied without naming a thing, kept as evidence."""

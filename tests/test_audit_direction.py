@@ -264,3 +264,23 @@ def test_a_service_as_the_subject_is_not_the_abuser(reader, text, category):
 ])
 def test_someone_at_a_service_still_counts(reader, text, category):
     assert "counted" in statuses(reader, text).get(category, set())
+
+
+# ---- money needed, and a cash machine, are not money given (stop 35) ---------------------------
+
+@pytest.mark.parametrize("text", [
+    "She said the family is struggling for money; her uncle abused her at home.",
+    "Mum relies on her partner for money. He touched the girl (13) when mum was out.",
+    "Earlier she was seen with her mum at the cash machine; a stranger grabbed her later.",
+])
+def test_money_needed_or_a_cash_machine_is_not_an_exchange(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Girl (14) has sex with men for money at the flat.",
+    "He gave her cash at the cash machine and took her to his flat for sex.",
+    "She was struggling at home and the man gave her £20 for sex.",
+])
+def test_money_given_still_counts(auditor, text):
+    assert counted_exchange(auditor, text) != []
