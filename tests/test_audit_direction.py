@@ -284,3 +284,39 @@ def test_money_needed_or_a_cash_machine_is_not_an_exchange(auditor, text):
 ])
 def test_money_given_still_counts(auditor, text):
     assert counted_exchange(auditor, text) != []
+
+
+# ---- the classifier does not decide over what the child gave away (stop 35) --------------------
+
+GIVEN_AWAY = "Girl (14) keeps buying cigarettes for an older man she likes; he has had sex with her at his flat."
+GIVEN_HER = "Girl (14) says an older man keeps buying her cigarettes; he has had sex with her at his flat."
+
+
+def test_the_classifier_does_not_decide_on_words_read_as_given_to_the_other_person():
+    import copy
+
+    auditor = Auditor(semantic=False)
+    clf = copy.copy(auditor.classifier)
+    clf.decide = clf.decide_uncued = 0.0  # it would decide on any clause it can quote
+    auditor.classifier = clf
+    given_away = auditor.prepare(GIVEN_AWAY)[0]
+    assert [f.status for f in auditor.findings(given_away, None) if f.category == "cigarettes"] == ["to_other"]
+    assert clf.explain(given_away, auditor._transaction.search) is not None
+    assert auditor.weigh(given_away, [], ("buying cigarettes",))[1] == []
+    assert auditor.weigh(given_away, [])[1] != []
+    # the same words read as given to her are counted by the lexicon, and weighed as before
+    given_her = auditor.prepare(GIVEN_HER)[0]
+    assert [f.status for f in auditor.findings(given_her, None) if f.category == "cigarettes"] == ["counted"]
+    # and the audit passes the lexicon's reading to it
+    import pandas as pd
+
+    from csenet.audit import audit_incidents
+
+    for text, meets in ((GIVEN_AWAY, False), (GIVEN_HER, True)):
+        incidents = pd.DataFrame([{"incident_id": "I-1", "reported_at": "2023-03-01", "occurred_at": "2023-03-01",
+                                   "offence_code": "22B", "offence": "Sexual activity involving a child under 16",
+                                   "flags": [], "summary": text}])
+        involvements = pd.DataFrame([{"incident_id": "I-1", "person_id": "V", "role": "VICTIM"}])
+        persons = pd.DataFrame([{"person_id": "V", "date_of_birth": "2008-06-01", "gender": "F", "dob_candidates": []}])
+        row = audit_incidents(incidents, involvements, persons, semantic=False, classifier=clf).iloc[0]
+        assert bool(row["meets_cse_definition"]) is meets, row["reasons"]
