@@ -320,3 +320,21 @@ def test_the_classifier_does_not_decide_on_words_read_as_given_to_the_other_pers
         persons = pd.DataFrame([{"person_id": "V", "date_of_birth": "2008-06-01", "gender": "F", "dob_candidates": []}])
         row = audit_incidents(incidents, involvements, persons, semantic=False, classifier=clf).iloc[0]
         assert bool(row["meets_cse_definition"]) is meets, row["reasons"]
+
+
+# ---- more ways a claim is raised: records describe, a rumour told to everyone (stop 35) ----------
+
+@pytest.mark.parametrize("text", [
+    "The school's records describe her as trading sex for vodka at 14. She denies this entirely.",
+    "Her friend told everyone she got free weed for sleeping with him. She says she doesn't smoke.",
+])
+def test_a_record_or_a_rumour_then_denied_is_denied(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "The records describe the man giving her vodka for sex, which she confirmed in ABE.",
+    "He told everyone at the party he gave her weed for sex; she agrees he did.",
+])
+def test_a_record_or_a_rumour_confirmed_still_counts(auditor, text):
+    assert counted_exchange(auditor, text) != []
