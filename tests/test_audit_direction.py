@@ -338,3 +338,17 @@ def test_a_record_or_a_rumour_then_denied_is_denied(auditor, text):
 ])
 def test_a_record_or_a_rumour_confirmed_still_counts(auditor, text):
     assert counted_exchange(auditor, text) != []
+
+
+# ---- the money went the other way (stop 35) ----------------------------------------------------
+
+def test_a_claim_disproved_by_the_direction_of_the_money_is_denied(auditor):
+    text = ("It was suggested the man paid her for sex. Bank records show the only payment went from the girl "
+            "to the suspect, for a phone she bought off him.")
+    assert counted_exchange(auditor, text) == []
+
+
+def test_money_from_him_to_her_still_counts(auditor):
+    text = ("It was suggested the man paid her for sex. Bank records show £200 went from the suspect to the girl "
+            "on the nights she stayed.")
+    assert counted_exchange(auditor, text) != []
