@@ -352,3 +352,17 @@ def test_money_from_him_to_her_still_counts(auditor):
     text = ("It was suggested the man paid her for sex. Bank records show £200 went from the suspect to the girl "
             "on the nights she stayed.")
     assert counted_exchange(auditor, text) != []
+
+
+# ---- both buying their own (stop 35) -----------------------------------------------------------
+
+def test_both_buying_at_the_bar_is_not_an_exchange(auditor):
+    assert counted_exchange(auditor, "They met at a festival where both were buying drinks at the bar; sex in his tent.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Two men were both buying her drinks at the bar and later had sex with her.",
+    "They both bought her vodka and took turns having sex with her.",
+])
+def test_two_men_both_buying_for_her_still_counts(auditor, text):
+    assert counted_exchange(auditor, text) != []
