@@ -366,3 +366,21 @@ def test_both_buying_at_the_bar_is_not_an_exchange(auditor):
 ])
 def test_two_men_both_buying_for_her_still_counts(auditor, text):
     assert counted_exchange(auditor, text) != []
+
+
+# ---- nothing given, said after the giver (stop 35) ----------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Boy 16 buys cans for an older man he sees as a mate. The man touches him at his flat. The man has given the boy nothing.",
+    "She buys his cigarettes and pays for their food. No reward to her. He forces sex.",
+])
+def test_nothing_given_said_after_denies_the_exchange(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "He gave her vodka and weed for sex and gave her friend nothing.",
+    "The man gives her cannabis for sex. Her brother gets no reward from him.",
+])
+def test_a_denial_before_or_about_another_leaves_the_exchange(auditor, text):
+    assert counted_exchange(auditor, text) != []
