@@ -384,3 +384,21 @@ def test_nothing_given_said_after_denies_the_exchange(auditor, text):
 ])
 def test_a_denial_before_or_about_another_leaves_the_exchange(auditor, text):
     assert counted_exchange(auditor, text) != []
+
+
+# ---- the child's own purchase, in record shorthand (stop 35) ------------------------------------
+
+@pytest.mark.parametrize("text, category", [
+    ("MO: VICT BOUGHT VODKA W OWN MONEY. SUSP M 17. SEX ACT IN PARK.", "alcohol"),
+    ("A 29yo had sex with her after getting her drunk on wine she'd brought.", "alcohol"),
+])
+def test_the_childs_own_purchase_in_shorthand_is_hers(reader, text, category):
+    assert statuses(reader, text).get(category) == {"own"}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("MO: SUSP BOUGHT VICT VODKA. SEX ACT IN PARK.", "alcohol"),
+    ("He got her drunk on wine he'd brought and had sex with her.", "alcohol"),
+])
+def test_his_purchase_for_her_still_counts(reader, text, category):
+    assert "counted" in statuses(reader, text).get(category, set())
