@@ -23,7 +23,7 @@ from csenet.audit.offences import Offence, OffenceCodes, default_codes, under_ag
 from csenet.audit.reasons import _exchange_reason, _first_per_category, _quote, _sexual, _uncounted_reason, _verdict
 from csenet.audit.semantic import SemanticReader, decide_cues, default_semantic_reader, transaction_cues
 from csenet.audit.spelling import Speller, default_speller
-from csenet.audit.text import OVERRULED, Finding, Reader, clauses, normalise, settle
+from csenet.audit.text import OVERRULED, TO_OTHER, Finding, Reader, clauses, normalise, settle
 from csenet.columns import isin
 
 AUDIT_VERSION = "audit-3"
@@ -259,12 +259,15 @@ class Auditor:
             found += self.semantic.read_normalised(summary)
         return settle(summary, found, self.lex)
 
-    def weigh(self, summary: str, exchanges: list[Finding]) -> tuple[float, list[Finding], list[Finding]]:
+    def weigh(self, summary: str, exchanges: list[Finding],
+              given_away: tuple[str, ...] = ()) -> tuple[float, list[Finding], list[Finding]]:
         """The readers' exchanges as the classifier weighs the whole summary: (score, counted, overruled).
 
         Each is kept when the summary scores at least its reader's `confirm`, overruled
         below; where the readers found none, the classifier's own finding at `decide` or more,
-        on a clause with a word of transaction, or at `decide_uncued` on one with a thing had or a condition set."""
+        on a clause with a word of transaction, or at `decide_uncued` on one with a thing had or a condition set;
+        never on a clause holding words the lexicon read as given to the other person (`given_away`:
+        "i gave him my money", "buying cigarettes for an older man"), as a semantic match takes that reading."""
         clf = self.classifier
         assert clf is not None
         score = clf.score(summary)
@@ -276,7 +279,7 @@ class Auditor:
         d = clf.explain(summary, self._transaction.search if self._transaction is not None else None)
         if d is None and score >= clf.decide_uncued and self._decide_cues is not None:
             d = clf.explain(summary, self._decide_cues.search)
-        if d is None:
+        if d is None or any(w in d.clause or d.clause in w for w in given_away):
             return score, [], []
         return score, [Finding("exchange", "classifier", "classifier", d.clause, reader="classifier",
                                exemplar=", ".join(d.terms), score=d.score)], []
@@ -342,7 +345,8 @@ class Auditor:
         score: float | None = None
         implied = offence is not None and offence.implies_exchange
         if self.classifier is not None and child and sexual and not implied and summary:
-            score, exchanges, overruled = self.weigh(summary, exchanges)
+            given_away = tuple(f.evidence for f in found if f.status == TO_OTHER and f.reader == "lexicon")
+            score, exchanges, overruled = self.weigh(summary, exchanges, given_away)
         exchange = bool(exchanges)
         if implied:
             exchange = True

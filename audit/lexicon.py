@@ -191,6 +191,10 @@ class Lexicon:
             self.giver_from = re.compile(r"\bfrom (?:%s)(?!['’]s)\b" % _words(parents)) if parents else None
         else:
             self.giver_before = self.giver_after = self.giver_from = None
+        inst = att.get("institution_givers") or []
+        _compile(inst, "attribution.institution_givers")
+        # the service is the whole subject, opening the clause: "home provides his food"
+        self.institution_before = re.compile(r"^[\s,]*(?:%s)%s $" % (_words(inst), aux)) if inst else None
         self.benign = _compile(att.get("benign"), "attribution.benign")
         # the thing goes to the other person: "gave the defendant £50", "buys cigarettes for an older man"
         to = att.get("other_recipients") or []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from csenet.audit.lexicon import Lexicon
+from csenet.audit.lexicon import Category, Lexicon
 
 COUNTED = "counted"
 NEGATED = "negated"
@@ -45,6 +45,9 @@ _TO_HIM = re.compile(r"[\w']+ (him|you|u)\b")  # a transfer word, then the one i
 _SENT = re.compile(r"(?:sent|send|sends|sending) ")
 _CHILD_SUBJECT = re.compile(r"(?<![\w'])(i|(?:the )?(?:victim|complainant|complainer|child|ip|yp|vic)|v)"
                             r"(?: (?:had|has|then|also|later|once|just|would|often|always|keep|keeps|kept|kept on|used to))* $")
+_CHILDS_OWN = re.compile(r" (?:him|you|u|them) (?:her|my)(?: [\w'-]+){0,2} $")
+"""Between a transfer word and the thing: the thing is hers, handed to him -- "handing him her Greggs
+money", "gave him my phone". What the man gives is "his" or "her" alone, never "him her"."""
 _PASSIVE = re.compile(r"(?:was|were|been|being|is|are|get|gets|got|given)\b")
 
 
@@ -238,22 +241,7 @@ class Reader:
             for pattern, groups in lex.phrase_sets:
                 for m in pattern.finditer(seg):
                     cat = lex.categories[groups[m.lastgroup]]
-                    if _OWN_AFTER.match(seg, m.end()):  # "paid her own way"
-                        status = OWN
-                    elif cat.kind == "exchange" and lex.giver_before is not None and lex.giver_before.search(seg[:m.start()]):
-                        status = THIRD_PARTY  # "the complainant's mother paid him"
-                    elif cat.reason == "money" and _child_to_him(seg, m.start()):
-                        status = TO_OTHER  # "i gave him my money", "i keep giving him money"
-                    elif cat.reason == "money" and lex.own_subject is not None and lex.own_subject.search(seg[:m.start()]):
-                        status = OWN  # "she paid him rent from her wages"
-                    elif cat.reason == "money" and lex.sale is not None and lex.sale.search(seg, 0, m.start()):
-                        status = NOT_A_GIFT  # "sold him her old phone for £80": the price of a sale
-                    elif self._negated(seg, [c for c in negs if not cat.negation_inside or c[1] <= m.start()],
-                                       m.start(), m.end()):
-                        status = NEGATED
-                    else:
-                        status = COUNTED
-                    findings.append(Finding(cat.kind, cat.name, cat.reason, m.group(0), status))
+                    findings.append(Finding(cat.kind, cat.name, cat.reason, m.group(0), self._phrase_status(seg, m, cat, negs)))
             before = len(findings)
             if lex.items is not None:
                 findings.extend(self._items(seg, negs))
@@ -262,6 +250,30 @@ class Reader:
                 if denied is not None:
                     findings.append(denied)
         return _dedupe([no_reward(t, f, self.lex) for f in findings])
+
+    def _phrase_status(self, seg: str, m: re.Match[str], cat: Category, negs: list[tuple[int, int]]) -> str:
+        """How a self-contained phrase of `cat` matched at `m` is read: own, another's, the child's
+        giving, a sale, benign, negated or counted."""
+        lex = self.lex
+        if _OWN_AFTER.match(seg, m.end()):  # "paid her own way"
+            status = OWN
+        elif lex.benign is not None and any(b.start() <= m.start() and m.end() <= b.end()
+                                             for b in lex.benign.finditer(seg)):
+            status = BENIGN  # "struggling for money": a benign phrase holds it
+        elif cat.kind == "exchange" and self._giver_opens(seg, m.start()):
+            status = THIRD_PARTY  # "the complainant's mother paid him"
+        elif cat.reason == "money" and _child_to_him(seg, m.start()):
+            status = TO_OTHER  # "i gave him my money", "i keep giving him money"
+        elif cat.reason == "money" and lex.own_subject is not None and lex.own_subject.search(seg[:m.start()]):
+            status = OWN  # "she paid him rent from her wages"
+        elif cat.reason == "money" and lex.sale is not None and lex.sale.search(seg, 0, m.start()):
+            status = NOT_A_GIFT  # "sold him her old phone for £80": the price of a sale
+        elif self._negated(seg, [c for c in negs if not cat.negation_inside or c[1] <= m.start()],
+                           m.start(), m.end()):
+            status = NEGATED
+        else:
+            status = COUNTED
+        return status
 
     def _denied_exchange(self, seg: str, negs: list[tuple[int, int]]) -> Finding | None:
         """'Nothing was offered or given': an exchange denied without naming a thing, kept as evidence."""
@@ -330,6 +342,8 @@ class Reader:
                 status = TO_OTHER
             elif v0 < i0 and not to_subject and _child_to_him(seg, v0):
                 status = TO_OTHER  # "i bought him cigs", "the victim gave you money"
+            elif v0 < i0 and not to_subject and _CHILDS_OWN.match(seg[v1:i0]):
+                status = TO_OTHER  # "handing him her greggs money": hers, given to him
             elif self._own(seg, v0, v1, i0, i1, to_subject):
                 status = OWN
             elif self._third_party(seg, v0, v1, i1, to_subject):
@@ -364,11 +378,20 @@ class Reader:
             return False
         return lex.paying_others is None or lex.paying_others.search(seg[:v0]) is None
 
+    def _giver_opens(self, seg: str, v0: int, active: bool = True) -> bool:
+        """A giver who is not a perpetrator just before the transfer word at `v0` ("her mother had
+        given her money"), or, before the thing, a service as the whole subject of the clause ("home
+        provides his food"; not "accommodation provided by ...", where the service is the thing)."""
+        lex = self.lex
+        if lex.giver_before is not None and lex.giver_before.search(seg[:v0]):
+            return True
+        return active and lex.institution_before is not None and lex.institution_before.match(seg[:v0]) is not None
+
     def _third_party(self, seg: str, v0: int, v1: int, i1: int, to_subject: bool) -> bool:
         lex = self.lex
         if lex.giver_before is None:
             return False
-        if not to_subject and lex.giver_before.search(seg[:v0]):
+        if not to_subject and self._giver_opens(seg, v0, active=v0 < i1):
             return True
         # after the thing, by or from the giver: "received a new phone from her mother"
         if lex.giver_from is not None and v1 < i1 and lex.giver_from.search(seg, v1, i1):

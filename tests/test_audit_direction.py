@@ -199,3 +199,206 @@ def test_routine_provision_is_not_an_exchange(auditor, text):
 ])
 def test_an_exchange_given_as_usual_with_a_return_still_counts(auditor, text):
     assert counted_exchange(auditor, text) != []
+
+
+# ---- raised by another's account, disproved by another source (stop 35) ----------------------
+
+@pytest.mark.parametrize("text", [
+    "Her sister told police that a man gave her a phone for sex. Her school pays for the phone, it is on her plan.",
+    "Intel suggested the man paid her for sex. No financial evidence was found on review.",
+    "Boy previously told staff he was given weed by the men for it. He now says that wasn't true.",
+    "It was alleged he gave the girl (14) a bike for sex. Her dad produced the receipts.",
+    "Girl 15 was reported by a neighbour as getting free taxis from a driver for sex. All her rides were paid by her college bursary.",
+    "Log said she was given vodka by the man at the flat. She says she took the vodka from home.",
+    "I asked the boy (15) was the man giving him weed. He said no, it's his own.",
+])
+def test_an_exchange_raised_by_another_then_disproved_is_denied(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "She told police the man gave her vodka for sex. He denies the offence.",
+    "Her sister told police the man gives her weed for sex, and the girl (14) confirmed this in interview.",
+    "Intel suggests the man gives the girl (15) cannabis for sex; she is often missing from home.",
+    "The man asked her to do sexual acts for £50 and she did.",
+])
+def test_a_stated_exchange_is_not_disproved_by_an_account_or_a_home(auditor, text):
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- the child's own, handed to him (stop 35) -------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "She had been handing him her dinner money to make him leave her alone.",
+    "I gave him my phone because he said his was broken.",
+    "The girl bought him cigarettes and gave him money from her Saturday job.",
+])
+def test_the_childs_own_handed_to_him_is_not_an_exchange(reader, text):
+    assert "counted" not in {s for v in statuses(reader, text).values() for s in v}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("He gave her his old phone and then had sex with her.", "phone"),
+    ("The man gave her money from his wages every week after the sex.", "money"),
+    ("He handed her £20 and told her to get in the car.", "money"),
+])
+def test_his_things_given_to_her_still_count(reader, text, category):
+    assert "counted" in statuses(reader, text).get(category, set())
+
+
+# ---- a service as the subject (stop 35) ------------------------------------------------------
+
+@pytest.mark.parametrize("text, category", [
+    ("Boy 16 sleeping rough. The night shelter gave him food and a sleeping bag; a man assaulted him in the park.", "food"),
+    ("School had provided free breakfast; a cousin abused her at home.", "food"),
+    ("The children's home buys her clothes every month; a man at the shop touched her.", "clothes"),
+])
+def test_a_service_as_the_subject_is_not_the_abuser(reader, text, category):
+    assert statuses(reader, text).get(category) == {"third_party"}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("The man at the home gave her cigarettes and touched her.", "cigarettes"),
+    ("A youth worker from the hostel gave her vodka in his car.", "alcohol"),
+    ("Instead of school he gives her money to stay at his flat.", "money"),
+])
+def test_someone_at_a_service_still_counts(reader, text, category):
+    assert "counted" in statuses(reader, text).get(category, set())
+
+
+# ---- money needed, and a cash machine, are not money given (stop 35) ---------------------------
+
+@pytest.mark.parametrize("text", [
+    "She said the family is struggling for money; her uncle abused her at home.",
+    "Mum relies on her partner for money. He touched the girl (13) when mum was out.",
+    "Earlier she was seen with her mum at the cash machine; a stranger grabbed her later.",
+])
+def test_money_needed_or_a_cash_machine_is_not_an_exchange(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Girl (14) has sex with men for money at the flat.",
+    "He gave her cash at the cash machine and took her to his flat for sex.",
+    "She was struggling at home and the man gave her £20 for sex.",
+])
+def test_money_given_still_counts(auditor, text):
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- the classifier does not decide over what the child gave away (stop 35) --------------------
+
+GIVEN_AWAY = "Girl (14) keeps buying cigarettes for an older man she likes; he has had sex with her at his flat."
+GIVEN_HER = "Girl (14) says an older man keeps buying her cigarettes; he has had sex with her at his flat."
+
+
+def test_the_classifier_does_not_decide_on_words_read_as_given_to_the_other_person():
+    import copy
+
+    auditor = Auditor(semantic=False)
+    clf = copy.copy(auditor.classifier)
+    clf.decide = clf.decide_uncued = 0.0  # it would decide on any clause it can quote
+    auditor.classifier = clf
+    given_away = auditor.prepare(GIVEN_AWAY)[0]
+    assert [f.status for f in auditor.findings(given_away, None) if f.category == "cigarettes"] == ["to_other"]
+    assert clf.explain(given_away, auditor._transaction.search) is not None
+    assert auditor.weigh(given_away, [], ("buying cigarettes",))[1] == []
+    assert auditor.weigh(given_away, [])[1] != []
+    # the same words read as given to her are counted by the lexicon, and weighed as before
+    given_her = auditor.prepare(GIVEN_HER)[0]
+    assert [f.status for f in auditor.findings(given_her, None) if f.category == "cigarettes"] == ["counted"]
+    # and the audit passes the lexicon's reading to it
+    import pandas as pd
+
+    from csenet.audit import audit_incidents
+
+    for text, meets in ((GIVEN_AWAY, False), (GIVEN_HER, True)):
+        incidents = pd.DataFrame([{"incident_id": "I-1", "reported_at": "2023-03-01", "occurred_at": "2023-03-01",
+                                   "offence_code": "22B", "offence": "Sexual activity involving a child under 16",
+                                   "flags": [], "summary": text}])
+        involvements = pd.DataFrame([{"incident_id": "I-1", "person_id": "V", "role": "VICTIM"}])
+        persons = pd.DataFrame([{"person_id": "V", "date_of_birth": "2008-06-01", "gender": "F", "dob_candidates": []}])
+        row = audit_incidents(incidents, involvements, persons, semantic=False, classifier=clf).iloc[0]
+        assert bool(row["meets_cse_definition"]) is meets, row["reasons"]
+
+
+# ---- more ways a claim is raised: records describe, a rumour told to everyone (stop 35) ----------
+
+@pytest.mark.parametrize("text", [
+    "The school's records describe her as trading sex for vodka at 14. She denies this entirely.",
+    "Her friend told everyone she got free weed for sleeping with him. She says she doesn't smoke.",
+])
+def test_a_record_or_a_rumour_then_denied_is_denied(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "The records describe the man giving her vodka for sex, which she confirmed in ABE.",
+    "He told everyone at the party he gave her weed for sex; she agrees he did.",
+])
+def test_a_record_or_a_rumour_confirmed_still_counts(auditor, text):
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- the money went the other way (stop 35) ----------------------------------------------------
+
+def test_a_claim_disproved_by_the_direction_of_the_money_is_denied(auditor):
+    text = ("It was suggested the man paid her for sex. Bank records show the only payment went from the girl "
+            "to the suspect, for a phone she bought off him.")
+    assert counted_exchange(auditor, text) == []
+
+
+def test_money_from_him_to_her_still_counts(auditor):
+    text = ("It was suggested the man paid her for sex. Bank records show £200 went from the suspect to the girl "
+            "on the nights she stayed.")
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- both buying their own (stop 35) -----------------------------------------------------------
+
+def test_both_buying_at_the_bar_is_not_an_exchange(auditor):
+    assert counted_exchange(auditor, "They met at a festival where both were buying drinks at the bar; sex in his tent.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Two men were both buying her drinks at the bar and later had sex with her.",
+    "They both bought her vodka and took turns having sex with her.",
+])
+def test_two_men_both_buying_for_her_still_counts(auditor, text):
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- nothing given, said after the giver (stop 35) ----------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Boy 16 buys cans for an older man he sees as a mate. The man touches him at his flat. The man has given the boy nothing.",
+    "She buys his cigarettes and pays for their food. No reward to her. He forces sex.",
+])
+def test_nothing_given_said_after_denies_the_exchange(auditor, text):
+    assert counted_exchange(auditor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "He gave her vodka and weed for sex and gave her friend nothing.",
+    "The man gives her cannabis for sex. Her brother gets no reward from him.",
+])
+def test_a_denial_before_or_about_another_leaves_the_exchange(auditor, text):
+    assert counted_exchange(auditor, text) != []
+
+
+# ---- the child's own purchase, in record shorthand (stop 35) ------------------------------------
+
+@pytest.mark.parametrize("text, category", [
+    ("MO: VICT BOUGHT VODKA W OWN MONEY. SUSP M 17. SEX ACT IN PARK.", "alcohol"),
+    ("A 29yo had sex with her after getting her drunk on wine she'd brought.", "alcohol"),
+])
+def test_the_childs_own_purchase_in_shorthand_is_hers(reader, text, category):
+    assert statuses(reader, text).get(category) == {"own"}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("MO: SUSP BOUGHT VICT VODKA. SEX ACT IN PARK.", "alcohol"),
+    ("He got her drunk on wine he'd brought and had sex with her.", "alcohol"),
+])
+def test_his_purchase_for_her_still_counts(reader, text, category):
+    assert "counted" in statuses(reader, text).get(category, set())
