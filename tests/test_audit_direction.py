@@ -381,6 +381,8 @@ def test_nothing_given_said_after_denies_the_exchange(auditor, text):
 @pytest.mark.parametrize("text", [
     "He gave her vodka and weed for sex and gave her friend nothing.",
     "The man gives her cannabis for sex. Her brother gets no reward from him.",
+    "He gave her cannabis before the sex. He gave her nothing else.",
+    "The man paid her £20 for sex and offered her nothing more.",
 ])
 def test_a_denial_before_or_about_another_leaves_the_exchange(auditor, text):
     assert counted_exchange(auditor, text) != []
