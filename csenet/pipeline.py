@@ -26,7 +26,8 @@ def load_and_analyse(store: GraphStore, folder: Path, settings: Settings, *, rej
     try:
         summary = load_bundle(store, folder, settings, rejects_path=rejects_path, resolver=resolver,
                               reporter=reporter, encoding=encoding, on_first_view=None if first is None else first.start,
-                              on_first_incidents=None if first is None else first.read)
+                              on_first_incidents=None if first is None else first.read,
+                              on_written=None if first is None else first.written)
         if analyse:
             start = time.perf_counter()
             summary.analyses = run_analyses(store, settings, reporter, touched=summary.touched_incidents,

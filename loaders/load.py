@@ -274,12 +274,14 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
                 rejects_path: Path | None = None, resolver: Resolver | None = None,
                 reporter: Reporter | None = None, encoding: str | None = None,
                 on_first_view: Callable[[FirstView], None] | None = None,
-                on_first_incidents: Callable[[pd.DataFrame], None] | None = None) -> LoadSummary:
+                on_first_incidents: Callable[[pd.DataFrame], None] | None = None,
+                on_written: Callable[[], None] | None = None) -> LoadSummary:
     """Validate, resolve and write one bundle; the analyses are csenet.pipeline's to run.
 
     Into an empty graph, `on_first_incidents` is given the incidents this load will leave
     once they are validated, and `on_first_view` the whole graph (see `first_view`) as soon
-    as people are resolved, while their writing is still to come."""
+    as people are resolved, while their writing is still to come. `on_written` is called once
+    everything is written and the load's frames are let go, before the graph is made durable."""
     t: dict[str, float] = {}
     cache = RecordCache(settings.records_path())
     keep = resolver is None or bool(getattr(resolver, "neighbourhood_rules", None))
@@ -289,6 +291,8 @@ def load_bundle(store: GraphStore, folder: Path, settings: Settings, *,
     # write_bundle's frames went with it: the reload and the analyses do not run beside them
     # (on large, about 2 GB; docs/scaling.md, stop 35)
     give_back()
+    if on_written is not None:
+        on_written()
     began = time.perf_counter()
     state = graph_state(store)
     if keep:

@@ -158,15 +158,23 @@ def test_the_first_load_s_early_audit_gives_the_verdicts_of_a_whole_audit(store,
     (audit.parallel.StagedAudit; a medium force is the smallest that takes it by default)."""
     from csenet.audit import parallel
 
+    import gc
+
     finished = []
     if read_ahead:
         monkeypatch.setattr(parallel, "MIN_CHUNK", 50)
         finish = parallel.StagedAudit.finish
-        monkeypatch.setattr(parallel.StagedAudit, "finish",
-                            lambda self, *a: finished.append(len(self._workers)) or finish(self, *a))
+
+        def judged(self, *a):
+            # the readers judge once the load has let its frames go, not beside the people's writing
+            gc.collect()
+            frames = any("given_names" in o.columns for o in gc.get_objects() if isinstance(o, pd.DataFrame))
+            finished.append((len(self._workers), frames))
+            return finish(self, *a)
+        monkeypatch.setattr(parallel.StagedAudit, "finish", judged)
     settings = backend_settings.model_copy(update={"audit_workers": 2, "audit_read_ahead": read_ahead})
     _load(store, extracts["base"], settings)
-    assert finished == ([2] if read_ahead else [])
+    assert finished == ([(2, False)] if read_ahead else [])
     early, networks = store.read(AUDIT), store.read(NETWORKS)
     assert len(early) > 0 and all(r["verdict"] for r in early) and networks
     # no touched incidents: the whole graph read back and audited, its verdicts all written
