@@ -44,3 +44,10 @@ def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
         if col.dtype == object and len(col) and pd.api.types.infer_dtype(col, skipna=False) == "string":
             frame[name] = col.astype(TEXT)
     return frame
+
+
+def none_for_unknown(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as the readers of a graph's rows expect it: an unknown is None. A TEXT column
+    with no unknown stays Arrow-backed (compact_text); every other column becomes object."""
+    frame = frame.astype({c: object for c in frame.columns if frame[c].dtype != TEXT or frame[c].hasnans})
+    return frame.where(frame.notna(), None)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from csenet.columns import TEXT, isin
+from csenet.columns import isin, none_for_unknown
 from csenet.memory import give_back
 from csenet.settings import Settings
 from csenet.graph.neo4j_import import import_target
@@ -343,7 +343,6 @@ def write_bundle(store: GraphStore, folder: Path, settings: Settings, cache: Rec
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     everyone = first_people(valid, records, resolution.entities, on_first_view, incidents) if empty else None
-    del incidents
     keep_what_is_read(valid)
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-keep-records") as pool:
@@ -451,9 +450,7 @@ def merge_records(existing: pd.DataFrame, incoming: pd.DataFrame | None) -> pd.D
         new = incoming.reindex(columns=RECORD_FIELDS)
         kept = existing[~isin(existing["record_id"], new["record_id"])][RECORD_FIELDS]
         frame = pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
-    # whole text stays Arrow-backed (columns.compact_text); the rest is object, None unknown
-    frame = frame.astype({c: object for c in frame.columns if frame[c].dtype != TEXT or frame[c].hasnans})
-    return frame.where(frame.notna(), None).sort_values("record_id", kind="stable", ignore_index=True)
+    return none_for_unknown(frame).sort_values("record_id", kind="stable", ignore_index=True)
 
 
 # -- writing source facts ----------------------------------------------------------------
@@ -615,10 +612,8 @@ def first_incidents(valid: ValidBundle) -> pd.DataFrame:
     cols = ["incident_id", "reported_at", "occurred_at", "offence_code", "offence", "flags", "district", "summary"]
     inc = valid.frames.get("incidents", pd.DataFrame(columns=cols))
     incidents = pd.DataFrame({c: inc[c] if c in inc.columns else None for c in cols})
-    # whole text stays Arrow-backed, as validated (columns.compact_text): on large, 0.6 GB of
-    # Python strings less here and in the audit's readers; the rest object, None unknown
-    incidents = incidents.astype({c: object for c in cols if incidents[c].dtype != TEXT or incidents[c].hasnans})
-    return incidents.where(incidents.notna(), None).sort_values("incident_id", ignore_index=True)
+    # text Arrow-backed, as validated: on large, 0.6 GB of Python strings less here and in the audit's readers
+    return none_for_unknown(incidents).sort_values("incident_id", ignore_index=True)
 
 
 def first_view(valid: ValidBundle, records: pd.DataFrame, entities: pd.DataFrame,

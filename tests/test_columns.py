@@ -53,3 +53,17 @@ def test_validated_frames_keep_unknowns_as_none_beside_arrow_text(tiny_bundle):
     dob = records["date_of_birth"]
     assert dob.dtype == object and dob.isna().any()
     assert all(v is None or isinstance(v, str) for v in dob)
+
+
+def test_none_for_unknown_keeps_whole_text_arrow_backed_and_gives_none_elsewhere():
+    from csenet.columns import TEXT as ARROW_TEXT, none_for_unknown
+
+    frame = pd.DataFrame({"ids": pd.Series(["I-1", "I-2", "I-3"], dtype=ARROW_TEXT),
+                          "district": pd.Series(["North", None, "South"], dtype=ARROW_TEXT),
+                          "flags": pd.Series([["CSE"], [], None], dtype=object),
+                          "score": [1.0, float("nan"), 3.0]})
+    out = none_for_unknown(frame)
+    assert out["ids"].dtype == ARROW_TEXT and out["ids"].tolist() == ["I-1", "I-2", "I-3"]
+    assert out["district"].dtype == object and out["district"].tolist() == ["North", None, "South"]
+    assert out["flags"].tolist() == [["CSE"], [], None]
+    assert out["score"].tolist() == [1.0, None, 3.0]
