@@ -326,7 +326,7 @@ def write_bundle(store: GraphStore, folder: Path, settings: Settings, cache: Rec
     records, previous, resolve, delta = records_to_resolve(store, cache, valid, settings, resolver)
     t["read_existing_records"] = time.perf_counter() - start
 
-    def timed_resolution() -> Resolution:
+    def timed_resolution(records: pd.DataFrame) -> Resolution:
         began = time.perf_counter()
         try:
             return resolve(records, previous)
@@ -338,20 +338,27 @@ def write_bundle(store: GraphStore, folder: Path, settings: Settings, cache: Rec
     cache.invalidate()  # from the first write on, until the records are kept again
     # Source facts do not depend on who is who: they are written while people are resolved.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-resolve") as pool:
-        pending = pool.submit(timed_resolution)
+        pending = pool.submit(timed_resolution, records)
         t.update(source_facts(store, valid, load_id, settings, reporter, empty))
         t["write_facts"] = time.perf_counter() - start - t["read_existing_records"]
         resolution = pending.result()
     everyone = first_people(valid, records, resolution.entities, on_first_view, incidents) if empty else None
     keep_what_is_read(valid)
     began = time.perf_counter()
+    resolved = len(records)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csenet-keep-records") as pool:
         # the records are written out while the store does the people's MERGE work
         staged = pool.submit(stage_records, cache, records, resolution.entities, delta) if keep else None
+        # A first load's persons are `everyone`: its records go once they are kept, not at the
+        # end of the people's writing (on large, 1 GB beside it; docs/scaling.md, stop 35).
+        records_for_people = records if everyone is None else None
+        del records
+        if staged is not None and everyone is not None:
+            staged.add_done_callback(lambda _: give_back())
         bulk = people_by_bulk(store, valid, resolution, previous, everyone, load_id, reporter, t) \
             if settings.falkordb_bulk_people and "bulk_bulk" in t else None  # facts by GRAPH.BULK: a first load
         changed, written, _, projected = bulk or write_people(
-            store, records, resolution, previous, valid, settings, reporter, load_id,
+            store, records_for_people, resolution, previous, valid, settings, reporter, load_id,
             None if delta is None else delta.fact_people, everyone)
         touched, people = mark_loaded(store, valid, set() if empty else written, written | projected, load_id, meta,
                                       folder)
@@ -361,7 +368,7 @@ def write_bundle(store: GraphStore, folder: Path, settings: Settings, cache: Rec
         load_id=load_id, bundle=folder, counts=valid.counts, extra_columns=valid.extra_columns,
         issues=valid.issues, rejects_path=rejects_path, persons_changed=len(changed), touched_incidents=touched,
         touched_persons=people, resolution_method=",".join(sorted(set(resolution.entities["method"]))),
-        timings=t, resolved_records=len(records), incremental=delta is not None,
+        timings=t, resolved_records=resolved, incremental=delta is not None,
     ), start
 
 
@@ -695,7 +702,7 @@ def projection_targets(valid: ValidBundle, ent: pd.DataFrame, redo: set[str],
     return targets
 
 
-def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolution, previous: dict[str, str],
+def write_people(store: GraphStore, records: pd.DataFrame | None, resolution: Resolution, previous: dict[str, str],
                  valid: ValidBundle, settings: Settings, reporter: Reporter,
                  load_id: str, known: dict[str, str] | None = None,
                  everyone: pd.DataFrame | None = None) -> tuple[set[str], set[str], int, set[str]]:
@@ -704,7 +711,8 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
 
     Each write leaves the graph whole for a reader: a person arrives with its records, a
     record moves in one statement, a projection is re-derived before its stale part goes.
-    `everyone`: given on a load into an empty graph, every person's properties.
+    `everyone`: given on a load into an empty graph, every person's properties, and then
+    `records` (the resolved records, whose properties the persons take) is not needed.
     """
     ent = resolution.entities
     changed, gone, moved = membership_changes(ent, previous)
@@ -713,8 +721,11 @@ def write_people(store: GraphStore, records: pd.DataFrame, resolution: Resolutio
     bs = settings.batch_size
 
     written = changed | set(touched["person_id"])
-    people = everyone[isin(everyone["person_id"], written)] if everyone is not None else \
-        person_properties(records, ent[isin(ent["person_id"], written)])
+    if everyone is not None:
+        people = everyone[isin(everyone["person_id"], written)]
+    else:
+        assert records is not None, "persons' properties come from `everyone` or from their records"
+        people = person_properties(records, ent[isin(ent["person_id"], written)])
     existed = set() if everyone is not None else known_ids(store, "Person", "person_id", people["person_id"].tolist())
     new = set(people["person_id"]) - existed
     redo = rebuilt_persons(ent, previous, changed, existed)

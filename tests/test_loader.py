@@ -368,3 +368,40 @@ def test_a_load_lets_its_frames_go_before_the_graph_is_made_durable(store, backe
     summary = load(store, tiny_bundle, backend_settings)
     assert summary.records_total == 10 and summary.persons_total > 0
     assert alive == [[]]
+
+
+def test_a_first_load_lets_its_resolved_records_go_once_they_are_kept(store, backend_settings, tiny_bundle,
+                                                                      monkeypatch):
+    """A first load's persons come whole from its own frames: the resolver's copy of the records
+    need not sit beside the people's writing once the record cache has them."""
+    import gc
+    import threading
+    import time
+
+    import csenet.loaders.load as loader
+
+    kept, alive = threading.Event(), []
+    stage, mark = loader.stage_records, loader.mark_loaded
+
+    def staging(*args, **kw):
+        try:
+            return stage(*args, **kw)
+        finally:
+            kept.set()
+
+    def marking(*args, **kw):
+        assert kept.wait(60)
+        for _ in range(50):  # the staging thread lets its arguments go as it returns
+            gc.collect()
+            held = sum(1 for o in gc.get_objects() if isinstance(o, pd.DataFrame)
+                       and {"record_id", "given_names"} <= set(o.columns))
+            if not held:
+                break
+            time.sleep(0.1)
+        alive.append(held)
+        return mark(*args, **kw)
+
+    monkeypatch.setattr(loader, "stage_records", staging)
+    monkeypatch.setattr(loader, "mark_loaded", marking)
+    load(store, tiny_bundle, backend_settings, resolver=None)
+    assert alive == [0]
