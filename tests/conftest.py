@@ -163,6 +163,17 @@ def store(module_store):
     return module_store
 
 
+def frames_holding(*columns: str) -> int:
+    """How many DataFrames alive (after a collection) have every one of `columns`: whether a
+    load still holds a bundle's frames at some point."""
+    import gc
+
+    import pandas as pd
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, pd.DataFrame) and set(columns) <= set(o.columns))
+
+
 def graph_counts(store) -> tuple[dict, dict]:
     """Node count per label and relationship count per type: what 'the graph is unchanged' compares."""
     nodes = {r["label"]: r["n"] for r in store.read(

@@ -158,7 +158,7 @@ def test_the_first_load_s_early_audit_gives_the_verdicts_of_a_whole_audit(store,
     (audit.parallel.StagedAudit; a medium force is the smallest that takes it by default)."""
     from csenet.audit import parallel
 
-    import gc
+    from tests.conftest import frames_holding
 
     finished = []
     if read_ahead:
@@ -167,9 +167,7 @@ def test_the_first_load_s_early_audit_gives_the_verdicts_of_a_whole_audit(store,
 
         def judged(self, *a):
             # the readers judge once the load has let its frames go, not beside the people's writing
-            gc.collect()
-            frames = any("given_names" in o.columns for o in gc.get_objects() if isinstance(o, pd.DataFrame))
-            finished.append((len(self._workers), frames))
+            finished.append((len(self._workers), frames_holding("given_names") > 0))
             return finish(self, *a)
         monkeypatch.setattr(parallel.StagedAudit, "finish", judged)
     settings = backend_settings.model_copy(update={"audit_workers": 2, "audit_read_ahead": read_ahead})

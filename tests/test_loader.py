@@ -11,7 +11,7 @@ from csenet.api.person_queries import profile
 from csenet.loaders.load import load_bundle
 from csenet.loaders.read import BundleError
 from csenet.resolution.deterministic import resolve_deterministic
-from tests.conftest import graph_counts
+from tests.conftest import frames_holding, graph_counts
 
 TINY_NODES = {"Identifier": 3, "Incident": 5, "Load": 1, "Location": 4, "MissingEpisode": 1, "OCG": 1,
               "PersonRecord": 10}
@@ -351,17 +351,13 @@ def test_a_key_sent_twice_in_one_file_ends_as_its_later_row_says(store, backend_
 def test_a_load_lets_its_frames_go_before_the_graph_is_made_durable(store, backend_settings, tiny_bundle,
                                                                     monkeypatch):
     """The reload (or compaction) and the analyses after it run without the bundle's frames beside them."""
-    import gc
-
     import csenet.loaders.load as loader
 
     alive: list[list[str]] = []
     settle = loader.settle
 
     def looking(*args, **kw):
-        gc.collect()
-        alive.append(sorted(name for o in gc.get_objects() if isinstance(o, pd.DataFrame)
-                            for name in ("given_names", "summary", "address") if name in o.columns))
+        alive.append([name for name in ("address", "given_names", "summary") if frames_holding(name)])
         return settle(*args, **kw)
 
     monkeypatch.setattr(loader, "settle", looking)
@@ -374,7 +370,6 @@ def test_a_first_load_lets_its_resolved_records_go_once_they_are_kept(store, bac
                                                                       monkeypatch):
     """A first load's persons come whole from its own frames: the resolver's copy of the records
     need not sit beside the people's writing once the record cache has them."""
-    import gc
     import threading
     import time
 
@@ -392,9 +387,7 @@ def test_a_first_load_lets_its_resolved_records_go_once_they_are_kept(store, bac
     def marking(*args, **kw):
         assert kept.wait(60)
         for _ in range(50):  # the staging thread lets its arguments go as it returns
-            gc.collect()
-            held = sum(1 for o in gc.get_objects() if isinstance(o, pd.DataFrame)
-                       and {"record_id", "given_names"} <= set(o.columns))
+            held = frames_holding("record_id", "given_names")
             if not held:
                 break
             time.sleep(0.1)
